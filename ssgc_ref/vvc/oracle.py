@@ -1,0 +1,71 @@
+"""PyAV/FFmpeg ``vvc`` decoder used as the bit-exactness oracle of the VVC ROI encoder.
+
+Not normative: it decodes an Annex-B H.266 stream with FFmpeg's native decoder (bundled with PyAV)
+so that tests can compare the decoded planes with the encoder's own reconstruction.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+from ssgc_format.errors import FormatError
+
+_avutil = None
+
+
+def _libavutil():
+    global _avutil
+    if _avutil is None:
+        import av
+
+        base = os.path.dirname(os.path.dirname(av.__file__))
+        cands = glob.glob(os.path.join(base, "av.libs", "libavutil*.so*"))
+        cands += glob.glob(os.path.join(os.path.dirname(av.__file__), ".libs", "libavutil*.so*"))
+        if not cands:
+            raise RuntimeError("libavutil bundled with PyAV not found")
+        _avutil = ctypes.CDLL(cands[0])
+    return _avutil
+
+
+def set_simd(enabled: bool) -> None:
+    """Enable (default CPU detection) or disable (C code paths only) FFmpeg's SIMD for this process."""
+    lib = _libavutil()
+    lib.av_force_cpu_flags(ctypes.c_int(-1 if enabled else 0))
+
+
+def decode_annexb(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode a one-picture Annex-B VVC stream; returns (Y, Cb, Cr) as uint8 (8-bit) or uint16 (10-bit).
+
+    Raises FormatError when FFmpeg rejects the stream or yields no picture.
+    """
+    import av
+
+    try:
+        ctx = av.CodecContext.create("vvc", "r")
+        frames = []
+        for pkt in ctx.parse(bytes(data)) + ctx.parse(None):
+            frames.extend(ctx.decode(pkt))
+        frames.extend(ctx.decode(None))
+    except av.FFmpegError as exc:  # any libav error means the stream is not decodable
+        raise FormatError(f"VVC stream rejected by FFmpeg: {exc}") from exc
+    if not frames:
+        raise FormatError("VVC stream decoded to no picture")
+    fr = frames[0]
+    fmt = fr.format.name
+    if fmt == "yuv420p":
+        dt = np.uint8
+    elif fmt == "yuv420p10le":
+        dt = np.uint16
+    else:
+        raise FormatError(f"unexpected decoded pixel format {fmt}")
+    planes = []
+    for i, p in enumerate(fr.planes):
+        w = fr.width if i == 0 else (fr.width + 1) // 2
+        h = fr.height if i == 0 else (fr.height + 1) // 2
+        a = np.frombuffer(bytes(p), dtype=dt).reshape(-1, p.line_size // np.dtype(dt).itemsize)
+        planes.append(a[:h, :w].copy())
+    return planes[0], planes[1], planes[2]
