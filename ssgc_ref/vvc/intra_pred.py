@@ -1,0 +1,270 @@
+"""H.266/VVC intra sample prediction, mirroring the decoder bit-exactly (H.266 clause 8.4.5.2).
+
+Scope (the tool set of the SSGC VVC profile, spec §7): reference line 0 only (no MRL), no ISP, no MIP,
+no CCLM, no BDPCM, no intra smoothing disable. Within that scope every process the decoder runs is
+here: reference sample availability and substitution (8.4.5.2.8), reference sample filtering
+(8.4.5.2.9/10), wide-angle mode mapping, planar (8.4.5.2.11), DC (8.4.5.2.12), angular with the
+4-tap cubic/Gaussian luma filters and the 2-tap chroma filter (8.4.5.2.13), and position-dependent
+prediction combination (PDPC, 8.4.5.2.15 and the angular PDPC with nScale).
+
+Everything is integer numpy on whole blocks. Horizontal modes (< 34) are computed as the transposed
+vertical problem (main reference = left column), which is exactly how the specification's two
+branches mirror each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ReferenceSamples",
+    "intra_pred_angle",
+    "inv_angle",
+    "predict_block",
+    "predict_from_refs",
+    "reference_samples",
+    "wide_angle_mode",
+]
+
+INTRA_PLANAR = 0
+INTRA_DC = 1
+INTRA_HOR = 18
+INTRA_DIAG = 34
+INTRA_VER = 50
+
+# intraPredAngle for |mode - 50| (vertical side) / |18 - mode| (horizontal side), 0..30 (Table 24).
+_ANGLES = (0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23, 26, 29,
+           32, 35, 39, 45, 51, 57, 64, 73, 86, 102, 128, 171, 256, 341, 512)
+
+# Table 25: fC (cubic) interpolation filter coefficients, phase 0..31; fG is (16-p/2, 32-p/2, 16+p/2, p/2).
+_FC = np.array([
+    (0, 64, 0, 0), (-1, 63, 2, 0), (-2, 62, 4, 0), (-2, 60, 7, -1), (-2, 58, 10, -2),
+    (-3, 57, 12, -2), (-4, 56, 14, -2), (-4, 55, 15, -2), (-4, 54, 16, -2), (-5, 53, 18, -2),
+    (-6, 52, 20, -2), (-6, 49, 24, -3), (-6, 46, 28, -4), (-5, 44, 29, -4), (-4, 42, 30, -4),
+    (-4, 39, 33, -4), (-4, 36, 36, -4), (-4, 33, 39, -4), (-4, 30, 42, -4), (-4, 29, 44, -5),
+    (-4, 28, 46, -6), (-3, 24, 49, -6), (-2, 20, 52, -6), (-2, 18, 53, -5), (-2, 16, 54, -4),
+    (-2, 15, 55, -4), (-2, 14, 56, -4), (-2, 12, 57, -3), (-2, 10, 58, -2), (-1, 7, 60, -2),
+    (0, 4, 62, -2), (0, 2, 63, -1)], dtype=np.int64)
+_P = np.arange(32, dtype=np.int64)
+_FG = np.stack([16 - (_P >> 1), 32 - (_P >> 1), 16 + (_P >> 1), _P >> 1], axis=1)
+
+# refFilterFlag: planar and the modes whose slope is a whole number of samples (after wide-angle mapping).
+_REF_FILTER_MODES = frozenset((-14, -12, -10, -6, INTRA_PLANAR, 2, 34, 66, 72, 76, 78, 80))
+# intraHorVerDistThres[nTbS] for nTbS = 2..6.
+_HOR_VER_DIST_THRES = {2: 24, 3: 14, 4: 2, 5: 0, 6: 0}
+
+
+def _log2(n: int) -> int:
+    return n.bit_length() - 1
+
+
+def wide_angle_mode(mode: int, w: int, h: int) -> int:
+    """8.4.5.2.6 wide-angle intra prediction mode mapping (non-square blocks only change anything)."""
+    wh_ratio = abs(_log2(w) - _log2(h))
+    if w > h and 2 <= mode < (8 + 2 * wh_ratio if wh_ratio > 1 else 8):
+        return mode + 65
+    if h > w and (60 - 2 * wh_ratio if wh_ratio > 1 else 60) < mode <= 66:
+        return mode - 67
+    return mode
+
+
+def intra_pred_angle(mode: int) -> int:
+    """intraPredAngle of an angular (possibly wide-angle, -14..80) mode."""
+    if mode > INTRA_DIAG:
+        idx = mode - INTRA_VER
+    elif mode > 0:
+        idx = INTRA_HOR - mode
+    else:
+        idx = INTRA_HOR - 2 - mode
+    return _ANGLES[idx] if idx >= 0 else -_ANGLES[-idx]
+
+
+def inv_angle(angle: int) -> int:
+    """invAngle = Round(512 * 32 / intraPredAngle), exact integer rounding (no ties occur)."""
+    a = abs(angle)
+    r = (2 * 16384 + a) // (2 * a)
+    return r if angle > 0 else -r
+
+
+@dataclass(frozen=True)
+class ReferenceSamples:
+    """Unfiltered reference samples after substitution: ``top[i]`` = p[i][-1] (i < 2w),
+    ``left[j]`` = p[-1][j] (j < 2h), ``corner`` = p[-1][-1]."""
+
+    top: np.ndarray
+    left: np.ndarray
+    corner: int
+
+
+def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Availability of the sample positions (xs, ys) from the block map; outside the map = unavailable."""
+    bx = xs // unit
+    by = ys // unit
+    inside = (xs >= 0) & (ys >= 0) & (bx < avail.shape[1]) & (by < avail.shape[0])
+    out = np.zeros(xs.shape, dtype=bool)
+    out[inside] = avail[by[inside], bx[inside]]
+    return out
+
+
+def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
+                      bit_depth: int, avail_unit: int) -> ReferenceSamples:
+    """Reference sample availability marking and substitution (8.4.5.2.7, 8.4.5.2.8), refIdx 0.
+
+    Unavailable samples are substituted in the specification's order: the sequence runs from
+    p[-1][2h-1] up the left column to the corner, then along the top row to p[2w-1][-1]; if its first
+    entry is unavailable it takes the first available value of the sequence, then every unavailable
+    entry copies its predecessor. With nothing available, every sample is 1 << (bitDepth - 1).
+    """
+    n_left, n_top = 2 * h, 2 * w
+    ys = np.concatenate([np.arange(y0 + n_left - 1, y0 - 1, -1), [y0 - 1], np.full(n_top, y0 - 1)])
+    xs = np.concatenate([np.full(n_left, x0 - 1), [x0 - 1], np.arange(x0, x0 + n_top)])
+    ok = _avail_line(avail, avail_unit, xs, ys)
+    seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
+    if ok.any():
+        seq[ok] = plane[ys[ok], xs[ok]]
+        if not ok[0]:
+            seq[0] = seq[int(np.argmax(ok))]
+            ok = ok.copy()
+            ok[0] = True
+        src = np.maximum.accumulate(np.where(ok, np.arange(seq.size), 0))
+        seq = seq[src]
+    return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]))
+
+
+def _filter_121(line: np.ndarray, before: int) -> np.ndarray:
+    """[1 2 1] smoothing of a reference line whose predecessor is ``before``; last sample kept."""
+    ext = np.concatenate([[before], line])
+    out = line.copy()
+    out[:-1] = (ext[:-2] + 2 * ext[1:-1] + ext[2:] + 2) >> 2
+    return out
+
+
+def _pdpc_scale(w: int, h: int) -> int:
+    return (_log2(w) + _log2(h) - 2) >> 2
+
+
+def _weights(n: int, scale: int) -> np.ndarray:
+    """32 >> ((i << 1) >> nScale) for i < n (shift capped at 31 like a 32-bit decoder)."""
+    return 32 >> np.minimum((np.arange(n, dtype=np.int64) << 1) >> scale, 31)
+
+
+def _planar(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
+    lw, lh = _log2(w), _log2(h)
+    x = np.arange(w, dtype=np.int64)[None, :]
+    y = np.arange(h, dtype=np.int64)[:, None]
+    pred_v = ((h - 1 - y) * top[None, :w] + (y + 1) * left[h]) << lw
+    pred_h = ((w - 1 - x) * left[:h, None] + (x + 1) * top[w]) << lh
+    return (pred_v + pred_h + w * h) >> (lw + lh + 1)
+
+
+def _dc(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
+    if w == h:
+        dc = (int(top[:w].sum()) + int(left[:h].sum()) + w) >> (_log2(w) + 1)
+    elif w > h:
+        dc = (int(top[:w].sum()) + (w >> 1)) >> _log2(w)
+    else:
+        dc = (int(left[:h].sum()) + (h >> 1)) >> _log2(h)
+    return np.full((h, w), dc, dtype=np.int64)
+
+
+def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h: int, angle: int,
+                      luma: bool, gauss: bool, pdpc: bool, max_val: int) -> np.ndarray:
+    """8.4.5.2.13 for predModeIntra >= 34 (``main`` = top row, ``side`` = left column).
+
+    ref[k] = p[k-1][-1]; for a negative angle ref[-h..-1] are projected from the side column with
+    invAngle; ref is padded past 2w with its last sample for the 4-tap filter's outer taps.
+    Positive angles get the angular PDPC (left-column correction) when nScale >= 0.
+    """
+    off = h + 1  # array index of ref[0]
+    ref = np.empty(off + 2 * w + 4, dtype=np.int64)
+    ref[off] = corner
+    ref[off + 1:off + 1 + 2 * w] = main
+    ref[off + 1 + 2 * w:] = main[-1]
+    if angle < 0:
+        ia = inv_angle(angle)
+        k = np.arange(-h, 0, dtype=np.int64)
+        j = np.minimum((k * ia + 256) >> 9, h)  # side index + 1: p[-1][-1 + j]
+        ref[off + k] = np.where(j == 0, corner, side[np.maximum(j - 1, 0)])
+    else:
+        ref[:off] = corner  # never read with a non-zero weight
+    y = np.arange(h, dtype=np.int64)
+    pos = (y + 1) * angle
+    idx = (pos >> 5)[:, None] + np.arange(w, dtype=np.int64)[None, :] + off
+    fact = (pos & 31)[:, None]
+    if luma:
+        f = (_FG if gauss else _FC)[fact[:, 0]]  # (h, 4)
+        acc = sum(f[:, i:i + 1] * ref[idx + i] for i in range(4))
+        pred = np.clip((acc + 32) >> 6, 0, max_val)
+    else:
+        pred = ((32 - fact) * ref[idx + 1] + fact * ref[idx + 2] + 16) >> 5
+    if pdpc and angle > 0:
+        ia = inv_angle(angle)
+        n_scale = min(2, _log2(h) - _log2(3 * ia - 2) + 8)
+        if n_scale >= 0:
+            n = min(w, 3 << n_scale)
+            x = np.arange(n, dtype=np.int64)
+            d_y = ((x + 1) * ia + 256) >> 9
+            rows = y[:, None] + d_y[None, :]
+            if rows.max() >= side.size:
+                raise AssertionError("angular PDPC reads beyond the reference column")  # never for 4..64
+            wl = _weights(n, n_scale)[None, :]
+            val = pred[:, :n]
+            pred[:, :n] = np.clip(val + (((side[rows] - val) * wl + 32) >> 6), 0, max_val)
+    elif pdpc and angle == 0:
+        wl = _weights(w, _pdpc_scale(w, h))[None, :]
+        pred = np.clip(pred + ((wl * (side[:h, None] - corner) + 32) >> 6), 0, max_val)
+    return pred
+
+
+def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: int,
+                      bit_depth: int) -> np.ndarray:
+    """Intra prediction (int32, shape (h, w)) of one block from its substituted reference samples.
+
+    ``mode`` is the signalled (luma) or derived (chroma) intra prediction mode 0..66, before the
+    wide-angle mapping, which this function applies.
+    """
+    if not (0 <= mode <= 66):
+        raise ValueError(f"intra mode {mode} outside 0..66")
+    max_val = (1 << bit_depth) - 1
+    mode = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
+    luma = c_idx == 0
+    top, left, corner = refs.top.astype(np.int64), refs.left.astype(np.int64), refs.corner
+    if luma and w * h > 32 and mode in _REF_FILTER_MODES:
+        f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
+        top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
+    pdpc = w >= 4 and h >= 4
+    if mode in (INTRA_PLANAR, INTRA_DC):
+        pred = _planar(top, left, w, h) if mode == INTRA_PLANAR else _dc(top, left, w, h)
+        if pdpc:
+            s = _pdpc_scale(w, h)
+            wl = _weights(w, s)[None, :]
+            wt = _weights(h, s)[:, None]
+            pred = np.clip(pred + ((wl * (left[:h, None] - pred) + wt * (top[None, :w] - pred) + 32) >> 6),
+                           0, max_val)
+        return pred.astype(np.int32)
+    angle = intra_pred_angle(mode)
+    gauss = False
+    if luma and mode not in _REF_FILTER_MODES:
+        min_dist = min(abs(mode - INTRA_VER), abs(mode - INTRA_HOR))
+        gauss = min_dist > _HOR_VER_DIST_THRES[(_log2(w) + _log2(h)) >> 1]
+    # No PDPC strictly between the pure horizontal and vertical modes (negative angles).
+    pdpc = pdpc and not (INTRA_HOR < mode < INTRA_VER)
+    if mode >= INTRA_DIAG:
+        pred = _angular_vertical(top, left, corner, w, h, angle, luma, gauss, pdpc, max_val)
+    else:
+        pred = _angular_vertical(left, top, corner, h, w, angle, luma, gauss, pdpc, max_val).T
+    return np.ascontiguousarray(pred, dtype=np.int32)
+
+
+def predict_block(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int, mode: int,
+                  c_idx: int, bit_depth: int, avail_unit: int) -> np.ndarray:
+    """Intra prediction of the w x h block at (x0, y0) of ``plane`` (int32 (h, w)).
+
+    ``plane``: reconstruction so far (2-D, whole padded plane); ``avail``: bool map at
+    ``avail_unit``-sample granularity (luma 4, chroma 2) of samples already reconstructed and inside
+    the picture. ``mode``: 0..66 (for chroma the final derived mode). w, h: powers of two, 4..64.
+    """
+    refs = reference_samples(plane, avail, x0, y0, w, h, bit_depth, avail_unit)
+    return predict_from_refs(refs, w, h, mode, c_idx, bit_depth)

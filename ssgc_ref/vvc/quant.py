@@ -1,0 +1,94 @@
+"""H.266/VVC scaling (dequantisation) and the chroma QP mapping for the SSGC VVC profile.
+
+:func:`dequantize` mirrors H.266 clause 8.7.3 bit-exactly for the profile's tools (flat scaling,
+m = 16, no dependent quantisation, no transform skip). :func:`quantize` is informative: a
+dead-zone scalar quantiser that is the inverse of :func:`dequantize` up to the rounding offset.
+
+QP convention used by every function here: ``qp`` is the QP *before* the bit-depth offset, i.e.
+Qp_Y (or Qp_Cb/Qp_Cr) in -QpBdOffset..63 with QpBdOffset = 6 * (bitDepth - 8); the functions add
+QpBdOffset themselves (the spec's qP = Qp'_Y = Qp_Y + QpBdOffset).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["chroma_qp", "chroma_qp_table", "dequantize", "quantize"]
+
+LEVEL_SCALE = ((40, 45, 51, 57, 64, 72), (57, 64, 72, 80, 90, 102))
+COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
+
+
+def _log2(n: int) -> int:
+    return n.bit_length() - 1
+
+
+def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
+    """(ls, bdShift) of 8.7.3 for a block of this shape: d = (level * ls + bdOffset) >> bdShift."""
+    if len(shape) != 2:
+        raise ValueError(f"coefficient block must be 2-D, got shape {shape}")
+    h, w = shape
+    if bit_depth not in (8, 10):
+        raise ValueError(f"bit depth {bit_depth} not supported")
+    log_sum = _log2(w) + _log2(h)
+    rect = log_sum & 1  # rectNonTsFlag
+    qp_bd_offset = 6 * (bit_depth - 8)
+    q = min(max(qp + qp_bd_offset, 0), 63 + qp_bd_offset)  # qP = Qp' (clipped like the decoder)
+    ls = (16 * LEVEL_SCALE[rect][q % 6]) << (q // 6)
+    bd_shift = bit_depth + rect + (log_sum >> 1) - 5  # + sh_dep_quant_used_flag (0)
+    return ls, bd_shift
+
+
+def dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
+    """TransCoeffLevel (h, w) -> scaled coefficients d (h, w) int32, clipped to -32768..32767."""
+    ls, bd_shift = _scale_params(levels.shape, qp, bit_depth)
+    lv = np.asarray(levels, dtype=np.int64)
+    d = (lv * ls + ((1 << bd_shift) >> 1)) >> bd_shift
+    return np.clip(d, COEFF_MIN, COEFF_MAX).astype(np.int32)
+
+
+def quantize(coeffs: np.ndarray, qp: int, bit_depth: int, *, intra_deadzone: bool = True) -> np.ndarray:
+    """Informative forward quantiser: |level| = floor(|c| * 2^bdShift / ls + o), o = 1/3 (intra, as
+    in HM) or 1/2, sign of c; levels clipped to -32768..32767 (the range the syntax allows)."""
+    ls, bd_shift = _scale_params(coeffs.shape, qp, bit_depth)
+    c = np.asarray(coeffs, dtype=np.int64)
+    mag = np.abs(c) << bd_shift
+    if intra_deadzone:
+        lv = (3 * mag + ls) // (3 * ls)
+    else:
+        lv = (2 * mag + ls) // (2 * ls)
+    lv = np.minimum(lv, COEFF_MAX)
+    return (np.sign(c) * lv).astype(np.int32)
+
+
+def chroma_qp_table(bit_depth: int, start: int = 26, delta_in_minus1: tuple[int, ...] = (0,),
+                    delta_diff: tuple[int, ...] = (1,)) -> dict[int, int]:
+    """ChromaQpTable[0] (H.266 7.4.3.4) for one signalled table; defaults = the profile's identity
+    table (sps_qp_table_start_minus26 = 0, one point, delta_qp_in_val_minus1 = 0, diff = 1)."""
+    off = 6 * (bit_depth - 8)
+    q_in, q_out = [start], [start]
+    for dim, diff in zip(delta_in_minus1, delta_diff):
+        q_in.append(q_in[-1] + dim + 1)
+        q_out.append(q_out[-1] + (dim ^ diff))
+    table = {q_in[0]: q_out[0]}
+    for k in range(q_in[0] - 1, -off - 1, -1):
+        table[k] = min(max(table[k + 1] - 1, -off), 63)
+    for j, dim in enumerate(delta_in_minus1):
+        sh = (dim + 1) >> 1
+        for k in range(q_in[j] + 1, q_in[j + 1] + 1):
+            # the spec's "/" truncates toward zero
+            num = (q_out[j + 1] - q_out[j]) * (k - q_in[j]) + sh
+            table[k] = table[q_in[j]] + int(num / (dim + 1))
+    for k in range(q_in[-1] + 1, 64):
+        table[k] = min(max(table[k - 1] + 1, -off), 63)
+    return table
+
+
+def chroma_qp(qp_y: int, c_idx: int, bit_depth: int) -> int:
+    """Qp_Cb / Qp_Cr (before QpBdOffset, like ``qp_y``) for the profile: identity table, all chroma
+    QP offsets 0: qPi = Clip3(-QpBdOffset, 63, Qp_Y); Qp_C = Clip3(-QpBdOffset, 63, table[qPi])."""
+    if c_idx not in (1, 2):
+        raise ValueError(f"c_idx {c_idx} is not a chroma component")
+    off = 6 * (bit_depth - 8)
+    qpi = min(max(qp_y, -off), 63)
+    return min(max(chroma_qp_table(bit_depth)[qpi], -off), 63)
