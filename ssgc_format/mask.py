@@ -43,9 +43,10 @@ from ssgc_format.errors import FormatError, InputError, LimitError
 CHUNK = "MASK"
 MAX_CELL_LOG2 = 3  # cells of 1, 2, 4 or 8 pixels
 CELL_LOG2_BITS = 2
-MAX_DIMENSION = 1 << 16  # §6.5: width and height of the image, in pixels
-MAX_PIXELS = 1 << 26  # §6.5: width · height
-TURN_INCREMENT, TURN_LIMIT = 32, 1 << 16  # adaptive model parameters (§6.2, §3.4)
+MAX_DIMENSION = 16384  # §1.5: width and height of the image, in pixels
+MAX_PIXELS = 1 << 26  # §1.5: width · height
+TURN_INCREMENT, TURN_LIMIT = 24, 1 << 8  # adaptive model parameters (§6.2, §3.4): fast adaptation
+TURN_CONTEXTS = 45
 
 
 def mask_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
@@ -92,12 +93,40 @@ def _check_bool_2d(a: np.ndarray, name: str) -> np.ndarray:
 
 
 class _Models:
-    """The adaptive contexts of one payload (§6.2): fresh for every payload."""
+    """The adaptive models of one payload (§6.2): fresh for every payload."""
 
     def __init__(self) -> None:
         self.first_direction = AdaptiveModel(2, increment=TURN_INCREMENT, limit=TURN_LIMIT)
-        # turn context = 3 · previous turn + the turn before it (STRAIGHT at a contour's start)
-        self.turn = [AdaptiveModel(3, increment=TURN_INCREMENT, limit=TURN_LIMIT) for _ in range(9)]
+        self.turn = [AdaptiveModel(3, increment=TURN_INCREMENT, limit=TURN_LIMIT)
+                     for _ in range(TURN_CONTEXTS)]
+
+
+class _TurnContext:
+    """Context of the next turn of a contour (§6.2.2), reset at every contour.
+
+    ``t1``, ``t2``: the last two turns; ``run``: STRAIGHT turns since the last LEFT/RIGHT;
+    ``prev_run``: the last nonzero such run. A digitised smooth curve repeats runs of nearly
+    equal length, so ``run − prev_run`` predicts the next turn well.
+    """
+
+    __slots__ = ("t1", "t2", "run", "prev_run")
+
+    def __init__(self) -> None:
+        self.t1 = self.t2 = STRAIGHT
+        self.run = self.prev_run = 0
+
+    def index(self) -> int:
+        rel = 4 if self.prev_run == 0 else min(max(self.run - self.prev_run, -2), 1) + 2
+        return (3 * self.t1 + self.t2) * 5 + rel
+
+    def update(self, turn: int) -> None:
+        if turn == STRAIGHT:
+            self.run += 1
+        else:
+            if self.run > 0:
+                self.prev_run = self.run
+            self.run = 0
+        self.t1, self.t2 = turn, self.t1
 
 
 def _max_contours(mw: int, mh: int) -> int:
@@ -136,10 +165,10 @@ def encode_mask(grid_mask: np.ndarray, cell_log2: int) -> bytes:
         _encode_start_delta(enc, start - previous - 1, corners - previous - 1)
         previous = start
         enc.encode(0 if dirs[0] == EAST else 1, models.first_direction)
-        t1 = t2 = STRAIGHT
+        ctx = _TurnContext()
         for turn in directions_to_turns(dirs):
-            enc.encode(turn, models.turn[3 * t1 + t2])
-            t1, t2 = turn, t1
+            enc.encode(turn, models.turn[ctx.index()])
+            ctx.update(turn)
     return enc.to_bytes()
 
 
@@ -208,7 +237,7 @@ def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[l
         x0, y0 = start % (mw + 1), start // (mw + 1)
         x, y = x0, y0
         d = EAST if dec.decode(models.first_direction) == 0 else SOUTH
-        t1 = t2 = STRAIGHT
+        ctx = _TurnContext()
         length = 0
         while True:
             nx, ny = x + STEP_X[d], y + STEP_Y[d]
@@ -233,9 +262,9 @@ def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[l
             x, y = nx, ny
             if x == x0 and y == y0:
                 break
-            turn = dec.decode(models.turn[3 * t1 + t2])
+            turn = dec.decode(models.turn[ctx.index()])
             d = (d + TURN_DELTA[turn]) & 3
-            t1, t2 = turn, t1
+            ctx.update(turn)
         if length < 4:  # a closed walk on distinct edges has ≥ 4; kept as the §6.5 check
             raise _fail(f"contour {i} has {length} steps, fewer than 4")
     return xs, ys
