@@ -1,0 +1,347 @@
+"""The color map: quantization, CMAP payload coding, dequantization and upsampling. Implements spec §5.
+
+The color map is a ``grid_h x grid_w`` picture, one color per ``c x c`` cell (``c = 2^k``,
+``k = SHDR.color_cell_log2``), stored as quantization indices ``q`` in a color space
+(``SHDR.color_space``) with one quantizer step per channel (``SHDR.color_steps``):
+
+* §5.1 color spaces and index ranges (:data:`COLOR_SPACES`, :func:`index_range`),
+* §5.2 the CMAP payload: per channel MED prediction, residual wrapped into the index range and
+  zigzag-mapped, adaptive models chosen by a local activity context, an escape for large residuals,
+* §5.3 dequantization to RGB in integers (normative),
+* §5.4 separable bilinear upsampling to the picture size in integers (normative).
+
+:func:`quantize_color_map` is the informative encoder step (§5.5).
+
+Symbol  →  meaning
+    k, c      color_cell_log2, c = 2^k: cell size in pixels
+    s_ch      quantizer step of channel ch (1..255)
+    q         quantization index, qlo_ch ≤ q ≤ qhi_ch
+    M_ch      qhi_ch − qlo_ch + 1: number of indices of channel ch
+    W, N, NW  causal neighbours of the current cell in the same channel
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from ssgc_format.entropy import AdaptiveModel, RangeDecoder, RangeEncoder, StaticModel
+from ssgc_format.errors import FormatError, InputError, LimitError, UnsupportedError
+
+_CHUNK = "CMAP"
+
+# §5.1 color spaces: id -> (name, per-channel (lo, hi) value range before quantization).
+COLOR_SPACE_RGB = 0
+COLOR_SPACE_YCOCG_R = 1
+COLOR_SPACES = {
+    COLOR_SPACE_RGB: ("RGB", ((0, 255), (0, 255), (0, 255))),
+    COLOR_SPACE_YCOCG_R: ("YCoCg-R", ((0, 255), (-255, 255), (-255, 255))),
+}
+MIN_STEP, MAX_STEP = 1, 255
+
+# Chosen by benchmarks/colormap.py: 97 bytes on average for a 16x16 map of a photo (24..148),
+# mean absolute RGB error 4.8 levels (PSNR 32.9 dB) against the unquantized grid.
+DEFAULT_COLOR_SPACE = COLOR_SPACE_YCOCG_R
+DEFAULT_STEPS = (16, 32, 32)
+
+MAX_CELL_LOG2 = 8
+MAX_GRID_CELLS = 1 << 20  # §5.2 limit on grid_h * grid_w, checked before allocating
+
+
+class _Coding(NamedTuple):
+    """The constants of the CMAP syntax (§5.2), gathered so the benchmark can compare variants.
+
+    Only :data:`_CODING` is normative; any other value is a measurement aid.
+    """
+
+    escape: int  # E: zigzag values 0..E-1 are coded directly, E is the escape symbol
+    thresholds: tuple[int, ...]  # activity a -> context = number of thresholds t with a > t
+    increment: int  # adaptive model count increment (§3.4)
+    limit: int  # adaptive model count limit (§3.4)
+    init: tuple[int, ...]  # initial counts of symbols 0..E (shorter: the rest are 1)
+
+
+_CODING = _Coding(escape=8, thresholds=(0,), increment=32, limit=1 << 13,
+                  init=(48, 20, 10, 5, 3, 2, 1, 1, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# §5.1 parameters
+
+
+def check_color_params(color_space: int, steps: Sequence[int]) -> None:
+    """Validate SHDR's ``color_space`` and ``color_steps`` (spec §5.1).
+
+    Raises :class:`UnsupportedError` for a color space id this version does not define and
+    :class:`FormatError` (chunk ``SHDR``) for a step outside 1..255 or not three steps.
+    """
+    if isinstance(color_space, bool) or not isinstance(color_space, (int, np.integer)):
+        raise FormatError(f"color_space must be an integer, got {color_space!r}", chunk="SHDR")
+    if int(color_space) not in COLOR_SPACES:
+        raise UnsupportedError(f"SHDR: color_space {color_space} is not defined "
+                               f"(known: {sorted(COLOR_SPACES)})")
+    try:
+        values = [int(s) for s in steps]
+        ok = len(values) == 3 and all(not isinstance(s, bool) and int(s) == s for s in steps)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise FormatError(f"color_steps must be three integers, got {steps!r}", chunk="SHDR")
+    for ch, s in enumerate(values):
+        if not MIN_STEP <= s <= MAX_STEP:
+            raise FormatError(f"color_steps[{ch}] = {s} outside {MIN_STEP}..{MAX_STEP}", chunk="SHDR")
+
+
+def color_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
+    """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.2)."""
+    if not 0 <= cell_log2 <= MAX_CELL_LOG2:
+        raise FormatError(f"color_cell_log2 {cell_log2} outside 0..{MAX_CELL_LOG2}", chunk="SHDR")
+    if width < 1 or height < 1:
+        raise FormatError(f"picture size {width}x{height} is empty", chunk="SHDR")
+    c = 1 << cell_log2
+    return (height + c - 1) >> cell_log2, (width + c - 1) >> cell_log2
+
+
+def index_range(color_space: int, steps: Sequence[int]) -> list[tuple[int, int]]:
+    """``(qlo, qhi)`` per channel: ``qlo = -ceil(-lo / s)``, ``qhi = ceil(hi / s)`` (§5.1)."""
+    check_color_params(color_space, steps)
+    return [(-((-lo + s - 1) // s), (hi + s - 1) // s)
+            for (lo, hi), s in zip(COLOR_SPACES[int(color_space)][1], (int(s) for s in steps))]
+
+
+# --------------------------------------------------------------------------------------------
+# §5.2 payload
+
+
+def _med(w: int, n: int, nw: int) -> int:
+    """LOCO-I median edge detector."""
+    if nw >= max(w, n):
+        return min(w, n)
+    if nw <= min(w, n):
+        return max(w, n)
+    return w + n - nw
+
+
+def _predict(plane: np.ndarray, y: int, x: int, mid: int) -> tuple[int, int]:
+    """Prediction and activity of cell (y, x) of one channel's index plane (§5.2.2)."""
+    if y == 0 and x == 0:
+        return mid, 0
+    if y == 0:
+        w = int(plane[0, x - 1])
+        return w, (abs(w - int(plane[0, x - 2])) if x >= 2 else 0)
+    n = int(plane[y - 1, x])
+    if x == 0:
+        return n, (abs(n - int(plane[y - 2, 0])) if y >= 2 else 0)
+    w, nw = int(plane[y, x - 1]), int(plane[y - 1, x - 1])
+    return _med(w, n, nw), abs(w - nw) + abs(n - nw)
+
+
+def _context(activity: int, coding: _Coding) -> int:
+    return sum(activity > t for t in coding.thresholds)
+
+
+def _to_zigzag(q: int, pred: int, qlo: int, m: int) -> int:
+    d = (q - pred) % m  # residual wrapped into the index range
+    r = d if d <= (m - 1) // 2 else d - m
+    return 2 * r if r >= 0 else -2 * r - 1
+
+
+def _from_zigzag(z: int, pred: int, qlo: int, m: int) -> int:
+    r = z >> 1 if not z & 1 else -((z + 1) >> 1)
+    return qlo + (pred - qlo + r) % m
+
+
+class _ChannelCoder:
+    """Models of one channel: one adaptive model per context, plus the escape's uniform tail."""
+
+    def __init__(self, qlo: int, qhi: int, coding: _Coding):
+        self.qlo, self.m = qlo, qhi - qlo + 1
+        self.mid = (qlo + qhi) >> 1
+        self.n = min(self.m, coding.escape + 1)  # alphabet of the first symbol
+        init = [1] * self.n
+        for i, v in enumerate(coding.init[: self.n]):
+            init[i] = v
+        self.models = [AdaptiveModel(self.n, init, increment=coding.increment, limit=coding.limit)
+                       for _ in range(len(coding.thresholds) + 1)] if self.n >= 2 else []
+        self.escaped = self.m > coding.escape + 1
+        self.tail = StaticModel.uniform(self.m - coding.escape) if self.escaped else None
+        self.escape = coding.escape
+
+
+def _coders(color_space: int, steps, coding: _Coding) -> list[_ChannelCoder]:
+    return [_ChannelCoder(lo, hi, coding) for lo, hi in index_range(color_space, steps)]
+
+
+def _check_grid_shape(grid_h: int, grid_w: int) -> None:
+    if grid_h < 1 or grid_w < 1:
+        raise FormatError(f"color grid {grid_h}x{grid_w} is empty", chunk=_CHUNK)
+    if grid_h * grid_w > MAX_GRID_CELLS:
+        raise LimitError(f"color grid {grid_h}x{grid_w} exceeds {MAX_GRID_CELLS} cells", chunk=_CHUNK)
+
+
+def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
+    coders = _coders(color_space, steps, coding)
+    if not isinstance(q, np.ndarray) or q.ndim != 3 or q.shape[2] != 3 or q.size == 0:
+        raise InputError(f"color map indices must be a non-empty (gh, gw, 3) array, got "
+                         f"{getattr(q, 'shape', type(q).__name__)}")
+    if not np.issubdtype(q.dtype, np.integer):
+        raise InputError(f"color map indices must be integers, got {q.dtype}")
+    _check_grid_shape(q.shape[0], q.shape[1])
+    for ch, cd in enumerate(coders):
+        lo, hi = int(q[..., ch].min()), int(q[..., ch].max())
+        if lo < cd.qlo or hi > cd.qlo + cd.m - 1:
+            raise InputError(f"channel {ch} indices {lo}..{hi} outside {cd.qlo}..{cd.qlo + cd.m - 1}")
+    planes = [q[..., ch].astype(np.int64) for ch in range(3)]
+    enc = RangeEncoder()
+    gh, gw = q.shape[:2]
+    for y in range(gh):
+        for x in range(gw):
+            for ch, cd in enumerate(coders):
+                pred, act = _predict(planes[ch], y, x, cd.mid)
+                z = _to_zigzag(int(planes[ch][y, x]), pred, cd.qlo, cd.m)
+                if cd.models:
+                    model = cd.models[_context(act, coding)]
+                    if cd.escaped and z >= cd.escape:
+                        enc.encode(cd.escape, model)
+                        enc.encode(z - cd.escape, cd.tail)
+                    else:
+                        enc.encode(z, model)
+    return enc.to_bytes()
+
+
+def _decode(data: bytes, grid_h: int, grid_w: int, color_space: int, steps,
+            coding: _Coding) -> np.ndarray:
+    coders = _coders(color_space, steps, coding)
+    _check_grid_shape(grid_h, grid_w)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"payload must be bytes, got {type(data).__name__}", chunk=_CHUNK)
+    dec = RangeDecoder(bytes(data), chunk=_CHUNK)
+    planes = [np.zeros((grid_h, grid_w), dtype=np.int64) for _ in range(3)]
+    for y in range(grid_h):
+        for x in range(grid_w):
+            for ch, cd in enumerate(coders):
+                pred, act = _predict(planes[ch], y, x, cd.mid)
+                z = 0
+                if cd.models:
+                    z = dec.decode(cd.models[_context(act, coding)])
+                    if cd.escaped and z == cd.escape:
+                        z += dec.decode(cd.tail)
+                planes[ch][y, x] = _from_zigzag(z, pred, cd.qlo, cd.m)
+    return np.stack(planes, axis=-1)
+
+
+def encode_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> bytes:
+    """The CMAP payload for the index grid ``q`` (``(grid_h, grid_w, 3)`` integers), spec §5.2.
+
+    Raises :class:`InputError` if an index lies outside :func:`index_range`.
+    Guarantee: ``decode_color_map(encode_color_map(q, cs, s), gh, gw, cs, s) == q``.
+    """
+    return _encode(q, color_space, steps, _CODING)
+
+
+def decode_color_map(data: bytes, grid_h: int, grid_w: int, color_space: int,
+                     steps: Sequence[int]) -> np.ndarray:
+    """Decode a CMAP payload into indices ``int64 (grid_h, grid_w, 3)`` (spec §5.2).
+
+    Every decoded index lies in :func:`index_range`. Bad data raises :class:`FormatError`
+    (chunk ``CMAP``) and nothing else; trailing words after the last symbol are ignored, as the
+    range decoder of §3.2 reads zeros past the end of the payload.
+    """
+    return _decode(data, grid_h, grid_w, color_space, steps, _CODING)
+
+
+# --------------------------------------------------------------------------------------------
+# §5.3 dequantization, §5.5 quantization (informative)
+
+
+def _ycocg_r_forward(rgb: np.ndarray) -> np.ndarray:
+    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+    co = r - b
+    t = b + (co >> 1)
+    cg = g - t
+    return np.stack([t + (cg >> 1), co, cg], axis=-1)
+
+
+def _ycocg_r_inverse(v: np.ndarray) -> np.ndarray:
+    y, co, cg = v[..., 0], v[..., 1], v[..., 2]
+    t = y - (cg >> 1)
+    g = cg + t
+    b = t - (co >> 1)
+    return np.stack([b + co, g, b], axis=-1)
+
+
+def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
+    """Indices to ``uint8 (gh, gw, 3)`` RGB (spec §5.3, normative).
+
+    ``v_ch = q_ch * s_ch``; color space 1 converts ``(Y, Co, Cg)`` to RGB with the YCoCg-R
+    inverse (arithmetic shifts); the result is clipped to 0..255.
+    """
+    check_color_params(color_space, steps)
+    v = np.asarray(q, dtype=np.int64) * np.asarray([int(s) for s in steps], dtype=np.int64)
+    if int(color_space) == COLOR_SPACE_YCOCG_R:
+        v = _ycocg_r_inverse(v)
+    return np.clip(v, 0, 255).astype(np.uint8)
+
+
+def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
+    """Informative encoder step (spec §5.5): ``uint8 (gh, gw, 3)`` RGB to indices ``int64``.
+
+    Converts to the color space (YCoCg-R forward transform, exact), then
+    ``q = floor((2 v + s) / (2 s))`` (round half up), clamped to :func:`index_range`.
+    """
+    if (not isinstance(rgb_grid, np.ndarray) or rgb_grid.dtype != np.uint8 or rgb_grid.ndim != 3
+            or rgb_grid.shape[2] != 3 or rgb_grid.size == 0):
+        raise InputError(f"color grid must be a non-empty uint8 (gh, gw, 3) array, got "
+                         f"{getattr(rgb_grid, 'dtype', type(rgb_grid).__name__)} "
+                         f"{getattr(rgb_grid, 'shape', '')}")
+    ranges = index_range(color_space, steps)
+    v = rgb_grid.astype(np.int64)
+    if int(color_space) == COLOR_SPACE_YCOCG_R:
+        v = _ycocg_r_forward(rgb_grid)
+    s = np.asarray([int(x) for x in steps], dtype=np.int64)
+    q = (2 * v + s) // (2 * s)
+    lo = np.asarray([r[0] for r in ranges], dtype=np.int64)
+    hi = np.asarray([r[1] for r in ranges], dtype=np.int64)
+    return np.clip(q, lo, hi)
+
+
+# --------------------------------------------------------------------------------------------
+# §5.4 upsampling
+
+
+def _axis_taps(size: int, n: int, cell_log2: int):
+    """Per output pixel ``x`` of one axis: indices ``j0, j1`` and weights ``w0, w1`` (sum 2c).
+
+    Grid sample ``j`` sits at pixel coordinate ``j*c + (c-1)/2``, so in units of ``1/(2c)`` grid
+    steps pixel ``x`` lies at ``t = 2x + 1 - c``: ``j = t >> (k+1)`` (floor) and
+    ``w1 = t & (2c - 1)``; indices beyond the grid are clamped (edge replication).
+    """
+    c2 = 2 << cell_log2
+    t = 2 * np.arange(size, dtype=np.int64) + 1 - (1 << cell_log2)
+    j = t >> (cell_log2 + 1)
+    w1 = t & (c2 - 1)
+    return (np.clip(j, 0, n - 1), np.clip(j + 1, 0, n - 1),
+            (c2 - w1).astype(np.int32), w1.astype(np.int32))
+
+
+def upsample_color_map(rgb_grid: np.ndarray, width: int, height: int, cell_log2: int) -> np.ndarray:
+    """Bilinear upsampling of the dequantized color map to ``uint8 (H, W, 3)`` (spec §5.4, normative).
+
+    ``out = (Σ_v Σ_h wv·wh·g + 2^(2k+1)) >> (2k+2)`` with the taps of :func:`_axis_taps`, computed
+    exactly in int32 (rows first, no intermediate rounding). Guarantees: a constant grid gives a
+    constant picture; every output value lies between the grid's min and max (weights are
+    non-negative and sum to 2^(2k+2)); ``k = 0`` with a full-size grid is the identity.
+    """
+    grid_h, grid_w = color_grid_size(width, height, cell_log2)
+    g = np.asarray(rgb_grid)
+    if g.shape != (grid_h, grid_w, 3):
+        raise InputError(f"color grid of shape {g.shape} does not match {grid_h}x{grid_w}x3 "
+                         f"for {width}x{height}, cell_log2 {cell_log2}")
+    g = g.astype(np.int32)  # 255 * 2^(2k+2) < 2^31 for k <= 8
+    r0, r1, rw0, rw1 = _axis_taps(height, grid_h, cell_log2)
+    c0, c1, cw0, cw1 = _axis_taps(width, grid_w, cell_log2)
+    rows = rw0[:, None, None] * g[r0] + rw1[:, None, None] * g[r1]  # (H, grid_w, 3)
+    out = cw0[None, :, None] * rows[:, c0] + cw1[None, :, None] * rows[:, c1]  # (H, W, 3)
+    shift = 2 * cell_log2 + 2
+    return ((out + (1 << (shift - 1))) >> shift).astype(np.uint8)
