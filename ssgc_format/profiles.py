@@ -75,7 +75,7 @@ PROFILES: dict[int, ModelProfile] = {
         profile_id=PROFILE_LDM_SEMANTIC512,
         name="compvis-ldm-semantic-synthesis-512",
         weights_sha256=None,
-        params_expected=215_207_427,  # UNet only, counted on the meta device
+        params_expected=215_229_315,  # UNet only, counted on the meta device (diffusers 0.42)
         notes="CompVis latent-diffusion models/ldm/semantic_synthesis512 (landscapes), converted by "
               "'ssgc-ref convert-model'. Digest not pinned: the checkpoint was not available when this "
               "registry was written; decoders warn.",
@@ -83,7 +83,7 @@ PROFILES: dict[int, ModelProfile] = {
     PROFILE_TINY: ModelProfile(
         profile_id=PROFILE_TINY,
         name="ssgc-tiny-conformance",
-        model_channels=8, channel_mult=(1, 4, 8), num_res_blocks=2, num_heads=4, norm_groups=4,
+        model_channels=4, channel_mult=(1, 4, 8), num_res_blocks=2, num_heads=8, norm_groups=4,
         vq_ch=8, vq_ch_mult=(1, 2, 4), vq_num_res_blocks=2, vq_n_embed=256, vq_norm_groups=4,
         vq_quantize_on_decode=False,
         weights_sha256="",  # filled in below from conformance/models/tiny (see make_tiny_model.py)
