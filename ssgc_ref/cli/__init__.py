@@ -26,7 +26,10 @@ from ssgc_format.errors import FormatError, InputError, ModelError, SSGCError, U
 
 # Sub-command modules, in the order --help lists them.
 COMMANDS = [
+    "encode",
+    "decode",
     "info",
+    "demo",
 ]
 
 EXIT_OK, EXIT_FORMAT, EXIT_USAGE, EXIT_UNSUPPORTED, EXIT_MODEL, EXIT_INPUT, EXIT_IO = 0, 1, 2, 3, 4, 5, 6

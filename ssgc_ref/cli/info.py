@@ -27,7 +27,7 @@ def describe(data: bytes) -> dict:
     """Everything ``info`` reports, as a JSON-ready dict (raises SSGCError on a bad file)."""
     from ssgc_format.container import SIGNATURE, read_chunks
     from ssgc_format.file import read_ssgc
-    from ssgc_format.profiles import profile_name
+    from ssgc_format.profiles import get_profile
 
     chunks = read_chunks(data)
     img = read_ssgc(data)
@@ -51,7 +51,7 @@ def describe(data: bytes) -> dict:
         "semantic_bytes": semantic,
         "chunks": rows,
         "generation": {
-            "profile_id": g.profile_id, "profile": profile_name(g.profile_id), "seed": g.seed,
+            "profile_id": g.profile_id, "profile": getattr(get_profile(g.profile_id), "name", "none" if g.profile_id == 0 else "unknown"), "seed": g.seed,
             "steps": g.steps, "strength": g.strength_permille / 1000, "guidance": g.guidance_q8 / 256,
             "eta": g.eta_q8 / 256, "flags": g.flags,
         },
