@@ -1,0 +1,235 @@
+"""Tests of ssgc_format.colormap (spec §5): CMAP coding, dequantization, upsampling."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgc_format import colormap as cm
+from ssgc_format.errors import FormatError, InputError, SSGCError, UnsupportedError
+
+SPACES = sorted(cm.COLOR_SPACES)
+
+
+@st.composite
+def index_grids(draw, max_side=6):
+    cs = draw(st.sampled_from(SPACES))
+    steps = tuple(draw(st.integers(1, 255)) for _ in range(3))
+    gh, gw = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    q = np.stack([rng.integers(lo, hi + 1, size=(gh, gw)) for lo, hi in cm.index_range(cs, steps)], axis=-1)
+    return cs, steps, q
+
+
+def fixed_map() -> np.ndarray:
+    """A smooth 16x16 RGB map with one sharp edge, by integer formulas."""
+    y, x = np.mgrid[0:16, 0:16]
+    r = 40 + 12 * x
+    g = 200 - 9 * y + 3 * ((x * y) % 5)
+    b = np.where(x + y > 18, 220, 30 + 4 * x)
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+# ---- coding
+
+
+@settings(max_examples=60, deadline=None)
+@given(index_grids())
+def test_round_trip(case):
+    cs, steps, q = case
+    payload = cm.encode_color_map(q, cs, steps)
+    assert len(payload) % 4 == 0
+    assert np.array_equal(cm.decode_color_map(payload, *q.shape[:2], cs, steps), q)
+    assert cm.encode_color_map(q, cs, steps) == payload  # deterministic
+
+
+def test_round_trip_default_16x16_with_large_residuals():
+    q = cm.quantize_color_map(fixed_map(), cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+    q[3, 4, 0] = cm.index_range(cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)[0][1]  # forces an escape
+    payload = cm.encode_color_map(q, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+    assert np.array_equal(cm.decode_color_map(payload, 16, 16, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS), q)
+
+
+def test_golden_payload():
+    """Fails if the CMAP syntax, its constants or the range coder's output change."""
+    q = cm.quantize_color_map(fixed_map(), cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+    payload = cm.encode_color_map(q, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+    assert hashlib.sha256(q.astype("<i2").tobytes()).hexdigest() == GOLDEN_Q
+    assert hashlib.sha256(payload).hexdigest() == GOLDEN_PAYLOAD
+    assert len(payload) == GOLDEN_LEN
+    rgb = cm.dequantize_color_map(q, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+    up = cm.upsample_color_map(rgb, 500, 509, 5)
+    assert hashlib.sha256(rgb.tobytes() + up.tobytes()).hexdigest() == GOLDEN_RECON
+
+
+GOLDEN_Q = "8f35a90343ba6a91325b5fba6f26accf65b410a5b5fe469499d220f4a3db5613"
+GOLDEN_PAYLOAD = "15c6d65a80f126dfef11118a113bf45a2dd7eb674ded17930d4ff4834ea6e92d"
+GOLDEN_LEN = 108
+GOLDEN_RECON = "6dda52003801dc08e1b71f8da7148db62dae13daf6892cb7a70b9ed9c878e442"
+
+
+def test_encoder_rejects_out_of_range_indices():
+    q = np.zeros((2, 2, 3), dtype=np.int64)
+    q[1, 1, 0] = -1  # Y index below 0
+    with pytest.raises(InputError):
+        cm.encode_color_map(q, 1, (16, 32, 32))
+    with pytest.raises(InputError):
+        cm.encode_color_map(np.zeros((2, 2), dtype=np.int64), 1, (16, 32, 32))
+
+
+# ---- bad data
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=64), st.integers(1, 9), st.integers(1, 9), st.sampled_from(SPACES))
+def test_garbage_raises_only_format_error(data, gh, gw, cs):
+    try:
+        q = cm.decode_color_map(data, gh, gw, cs, (16, 32, 32))
+    except FormatError:
+        return
+    assert q.shape == (gh, gw, 3)
+    for ch, (lo, hi) in enumerate(cm.index_range(cs, (16, 32, 32))):
+        assert lo <= q[..., ch].min() and q[..., ch].max() <= hi
+
+
+def test_truncated_payloads():
+    q = cm.quantize_color_map(fixed_map(), 1, (4, 8, 8))
+    payload = cm.encode_color_map(q, 1, (4, 8, 8))
+    for n in range(len(payload)):
+        try:
+            cm.decode_color_map(payload[:n], 16, 16, 1, (4, 8, 8))
+        except FormatError:
+            pass
+
+
+def test_bad_grid_size():
+    with pytest.raises(FormatError):
+        cm.decode_color_map(b"", 0, 3, 1, (16, 32, 32))
+    with pytest.raises(FormatError):  # LimitError is a FormatError
+        cm.decode_color_map(b"", 1 << 12, 1 << 12, 1, (16, 32, 32))
+
+
+# ---- parameters
+
+
+@pytest.mark.parametrize("cs", [2, 3, 255, -1])
+def test_unknown_color_space(cs):
+    with pytest.raises(UnsupportedError):
+        cm.check_color_params(cs, (16, 32, 32))
+    with pytest.raises(UnsupportedError):
+        cm.decode_color_map(b"\0\0\0\0", 1, 1, cs, (16, 32, 32))
+
+
+@pytest.mark.parametrize("steps", [(0, 32, 32), (16, 256, 32), (16, 32), (16, 32, 32, 1), (16, 2.5, 3), None, "abc"])
+def test_bad_steps(steps):
+    with pytest.raises(FormatError):
+        cm.check_color_params(1, steps)
+    with pytest.raises(SSGCError):
+        cm.dequantize_color_map(np.zeros((1, 1, 3), dtype=np.int64), 1, steps)
+
+
+def test_defaults_are_valid():
+    cm.check_color_params(cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+
+
+def test_grid_size():
+    assert cm.color_grid_size(512, 512, 5) == (16, 16)
+    assert cm.color_grid_size(500, 333, 5) == (11, 16)
+    assert cm.color_grid_size(1, 1, 8) == (1, 1)
+    assert cm.color_grid_size(7, 3, 0) == (3, 7)
+    with pytest.raises(FormatError):
+        cm.color_grid_size(10, 10, 9)
+
+
+# ---- dequantization
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SPACES))
+def test_step_one_is_lossless(seed, cs):
+    rgb = np.random.default_rng(seed).integers(0, 256, size=(5, 7, 3)).astype(np.uint8)
+    q = cm.quantize_color_map(rgb, cs, (1, 1, 1))
+    assert np.array_equal(cm.dequantize_color_map(q, cs, (1, 1, 1)), rgb)
+
+
+def test_ycocg_r_exact_on_all_corners_and_random():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(4096, 3))
+    rgb[:8] = [[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)]
+    assert np.array_equal(cm._ycocg_r_inverse(cm._ycocg_r_forward(rgb)), rgb)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 255), st.integers(1, 255))
+def test_quantization_error_bound_rgb(seed, s, t):
+    """In RGB, rounding to the nearest index keeps every channel within s/2 (before clipping)."""
+    rgb = np.random.default_rng(seed).integers(0, 256, size=(4, 4, 3)).astype(np.uint8)
+    steps = (s, t, s)
+    back = cm.dequantize_color_map(cm.quantize_color_map(rgb, 0, steps), 0, steps).astype(int)
+    assert (np.abs(back - rgb) <= np.array(steps) // 2).all()
+
+
+# ---- upsampling
+
+
+def upsample_reference(grid, width, height, k):
+    """Spec §5.4 written per pixel with Python integers (independent of the numpy version)."""
+    gh, gw = grid.shape[:2]
+    c = 1 << k
+
+    def taps(x, n):
+        t = 2 * x + 1 - c
+        j = t >> (k + 1)
+        w1 = t & (2 * c - 1)
+        return min(max(j, 0), n - 1), min(max(j + 1, 0), n - 1), 2 * c - w1, w1
+
+    out = np.zeros((height, width, 3), dtype=np.uint8)
+    for y in range(height):
+        i0, i1, v0, v1 = taps(y, gh)
+        for x in range(width):
+            j0, j1, h0, h1 = taps(x, gw)
+            for ch in range(3):
+                acc = (h0 * (v0 * int(grid[i0, j0, ch]) + v1 * int(grid[i1, j0, ch]))
+                       + h1 * (v0 * int(grid[i0, j1, ch]) + v1 * int(grid[i1, j1, ch])))
+                out[y, x, ch] = (acc + (1 << (2 * k + 1))) >> (2 * k + 2)
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 4), st.integers(0, 2**32 - 1))
+def test_upsample_matches_per_pixel_reference(width, height, k, seed):
+    gh, gw = cm.color_grid_size(width, height, k)
+    grid = np.random.default_rng(seed).integers(0, 256, size=(gh, gw, 3)).astype(np.uint8)
+    up = cm.upsample_color_map(grid, width, height, k)
+    assert up.shape == (height, width, 3) and up.dtype == np.uint8
+    assert np.array_equal(up, upsample_reference(grid, width, height, k))
+    assert up.min() >= grid.min() and up.max() <= grid.max()
+
+
+@pytest.mark.parametrize("size,k", [((512, 512), 5), ((37, 5), 3), ((1, 1), 8), ((300, 451), 8)])
+def test_upsample_constant(size, k):
+    w, h = size
+    grid = np.full(cm.color_grid_size(w, h, k) + (3,), 0, dtype=np.uint8)
+    grid[..., :] = (17, 128, 255)
+    up = cm.upsample_color_map(grid, w, h, k)
+    assert up.shape == (h, w, 3)
+    assert (up == np.array([17, 128, 255], dtype=np.uint8)).all()
+
+
+def test_upsample_identity_at_k0_and_centres():
+    grid = fixed_map()
+    assert np.array_equal(cm.upsample_color_map(grid, 16, 16, 0), grid)
+    up = cm.upsample_color_map(grid, 512, 512, 5)
+    # with c = 32 the sample j sits between pixels 32j+15 and 32j+16: their mean is the sample
+    pair = (up[15::32, 15::32].astype(int) + up[16::32, 16::32].astype(int))
+    assert (np.abs(pair - 2 * grid.astype(int)) <= 8).all()
+
+
+def test_upsample_rejects_wrong_grid():
+    with pytest.raises(InputError):
+        cm.upsample_color_map(np.zeros((15, 16, 3), dtype=np.uint8), 512, 512, 5)
