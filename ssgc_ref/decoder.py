@@ -52,9 +52,7 @@ def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> t
         return PREVIEW, ["the file names no generator (profile 0): decoded the normative preview"]
     if profile is None:
         return PREVIEW, [f"unknown model profile {pid}: decoded the normative preview (spec 9.5)"]
-    from ssgc_ref.generators import weights_available
-
-    if weights_available(profile, model_dir):
+    if model_dir is not None:
         return "ldm", []
     return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
                      "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "

@@ -109,9 +109,8 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     instead of running the segmenter.
     """
     from ssgc_ref import __version__
-    from ssgc_ref.analysis import color_grid, downsample_labels, get_segmenter
-    from ssgc_ref.roi_codec import encode_roi
-
+    from ssgc_ref.analysis import color_grid, downsample_labels
+    from ssgc_ref.analysis.segmenters import get_segmenter
     cfg = config
     cfg.check()
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -160,6 +159,8 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     if not has_roi:
         data = write_ssgc(base)
         return EncodeResult(data, base, labels, None, segmenter_note, seconds)
+
+    from ssgc_ref.roi_codec import encode_roi  # imports PyAV: only when there is an ROI
 
     t = time.perf_counter()
     mask_grid, (x, y, rw, rh), crop = _crop_roi(rgb, mask, cfg)
