@@ -196,6 +196,19 @@ def test_golden_bytes(k):
     assert hashlib.sha256(data).hexdigest() == GOLDEN[k]
 
 
+def test_spec_worked_example():
+    """§6.8: the ring with a hole on an 8x6 image at k = 1."""
+    grid = np.array([[0, 1, 1, 1], [0, 1, 0, 1], [0, 1, 1, 1]], bool)
+    data = mk.encode_mask(grid, 1)
+    assert data == bytes.fromhex("6049b2dc01e7707b")
+    k, back = mk.decode_mask(data, 8, 6)
+    assert k == 1 and np.array_equal(back, grid)
+    expected = np.zeros((6, 8), bool)
+    expected[:, 2:8] = True
+    expected[2:4, 4:6] = False
+    assert np.array_equal(mk.rasterize_mask(back, 1, 8, 6), expected)
+
+
 # ---- malformed payloads ------------------------------------------------------------------------
 
 def _craft(k, count, contours=(), *, mw, mh, prefix=None):
