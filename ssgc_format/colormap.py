@@ -4,13 +4,13 @@ The color map is a ``grid_h x grid_w`` picture, one color per ``c x c`` cell (``
 ``k = SHDR.color_cell_log2``), stored as quantization indices ``q`` in a color space
 (``SHDR.color_space``) with one quantizer step per channel (``SHDR.color_steps``):
 
-* §5.1 color spaces and index ranges (:data:`COLOR_SPACES`, :func:`index_range`),
-* §5.2 the CMAP payload: per channel MED prediction, residual wrapped into the index range and
+* §5.2 color spaces, steps and index ranges (:data:`COLOR_SPACES`, :func:`index_range`),
+* §5.3 the CMAP payload: per channel MED prediction, residual wrapped into the index range and
   zigzag-mapped, adaptive models chosen by a local activity context, an escape for large residuals,
-* §5.3 dequantization to RGB in integers (normative),
-* §5.4 separable bilinear upsampling to the picture size in integers (normative).
+* §5.4 dequantization to RGB in integers (normative),
+* §5.5 separable bilinear upsampling to the picture size in integers (normative).
 
-:func:`quantize_color_map` is the informative encoder step (§5.5).
+:func:`quantize_color_map` is the informative encoder step (§5.6).
 
 Symbol  →  meaning
     k, c      color_cell_log2, c = 2^k: cell size in pixels
@@ -31,7 +31,7 @@ from ssgc_format.errors import FormatError, InputError, LimitError, UnsupportedE
 
 _CHUNK = "CMAP"
 
-# §5.1 color spaces: id -> (name, per-channel (lo, hi) value range before quantization).
+# §5.2 color spaces: id -> (name, per-channel (lo, hi) value range before quantization).
 COLOR_SPACE_RGB = 0
 COLOR_SPACE_YCOCG_R = 1
 COLOR_SPACES = {
@@ -46,11 +46,11 @@ DEFAULT_COLOR_SPACE = COLOR_SPACE_YCOCG_R
 DEFAULT_STEPS = (16, 32, 32)
 
 MAX_CELL_LOG2 = 8
-MAX_GRID_CELLS = 1 << 20  # §5.2 limit on grid_h * grid_w, checked before allocating
+MAX_GRID_CELLS = 1 << 22  # §5.3: W*H <= 2^26 and k >= 2 (§1.5) bound grid_h * grid_w by 2^22
 
 
 class _Coding(NamedTuple):
-    """The constants of the CMAP syntax (§5.2), gathered so the benchmark can compare variants.
+    """The constants of the CMAP syntax (§5.3), gathered so the benchmark can compare variants.
 
     Only :data:`_CODING` is normative; any other value is a measurement aid.
     """
@@ -67,11 +67,11 @@ _CODING = _Coding(escape=8, thresholds=(0,), increment=32, limit=1 << 13,
 
 
 # --------------------------------------------------------------------------------------------
-# §5.1 parameters
+# §5.2 parameters
 
 
 def check_color_params(color_space: int, steps: Sequence[int]) -> None:
-    """Validate SHDR's ``color_space`` and ``color_steps`` (spec §5.1).
+    """Validate SHDR's ``color_space`` and ``color_steps`` (spec §5.2).
 
     Raises :class:`UnsupportedError` for a color space id this version does not define and
     :class:`FormatError` (chunk ``SHDR``) for a step outside 1..255 or not three steps.
@@ -94,7 +94,7 @@ def check_color_params(color_space: int, steps: Sequence[int]) -> None:
 
 
 def color_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
-    """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.2)."""
+    """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.1; SHDR restricts k to 2..8)."""
     if not 0 <= cell_log2 <= MAX_CELL_LOG2:
         raise FormatError(f"color_cell_log2 {cell_log2} outside 0..{MAX_CELL_LOG2}", chunk="SHDR")
     if width < 1 or height < 1:
@@ -104,14 +104,14 @@ def color_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
 
 
 def index_range(color_space: int, steps: Sequence[int]) -> list[tuple[int, int]]:
-    """``(qlo, qhi)`` per channel: ``qlo = -ceil(-lo / s)``, ``qhi = ceil(hi / s)`` (§5.1)."""
+    """``(qlo, qhi)`` per channel: ``qlo = -ceil(-lo / s)``, ``qhi = ceil(hi / s)`` (§5.2)."""
     check_color_params(color_space, steps)
     return [(-((-lo + s - 1) // s), (hi + s - 1) // s)
             for (lo, hi), s in zip(COLOR_SPACES[int(color_space)][1], (int(s) for s in steps))]
 
 
 # --------------------------------------------------------------------------------------------
-# §5.2 payload
+# §5.3 payload
 
 
 def _med(w: int, n: int, nw: int) -> int:
@@ -124,7 +124,7 @@ def _med(w: int, n: int, nw: int) -> int:
 
 
 def _predict(plane: np.ndarray, y: int, x: int, mid: int) -> tuple[int, int]:
-    """Prediction and activity of cell (y, x) of one channel's index plane (§5.2.2)."""
+    """Prediction and activity of cell (y, x) of one channel's index plane (§5.3.2)."""
     if y == 0 and x == 0:
         return mid, 0
     if y == 0:
@@ -232,7 +232,7 @@ def _decode(data: bytes, grid_h: int, grid_w: int, color_space: int, steps,
 
 
 def encode_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> bytes:
-    """The CMAP payload for the index grid ``q`` (``(grid_h, grid_w, 3)`` integers), spec §5.2.
+    """The CMAP payload for the index grid ``q`` (``(grid_h, grid_w, 3)`` integers), spec §5.3.
 
     Raises :class:`InputError` if an index lies outside :func:`index_range`.
     Guarantee: ``decode_color_map(encode_color_map(q, cs, s), gh, gw, cs, s) == q``.
@@ -242,17 +242,17 @@ def encode_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> b
 
 def decode_color_map(data: bytes, grid_h: int, grid_w: int, color_space: int,
                      steps: Sequence[int]) -> np.ndarray:
-    """Decode a CMAP payload into indices ``int64 (grid_h, grid_w, 3)`` (spec §5.2).
+    """Decode a CMAP payload into indices ``int64 (grid_h, grid_w, 3)`` (spec §5.3).
 
     Every decoded index lies in :func:`index_range`. Bad data raises :class:`FormatError`
     (chunk ``CMAP``) and nothing else; trailing words after the last symbol are ignored, as the
-    range decoder of §3.2 reads zeros past the end of the payload.
+    range decoder of clause 3 reads zeros past the end of the payload.
     """
     return _decode(data, grid_h, grid_w, color_space, steps, _CODING)
 
 
 # --------------------------------------------------------------------------------------------
-# §5.3 dequantization, §5.5 quantization (informative)
+# §5.4 dequantization, §5.6 quantization (informative)
 
 
 def _ycocg_r_forward(rgb: np.ndarray) -> np.ndarray:
@@ -272,7 +272,7 @@ def _ycocg_r_inverse(v: np.ndarray) -> np.ndarray:
 
 
 def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
-    """Indices to ``uint8 (gh, gw, 3)`` RGB (spec §5.3, normative).
+    """Indices to ``uint8 (gh, gw, 3)`` RGB (spec §5.4, normative).
 
     ``v_ch = q_ch * s_ch``; color space 1 converts ``(Y, Co, Cg)`` to RGB with the YCoCg-R
     inverse (arithmetic shifts); the result is clipped to 0..255.
@@ -285,7 +285,7 @@ def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) 
 
 
 def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
-    """Informative encoder step (spec §5.5): ``uint8 (gh, gw, 3)`` RGB to indices ``int64``.
+    """Informative encoder step (spec §5.6): ``uint8 (gh, gw, 3)`` RGB to indices ``int64``.
 
     Converts to the color space (YCoCg-R forward transform, exact), then
     ``q = floor((2 v + s) / (2 s))`` (round half up), clamped to :func:`index_range`.
@@ -307,7 +307,7 @@ def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[i
 
 
 # --------------------------------------------------------------------------------------------
-# §5.4 upsampling
+# §5.5 upsampling
 
 
 def _axis_taps(size: int, n: int, cell_log2: int):
@@ -326,7 +326,7 @@ def _axis_taps(size: int, n: int, cell_log2: int):
 
 
 def upsample_color_map(rgb_grid: np.ndarray, width: int, height: int, cell_log2: int) -> np.ndarray:
-    """Bilinear upsampling of the dequantized color map to ``uint8 (H, W, 3)`` (spec §5.4, normative).
+    """Bilinear upsampling of the dequantized color map to ``uint8 (H, W, 3)`` (spec §5.5, normative).
 
     ``out = (Σ_v Σ_h wv·wh·g + 2^(2k+1)) >> (2k+2)`` with the taps of :func:`_axis_taps`, computed
     exactly in int32 (rows first, no intermediate rounding). Guarantees: a constant grid gives a
