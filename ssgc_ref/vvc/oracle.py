@@ -46,6 +46,9 @@ def decode_annexb(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     try:
         ctx = av.CodecContext.create("vvc", "r")
+        # FFmpeg 8.0's threaded vvc decoder was seen to decode small pictures non-deterministically
+        # here; the oracle decodes single-threaded.
+        ctx.thread_count = 1
         frames = []
         for pkt in ctx.parse(bytes(data)) + ctx.parse(None):
             frames.extend(ctx.decode(pkt))

@@ -1,0 +1,377 @@
+"""The picture loop of the SSGC VVC intra encoder: CTUs, quad-tree and mode decisions (informative),
+reconstruction mirrored exactly on the decoder's processes (normative in H.266), and the final
+Annex-B stream (VPS-less: SPS, PPS, one IDR_N_LP slice with the picture header inside).
+
+Decisions (non-normative): per CU, all 67 luma modes are ranked by a SATD cost on a coarse grid
+refined around the best ones (plus the MPMs), the best few are compared by rate-distortion cost
+D + lambda * R with R estimated from the CABAC context states; chroma modes (DM, planar, vertical,
+horizontal, DC) likewise; split / no-split by the same cost, bottom-up per CTU.
+lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cabac import CabacWriter, ContextStates, RateEstimator
+from .intra_pred import predict_from_refs, reference_samples
+from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
+from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
+from .quant import chroma_qp, dequantize, quantize
+from .contexts import TU_Y
+from .residual_coding import code_residual
+from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, luma_mode_bits, mpm_list, write_chroma_mode,
+                     write_coding_unit, write_luma_mode, write_split_flag)
+from .transform import forward_dct2, inverse_dct2
+from .bitwriter import BitWriter
+
+CTU = 32
+MIN_CB = 8
+
+_PRESETS = {
+    # name: (coarse SATD grid step, RD candidates for luma, chroma candidates tried, refine radius)
+    "fast": (8, 1, (CHROMA_DM,), 2),
+    "medium": (4, 3, (CHROMA_DM, 0, 1, 2, 3), 2),
+    "slow": (2, 5, (CHROMA_DM, 0, 1, 2, 3), 1),
+}
+
+
+@dataclass(frozen=True)
+class EncodeResult:
+    """An encoded picture: the Annex-B stream and the decoder's reconstruction (cropped planes)."""
+
+    data: bytes
+    recon: tuple[np.ndarray, np.ndarray, np.ndarray]
+    qp: int
+    bit_depth: int
+
+
+def _hadamard(n: int) -> np.ndarray:
+    h = np.array([[1]], dtype=np.int64)
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+_H4, _H8 = _hadamard(4), _hadamard(8)
+
+
+def satd(diff: np.ndarray) -> np.ndarray:
+    """Sum of absolute Hadamard-transformed differences of (..., s, s) blocks (8x8 or 4x4 tiles)."""
+    s = diff.shape[-1]
+    t = 8 if s >= 8 else 4
+    hm = _H8 if t == 8 else _H4
+    lead = diff.shape[:-2]
+    b = diff.reshape(lead + (s // t, t, s // t, t)).swapaxes(-3, -2)
+    c = hm @ b @ hm
+    return np.abs(c).sum(axis=(-4, -3, -2, -1))
+
+
+def _code_block(orig: np.ndarray, pred: np.ndarray, qp: int, bd: int):
+    """Transform, quantise and reconstruct one block: (levels or None, reconstruction int32)."""
+    res = orig - pred
+    lv = quantize(forward_dct2(res, bd), qp, bd)
+    if not lv.any():
+        return None, pred
+    r = inverse_dct2(dequantize(lv, qp, bd), bd)
+    return lv, np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
+
+
+def _ssd(a: np.ndarray, b: np.ndarray) -> int:
+    d = (a - b).astype(np.int64)
+    return int((d * d).sum())
+
+
+class Forced:
+    """Test hook: fixed decisions. Each method returns None to let the encoder decide."""
+
+    def split(self, x: int, y: int, size: int) -> bool | None:  # pragma: no cover - interface
+        return None
+
+    def luma_mode(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
+        return None
+
+    def chroma_idx(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
+        return None
+
+
+class _PictureEncoder:
+    def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None):
+        self.bd = bd
+        self.qp = qp
+        self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
+        self.forced = forced
+        self.grid_step, self.n_rd, self.chroma_cands, self.refine = _PRESETS[preset]
+        self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
+        self.sqrt_lam = self.lam ** 0.5
+        y, cb, cr = planes
+        self.h, self.w = y.shape
+        self.H = -(-self.h // MIN_CB) * MIN_CB
+        self.W = -(-self.w // MIN_CB) * MIN_CB
+        self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
+                    self._pad(cr, self.H // 2, self.W // 2)]
+        self.rec = [np.zeros_like(p) for p in self.org]
+        g = (self.H // 4, self.W // 4)
+        self.avail = [np.zeros(g, dtype=bool), np.zeros(g, dtype=bool)]  # luma (unit 4), chroma (unit 2)
+        m = (self.H // MIN_CB, self.W // MIN_CB)
+        self.mode_map = np.zeros(m, dtype=np.int16)
+        self.size_map = np.zeros(m, dtype=np.int16)
+
+    @staticmethod
+    def _pad(p: np.ndarray, h: int, w: int) -> np.ndarray:
+        p = np.asarray(p, dtype=np.int32)
+        return np.pad(p, ((0, h - p.shape[0]), (0, w - p.shape[1])), mode="edge")
+
+    # -- state save / restore for RD trials --------------------------------------------------
+    def _save(self, x: int, y: int, s: int):
+        c = s // 2
+        return (self.rec[0][y:y + s, x:x + s].copy(), self.rec[1][y // 2:y // 2 + c, x // 2:x // 2 + c].copy(),
+                self.rec[2][y // 2:y // 2 + c, x // 2:x // 2 + c].copy(),
+                self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4].copy(),
+                self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4].copy(),
+                self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8].copy(),
+                self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8].copy())
+
+    def _restore(self, x: int, y: int, s: int, st) -> None:
+        c = s // 2
+        self.rec[0][y:y + s, x:x + s] = st[0]
+        self.rec[1][y // 2:y // 2 + c, x // 2:x // 2 + c] = st[1]
+        self.rec[2][y // 2:y // 2 + c, x // 2:x // 2 + c] = st[2]
+        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = st[3]
+        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = st[4]
+        self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = st[5]
+        self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = st[6]
+
+    # -- neighbourhood-derived syntax contexts -----------------------------------------------
+    def split_ctx(self, x: int, y: int, s: int) -> int:
+        inc = 0
+        if x > 0 and self.size_map[y // 8, (x - 1) // 8] < s:
+            inc += 1
+        if y > 0 and self.size_map[(y - 1) // 8, x // 8] < s:
+            inc += 1
+        return inc
+
+    def mpm(self, x: int, y: int, s: int) -> tuple[int, ...]:
+        a = int(self.mode_map[(y + s - 1) // 8, (x - 1) // 8]) if x > 0 else 0
+        b = int(self.mode_map[(y - 1) // 8, (x + s - 1) // 8]) if y % CTU else 0
+        return mpm_list(a, b)
+
+    # -- one CU --------------------------------------------------------------------------------
+    def _luma_candidates(self, refs, org, s, mpm) -> list[int]:
+        bd = self.bd
+        step = self.grid_step
+        modes = sorted(set([0, 1] + list(range(2, 67, step)) + [66] + list(mpm[:2])))
+        cost = {}
+
+        def evaluate(ms):
+            ms = [m for m in ms if m not in cost]
+            if not ms:
+                return
+            preds = np.stack([predict_from_refs(refs, s, s, m, 0, bd) for m in ms])
+            sa = satd(org[None] - preds)
+            for m, v in zip(ms, sa.tolist()):
+                cost[m] = v + self.sqrt_lam * luma_mode_bits(m, mpm)
+
+        evaluate(modes)
+        for r in range(1, step // 2 + self.refine):
+            ang = sorted((m for m in cost if m > 1), key=cost.get)[:2]
+            evaluate([m + d for m in ang for d in (-r, r) if 2 <= m + d <= 66])
+        return sorted(cost, key=cost.get)[: self.n_rd]
+
+    def code_cu(self, x: int, y: int, s: int, ctx: ContextStates) -> tuple[CodingUnit, int]:
+        """Decide and reconstruct one CU; returns it and its distortion (luma + chroma SSD)."""
+        bd, qp = self.bd, self.qp
+        mpm = self.mpm(x, y, s)
+        org = self.org[0][y:y + s, x:x + s]
+        refs = reference_samples(self.rec[0], self.avail[0], x, y, s, s, bd, 4)
+        fm = self.forced.luma_mode(x, y, s) if self.forced else None
+        cands = [fm] if fm is not None else self._luma_candidates(refs, org, s, mpm)
+        best = None
+        for m in cands:
+            pred = predict_from_refs(refs, s, s, m, 0, bd)
+            lv, rec = _code_block(org, pred, qp, bd)
+            if len(cands) > 1:
+                snap = ctx.snapshot()
+                est = RateEstimator(ctx)
+                write_luma_mode(est, m, mpm)
+                est.bin(TU_Y, 0 if lv is None else 1)
+                if lv is not None:
+                    code_residual(est, lv, 0)
+                ctx.restore(snap)
+                j = _ssd(org, rec) + self.lam * est.bits
+            else:
+                j = 0.0
+            if best is None or j < best[0]:
+                best = (j, m, lv, rec)
+        _, mode, lv_y, rec_y = best
+        self.rec[0][y:y + s, x:x + s] = rec_y
+        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True
+        self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = mode
+        self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = s
+        dist = _ssd(org, rec_y)
+
+        c, xc, yc = s // 2, x // 2, y // 2
+        fc = self.forced.chroma_idx(x, y, s) if self.forced else None
+        ccands = [fc] if fc is not None else list(self.chroma_cands)
+        crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
+        corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
+        bestc = None
+        seen = set()
+        for idx in ccands:
+            cm = chroma_mode(idx, mode)
+            if cm in seen:
+                continue
+            seen.add(cm)
+            out = []
+            for k in (0, 1):
+                pred = predict_from_refs(crefs[k], c, c, cm, k + 1, bd)
+                out.append(_code_block(corg[k], pred, self.qpc[k], bd))
+            d = _ssd(corg[0], out[0][1]) + _ssd(corg[1], out[1][1])
+            if len(ccands) > 1:
+                snap = ctx.snapshot()
+                est = RateEstimator(ctx)
+                write_chroma_mode(est, idx)
+                for k in (0, 1):
+                    if out[k][0] is not None:
+                        code_residual(est, out[k][0], k + 1)
+                ctx.restore(snap)
+                j = d + self.lam * est.bits
+            else:
+                j = 0.0
+            if bestc is None or j < bestc[0]:
+                bestc = (j, idx, out, d)
+        _, cidx, out, dc = bestc
+        self.rec[1][yc:yc + c, xc:xc + c] = out[0][1]
+        self.rec[2][yc:yc + c, xc:xc + c] = out[1][1]
+        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True
+        cu = CodingUnit(x, y, s, mode, cidx, mpm, (lv_y, out[0][0], out[1][0]))
+        return cu, dist + dc
+
+    # -- quad-tree -------------------------------------------------------------------------------
+    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates):
+        """Decide the coding tree of the block at (x, y), size s. Returns (tree, cost) where tree is
+        ('cu', CodingUnit) or ('split', ctx_inc or None, [children]); ctx is advanced."""
+        inside = x + s <= self.W and y + s <= self.H
+        can_split = s > MIN_CB
+        fs = self.forced.split(x, y, s) if (self.forced and inside and can_split) else None
+        try_leaf = inside and fs is not True
+        try_split = can_split and (not inside or fs is not False)
+        leaf = None
+        if try_leaf:
+            snap0 = ctx.snapshot()
+            est = RateEstimator(ctx)
+            inc = self.split_ctx(x, y, s) if can_split else None
+            if can_split:
+                write_split_flag(est, inc, 0)
+            cu, dist = self.code_cu(x, y, s, ctx)
+            write_coding_unit(est, cu)
+            leaf = (("cu", inc, cu), dist + self.lam * est.bits)
+            if not try_split:
+                return leaf
+            leaf_state = self._save(x, y, s)
+            leaf_ctx = ctx.snapshot()
+            ctx.restore(snap0)
+            self._restore_empty(x, y, s)
+        est = RateEstimator(ctx)
+        inc = self.split_ctx(x, y, s) if inside else None
+        if inside:
+            write_split_flag(est, inc, 1)
+        cost = self.lam * est.bits
+        children = []
+        h = s // 2
+        for dy in (0, h):
+            for dx in (0, h):
+                if x + dx < self.W and y + dy < self.H:
+                    t, c = self.code_tree(x + dx, y + dy, h, ctx)
+                    children.append(t)
+                    cost += c
+        if leaf is not None and leaf[1] <= cost:
+            self._restore(x, y, s, leaf_state)
+            ctx.restore(leaf_ctx)
+            return leaf
+        return ("split", inc, children), cost
+
+    def _restore_empty(self, x: int, y: int, s: int) -> None:
+        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = False
+        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = False
+
+    def write_tree(self, sink, tree) -> None:
+        if tree[0] == "cu":
+            if tree[1] is not None:
+                write_split_flag(sink, tree[1], 0)
+            write_coding_unit(sink, tree[2])
+        else:
+            if tree[1] is not None:
+                write_split_flag(sink, tree[1], 1)
+            for t in tree[2]:
+                self.write_tree(sink, t)
+
+    def encode(self) -> bytes:
+        # conformance window offsets are in chroma units (2 luma samples): an odd width or height
+        # decodes one sample larger than the input; the recon is cropped to the input size.
+        params = PictureParams(width=self.W, height=self.H, conf_right=(self.W - self.w) & ~1,
+                               conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp)
+        wctx = ContextStates(self.qp)
+        writer = CabacWriter(wctx)
+        ectx = wctx.copy()
+        for cy in range(0, self.H, CTU):
+            for cx in range(0, self.W, CTU):
+                ectx.restore(wctx.snapshot())
+                tree, _ = self.code_tree(cx, cy, CTU, ectx)
+                self.write_tree(writer, tree)
+        writer.term(1)  # end_of_slice_one_bit after the last CTU
+        body, tail, nbits = writer.finish()
+        bw = BitWriter()
+        slice_header(bw, params)
+        bw.write_bytes(body)
+        bw.u(nbits, tail)
+        bw.rbsp_trailing_bits()
+        return annexb([nal_unit(SPS_NUT, sps_rbsp(params)), nal_unit(PPS_NUT, pps_rbsp(params)),
+                       nal_unit(IDR_N_LP, bw.getvalue())])
+
+    def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
+        return (self.rec[0][:self.h, :self.w].astype(dtype), self.rec[1][:ch, :cw].astype(dtype),
+                self.rec[2][:ch, :cw].astype(dtype))
+
+
+def _check_planes(y, cb, cr, bit_depth: int):
+    from ssgc_format.errors import InputError
+
+    if bit_depth not in (8, 10):
+        raise InputError(f"VVC encoder: bit depth {bit_depth} not supported (8 or 10)")
+    planes = []
+    for name, p in (("Y", y), ("Cb", cb), ("Cr", cr)):
+        a = np.asarray(p)
+        if a.ndim != 2 or a.dtype.kind not in "ui":
+            raise InputError(f"VVC encoder: plane {name} must be a 2-D integer array, got {a.dtype} {a.shape}")
+        if a.size and (int(a.min()) < 0 or int(a.max()) >= (1 << bit_depth)):
+            raise InputError(f"VVC encoder: plane {name} has samples outside 0..{(1 << bit_depth) - 1}")
+        planes.append(a)
+    h, w = planes[0].shape
+    if h < 1 or w < 1 or h > 8192 or w > 8192:
+        raise InputError(f"VVC encoder: picture size {w}x{h} outside 1x1..8192x8192")
+    ch, cw = (h + 1) // 2, (w + 1) // 2
+    for name, a in zip(("Cb", "Cr"), planes[1:]):
+        if a.shape != (ch, cw):
+            raise InputError(f"VVC encoder: plane {name} is {a.shape[1]}x{a.shape[0]}, expected {cw}x{ch} (4:2:0)")
+    return planes
+
+
+def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
+                   forced: Forced | None = None) -> EncodeResult:
+    """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
+    intra stream at slice QP ``qp`` (0..63). ``forced`` is a test hook fixing decisions."""
+    from ssgc_format.errors import InputError
+
+    planes = _check_planes(y, cb, cr, bit_depth)
+    if not isinstance(qp, (int, np.integer)) or not 0 <= int(qp) <= 63:
+        raise InputError(f"VVC encoder: QP {qp!r} outside 0..63")
+    if preset not in _PRESETS:
+        raise InputError(f"VVC encoder: unknown preset {preset!r} (one of {', '.join(_PRESETS)})")
+    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced)
+    data = enc.encode()
+    return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
+                        qp=int(qp), bit_depth=bit_depth)

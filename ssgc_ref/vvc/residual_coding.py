@@ -1,0 +1,245 @@
+"""residual_coding() for non-transform-skip blocks (H.266 §7.3.11.11) with the context selection of
+§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation, no sign hiding).
+
+``code_residual(sink, levels, c_idx)`` writes one transform block's TransCoeffLevel array to a
+:class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
+Blocks are square (4..32), so sub-blocks are 4x4 and no zero-out applies.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from . import contexts as C
+
+# Rice parameter from the clipped template sum (Table 128)
+_RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
+_LAST_OFF_LUMA = (0, 0, 3, 6, 10, 15)
+_LAST_SHIFT_CHROMA = (0, 0, 0, 1, 2, 2, 2)
+MAX_PRE_EXT_LEN = 11  # 26 - log2TransformRange (15)
+ESCAPE_LEN = 15  # log2TransformRange
+
+
+def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
+    """Up-right diagonal scan order (§6.5.3): list of (x, y)."""
+    out = []
+    for d in range(w + h - 1):
+        for y in range(min(d, h - 1), -1, -1):
+            x = d - y
+            if x < w:
+                out.append((x, y))
+    return out
+
+
+class _Tables:
+    """Scan positions and templates of an n x n block (n = 4..32)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.log2 = n.bit_length() - 1
+        nsb = n >> 2
+        self.sb_scan = diag_scan(nsb, nsb)  # (xs, ys)
+        inner = diag_scan(4, 4)
+        self.sb_pos = []  # per sub-block: raster indices of its 16 coefficients in scan order
+        for xs, ys in self.sb_scan:
+            self.sb_pos.append([(4 * ys + y) * n + 4 * xs + x for x, y in inner])
+        self.scan = np.array([p for sb in self.sb_pos for p in sb], dtype=np.int64)
+        self.diag = [(p % n) + (p // n) for p in range(n * n)]
+        self.tmpl = []
+        for p in range(n * n):
+            x, y = p % n, p // n
+            t = []
+            if x < n - 1:
+                t.append(p + 1)
+                if x < n - 2:
+                    t.append(p + 2)
+                if y < n - 1:
+                    t.append(p + n + 1)
+            if y < n - 1:
+                t.append(p + n)
+                if y < n - 2:
+                    t.append(p + 2 * n)
+            self.tmpl.append(tuple(t))
+        # neighbours (right, below) of each sub-block in the sub-block grid, by scan index
+        idx = {xy: i for i, xy in enumerate(self.sb_scan)}
+        self.sb_nb = []
+        for xs, ys in self.sb_scan:
+            self.sb_nb.append((idx.get((xs + 1, ys)), idx.get((xs, ys + 1))))
+
+
+@lru_cache(maxsize=None)
+def tables(n: int) -> _Tables:
+    return _Tables(n)
+
+
+def _last_prefix(v: int) -> tuple[int, int, int]:
+    """(prefix, suffix, suffix length) of a last significant coefficient coordinate (§7.4.11.11)."""
+    if v < 4:
+        return v, 0, 0
+    p = 2 * (v.bit_length() - 1)  # min value of prefix p: (1 << ((p>>1)-1)) * (2 + (p&1))
+    if v >= 3 << ((p >> 1) - 1):
+        p += 1
+    base = (1 << ((p >> 1) - 1)) * (2 + (p & 1))
+    return p, v - base, (p >> 1) - 1
+
+
+def _write_abs(sink, value: int, rice: int) -> None:
+    """abs_remainder / dec_abs_level binarisation (§9.3.3.11): TR prefix (cMax 6 << rice) and,
+    past it, a limited k-th order Exp-Golomb suffix with k = rice + 1 (§9.3.3.6)."""
+    q = value >> rice
+    if q < 6:
+        sink.bypass_bits(((1 << q) - 1) << 1, q + 1)  # q ones and a zero
+        if rice:
+            sink.bypass_bits(value & ((1 << rice) - 1), rice)
+        return
+    sink.bypass_bits(63, 6)
+    s = value - (6 << rice)
+    k = rice + 1
+    pre = 0
+    while pre < MAX_PRE_EXT_LEN and s >= ((2 << pre) - 1) << k:
+        pre += 1
+    if pre == MAX_PRE_EXT_LEN:
+        sink.bypass_bits((1 << pre) - 1, pre)
+        sink.bypass_bits(s - (((1 << pre) - 1) << k), ESCAPE_LEN)
+    else:
+        sink.bypass_bits(((1 << pre) - 1) << 1, pre + 1)
+        sink.bypass_bits(s - (((1 << pre) - 1) << k), pre + k)
+
+
+def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
+    """Code one non-zero square block of TransCoeffLevel (int, shape (n, n), |level| < 32768)."""
+    n = levels.shape[0]
+    T = tables(n)
+    flat = levels.ravel()
+    absl = np.abs(flat).tolist()
+    sc = flat[T.scan]
+    nz = np.flatnonzero(sc)
+    last_k = int(nz[-1])
+    last_sb, last_n = last_k >> 4, last_k & 15
+    last_p = int(T.scan[last_k])
+    lx, ly = last_p % n, last_p // n
+    chroma = c_idx > 0
+    log2 = T.log2
+    if chroma:
+        off, shift = 20, _LAST_SHIFT_CHROMA[log2]
+    else:
+        off, shift = _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
+    cmax = 2 * log2 - 1
+    px, sx, lsx = _last_prefix(lx)
+    py, sy, lsy = _last_prefix(ly)
+    binf = sink.bin
+    for base, pref in ((C.LAST_X, px), (C.LAST_Y, py)):
+        for i in range(pref):
+            binf(base + off + (i >> shift), 1)
+        if pref < cmax:
+            binf(base + off + (pref >> shift), 0)
+    if lsx:
+        sink.bypass_bits(sx, lsx)
+    if lsy:
+        sink.bypass_bits(sy, lsy)
+
+    budget = (n * n * 7) >> 2
+    pass1 = [0] * (n * n)
+    csbf = [0] * len(T.sb_scan)
+    tmpl, diag = T.tmpl, T.diag
+    sig_base = C.SIG + (36 if chroma else 0)
+    sb_base = C.SB_CODED + (2 if chroma else 0)
+    for i in range(last_sb, -1, -1):
+        pos = T.sb_pos[i]
+        if 0 < i < last_sb:
+            coded = 1 if any(absl[p] for p in pos) else 0
+            r, b = T.sb_nb[i]
+            inc = (1 if (r is not None and csbf[r]) or (b is not None and csbf[b]) else 0)
+            binf(sb_base + inc, coded)
+            infer_dc = True
+        else:
+            coded = 1
+            infer_dc = False
+        csbf[i] = coded
+        if not coded:
+            continue
+        start = last_n if i == last_sb else 15
+        nn = start
+        while nn >= 0 and budget >= 4:
+            p = pos[nn]
+            a = absl[p]
+            is_last = i == last_sb and nn == last_n
+            if is_last:
+                sig = 1
+            elif nn == 0 and infer_dc:
+                sig = 1
+            else:
+                s = 0
+                for q in tmpl[p]:
+                    s += pass1[q]
+                d = diag[p]
+                s = (s + 1) >> 1
+                if s > 3:
+                    s = 3
+                if chroma:
+                    ci = sig_base + s + (4 if d < 2 else 0)
+                else:
+                    ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
+                sig = 1 if a else 0
+                binf(ci, sig)
+                budget -= 1
+                if sig:
+                    infer_dc = False
+            if sig:
+                if is_last:
+                    inc = 21 if chroma else 0
+                else:
+                    s = 0
+                    ns = 0
+                    for q in tmpl[p]:
+                        v = pass1[q]
+                        if v:
+                            s += v
+                            ns += 1
+                    o = s - ns
+                    if o > 4:
+                        o = 4
+                    d = diag[p]
+                    if chroma:
+                        inc = 22 + o + (5 if d == 0 else 0)
+                    else:
+                        inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
+                gt1 = 1 if a > 1 else 0
+                binf(C.GTX + inc, gt1)
+                budget -= 1
+                if gt1:
+                    par = (a - 2) & 1
+                    gt3 = 1 if a >= 4 else 0
+                    binf(C.PAR + inc, par)
+                    binf(C.GTX + 32 + inc, gt3)
+                    budget -= 2
+                    pass1[p] = 2 + par + 2 * gt3
+                else:
+                    pass1[p] = 1
+            nn -= 1
+        first_mode1 = nn
+        for m in range(start, first_mode1, -1):
+            p = pos[m]
+            a = absl[p]
+            if a >= 4:
+                s = 0
+                for q in tmpl[p]:
+                    s += absl[q]
+                s -= 20
+                rice = _RICE[0 if s < 0 else (31 if s > 31 else s)]
+                _write_abs(sink, (a - pass1[p]) >> 1, rice)
+        for m in range(first_mode1, -1, -1):
+            p = pos[m]
+            a = absl[p]
+            s = 0
+            for q in tmpl[p]:
+                s += absl[q]
+            rice = _RICE[31 if s > 31 else s]
+            zero = 1 << rice
+            _write_abs(sink, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+        for m in range(start, -1, -1):
+            p = pos[m]
+            if absl[p]:
+                sink.bypass(1 if flat[p] < 0 else 0)

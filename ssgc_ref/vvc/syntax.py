@@ -1,0 +1,135 @@
+"""coding_tree() / coding_unit() / transform_unit() syntax of the SSGC VVC profile (H.266 §7.3.11.4,
+§7.3.11.5, §7.3.11.10) and the derivations it needs: split_cu_flag context (§9.3.4.2.2), the MPM
+candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
+
+Profile: I slice, single tree, CTU 32, QT only, MinCb 8, one TU per CU, all intra tools except
+the 67 regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import contexts as C
+from .residual_coding import code_residual
+
+INTRA_PLANAR, INTRA_DC, INTRA_HOR, INTRA_VER = 0, 1, 18, 50
+CHROMA_DM = 4  # intra_chroma_pred_mode value meaning "derived from luma"
+_CHROMA_LIST = (INTRA_PLANAR, INTRA_VER, INTRA_HOR, INTRA_DC)
+
+
+def mpm_list(cand_a: int, cand_b: int) -> tuple[int, int, int, int, int]:
+    """candModeList[0..4] (§8.4.2) from candIntraPredModeA (left) and B (above); planar is
+    signalled separately (intra_luma_not_planar_flag)."""
+    a, b = cand_a, cand_b
+    if a == b and a > INTRA_DC:
+        return (a, 2 + ((a + 61) % 64), 2 + ((a - 1) % 64), 2 + ((a + 60) % 64), 2 + (a % 64))
+    mn, mx = min(a, b), max(a, b)
+    if a > INTRA_DC and b > INTRA_DC:
+        d = mx - mn
+        if d == 1:
+            rest = (2 + ((mn + 61) % 64), 2 + ((mx - 1) % 64), 2 + ((mn + 60) % 64))
+        elif d >= 62:
+            rest = (2 + ((mn - 1) % 64), 2 + ((mx + 61) % 64), 2 + (mn % 64))
+        elif d == 2:
+            rest = (2 + ((mn - 1) % 64), 2 + ((mn + 61) % 64), 2 + ((mx - 1) % 64))
+        else:
+            rest = (2 + ((mn + 61) % 64), 2 + ((mn - 1) % 64), 2 + ((mx + 61) % 64))
+        return (a, b) + rest
+    if a > INTRA_DC or b > INTRA_DC:
+        return (mx, 2 + ((mx + 61) % 64), 2 + ((mx - 1) % 64), 2 + ((mx + 60) % 64), 2 + (mx % 64))
+    return (INTRA_DC, INTRA_VER, INTRA_HOR, INTRA_VER - 4, INTRA_VER + 4)
+
+
+def chroma_mode(idx: int, luma_mode: int) -> int:
+    """IntraPredModeC from intra_chroma_pred_mode (Table 20, cclm off, 4:2:0: no 4:2:2 mapping)."""
+    if idx == CHROMA_DM:
+        return luma_mode
+    m = _CHROMA_LIST[idx]
+    return 66 if m == luma_mode else m
+
+
+def luma_mode_bits(mode: int, mpm: tuple[int, ...]) -> float:
+    """Rough length of the luma mode syntax, for fast (SATD) pre-selection only."""
+    if mode == INTRA_PLANAR:
+        return 2.0
+    if mode in mpm:
+        return 2.0 + min(mpm.index(mode) + 1, 4)
+    return 6.9
+
+
+def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
+    sink.bin(C.SPLIT_CU + ctx_inc, flag)
+
+
+def write_luma_mode(sink, mode: int, mpm: tuple[int, ...]) -> None:
+    """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder."""
+    if mode == INTRA_PLANAR:
+        sink.bin(C.MPM_FLAG, 1)
+        sink.bin(C.NOT_PLANAR + 1, 0)  # ctxInc = !intra_subpartitions_mode_flag = 1
+        return
+    if mode in mpm:
+        idx = mpm.index(mode)
+        sink.bin(C.MPM_FLAG, 1)
+        sink.bin(C.NOT_PLANAR + 1, 1)
+        # TR, cMax 4, bypass
+        sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
+        return
+    sink.bin(C.MPM_FLAG, 0)
+    rem = mode - 1 - sum(1 for c in mpm if c < mode)
+    # truncated binary, cMax 60: n = 61, k = 5, u = 3
+    if rem < 3:
+        sink.bypass_bits(rem, 5)
+    else:
+        sink.bypass_bits(rem + 3, 6)
+
+
+def decode_remainder(rem: int, mpm: tuple[int, ...]) -> int:
+    """Inverse of the remainder mapping (§8.4.2), used by tests."""
+    m = rem + 1
+    for c in sorted(mpm):
+        if m >= c:
+            m += 1
+    return m
+
+
+def write_chroma_mode(sink, idx: int) -> None:
+    """intra_chroma_pred_mode: '0' for DM (4), else '1' + 2 bypass bits (cclm off)."""
+    if idx == CHROMA_DM:
+        sink.bin(C.CHROMA_MODE, 0)
+    else:
+        sink.bin(C.CHROMA_MODE, 1)
+        sink.bypass_bits(idx, 2)
+
+
+@dataclass
+class CodingUnit:
+    """Everything coding_unit() writes for one intra CU, plus its distortion."""
+
+    x: int
+    y: int
+    size: int
+    luma_mode: int
+    chroma_idx: int
+    mpm: tuple[int, ...]
+    levels: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]  # None = not coded
+
+
+def write_coding_unit(sink, cu: CodingUnit) -> None:
+    """coding_unit() + transform_tree() + transform_unit() of one intra CU (size <= MaxTbSizeY)."""
+    write_luma_mode(sink, cu.luma_mode, cu.mpm)
+    write_chroma_mode(sink, cu.chroma_idx)
+    ly, lcb, lcr = cu.levels
+    cbf_cb = 0 if lcb is None else 1
+    cbf_cr = 0 if lcr is None else 1
+    sink.bin(C.TU_CB, cbf_cb)
+    sink.bin(C.TU_CR + cbf_cb, cbf_cr)
+    sink.bin(C.TU_Y, 0 if ly is None else 1)
+    if ly is not None:
+        code_residual(sink, ly, 0)
+    if lcb is not None:
+        code_residual(sink, lcb, 1)
+    if lcr is not None:
+        code_residual(sink, lcr, 2)
