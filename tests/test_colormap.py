@@ -233,3 +233,64 @@ def test_upsample_identity_at_k0_and_centres():
 def test_upsample_rejects_wrong_grid():
     with pytest.raises(InputError):
         cm.upsample_color_map(np.zeros((15, 16, 3), dtype=np.uint8), 512, 512, 5)
+
+
+# ---- the spec's text: constants and worked example of §5.3 and §5.7
+
+
+def decode_per_spec(data, gh, gw, cs, steps):
+    """§5.3 transcribed with the constants of its table, sharing only clause 3's coder."""
+    from ssgc_format.entropy import AdaptiveModel, RangeDecoder, StaticModel
+
+    E, INIT, INC, LIMIT = 8, [48, 20, 10, 5, 3, 2, 1, 1, 1], 32, 8192
+    lohi = {0: [(0, 255)] * 3, 1: [(0, 255), (-255, 255), (-255, 255)]}[cs]
+    qlo = [-((-lo + s - 1) // s) for (lo, _), s in zip(lohi, steps)]
+    qhi = [(hi + s - 1) // s for (_, hi), s in zip(lohi, steps)]
+    M = [b - a + 1 for a, b in zip(qlo, qhi)]
+    n = [min(m, E + 1) for m in M]
+    A = [[AdaptiveModel(n[ch], INIT[: n[ch]], increment=INC, limit=LIMIT) for _ in range(2)] for ch in range(3)]
+    T = [StaticModel.uniform(M[ch] - E) if M[ch] > E + 1 else None for ch in range(3)]
+    Q = [[[0] * gw for _ in range(gh)] for _ in range(3)]
+    dec = RangeDecoder(data, chunk="CMAP")
+    for i in range(gh):
+        for j in range(gw):
+            for ch in range(3):
+                P = Q[ch]
+                if i == 0 and j == 0:
+                    pred, act = (qlo[ch] + qhi[ch]) >> 1, 0
+                elif i == 0:
+                    pred, act = P[0][j - 1], (abs(P[0][j - 1] - P[0][j - 2]) if j >= 2 else 0)
+                elif j == 0:
+                    pred, act = P[i - 1][0], (abs(P[i - 1][0] - P[i - 2][0]) if i >= 2 else 0)
+                else:
+                    W, N, NW = P[i][j - 1], P[i - 1][j], P[i - 1][j - 1]
+                    pred = min(W, N) if NW >= max(W, N) else max(W, N) if NW <= min(W, N) else W + N - NW
+                    act = abs(W - NW) + abs(N - NW)
+                z = dec.decode(A[ch][1 if act > 0 else 0])
+                if M[ch] > E + 1 and z == E:
+                    z = E + dec.decode(T[ch])
+                r = -((z + 1) >> 1) if z & 1 else z >> 1
+                P[i][j] = qlo[ch] + (pred - qlo[ch] + r) % M[ch]
+    return np.array(Q).transpose(1, 2, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(index_grids(max_side=5))
+def test_spec_transcription_decodes_the_same(case):
+    cs, steps, q = case
+    payload = cm.encode_color_map(q, cs, steps)
+    assert np.array_equal(decode_per_spec(payload, *q.shape[:2], cs, steps), q)
+
+
+def test_worked_example_of_the_spec():
+    rgb = np.array([[[200, 120, 40], [190, 130, 60], [60, 90, 200]],
+                    [[180, 140, 70], [100, 110, 160], [50, 80, 210]]], dtype=np.uint8)
+    q = cm.quantize_color_map(rgb, 1, (16, 32, 32))
+    assert q.tolist() == [[[8, 5, 0], [8, 4, 0], [7, -4, -1]], [[8, 3, 0], [8, -2, -1], [7, -5, -2]]]
+    assert cm.encode_color_map(q, 1, (16, 32, 32)).hex() == "85e7f17c8a28f034"
+    cr = cm.dequantize_color_map(q, 1, (16, 32, 32))
+    assert cr.tolist() == [[[208, 128, 48], [192, 128, 64], [64, 96, 192]],
+                           [[176, 128, 80], [112, 112, 176], [64, 80, 224]]]
+    red = cm.upsample_color_map(cr, 10, 6, 2)[..., 0]
+    assert red[2].tolist() == [204, 204, 201, 196, 190, 185, 167, 138, 108, 79]
+    assert red[5].tolist() == [180, 180, 173, 158, 144, 129, 115, 100, 86, 71]
