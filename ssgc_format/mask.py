@@ -11,7 +11,8 @@ Guarantees: ``decode_mask(encode_mask(g, k), W, H) == (k, g)`` for every bool gr
 shape ``mask_grid_size(W, H, k)[::-1]`` (any set: holes, several components, cells touching
 diagonally, all set, all unset). ``encode_mask`` is deterministic. ``decode_mask`` raises only
 :class:`FormatError` / :class:`LimitError` (chunk ``"MASK"``) for bad bytes, and does at most
-``edge_count(mw, mh)`` steps and allocations of that order, checked before allocating.
+``max_steps(mw, mh)`` ≤ 2^20 steps and allocations of the order of ``edge_count(mw, mh)``,
+checked before allocating.
 
 Symbol  →  meaning (names of the syntax elements of §6.2)
     mask_cell_log2      k, cell size 2^k pixels
@@ -47,6 +48,10 @@ MAX_DIMENSION = 16384  # §1.5: width and height of the image, in pixels
 MAX_PIXELS = 1 << 26  # §1.5: width · height
 TURN_INCREMENT, TURN_LIMIT = 24, 1 << 8  # adaptive model parameters (§6.2, §3.4): fast adaptation
 TURN_CONTEXTS = 45
+# §6.5: a payload walks at most 2^20 steps in all. Any mask's boundary has at most
+# edge_count(mw, mh) edges, but a hostile or pathological payload of ~200 KB could otherwise
+# make a decoder walk 1.3·10^8 steps; real ROI boundaries have thousands.
+MAX_TOTAL_STEPS = 1 << 20
 
 
 def mask_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
@@ -129,9 +134,14 @@ class _TurnContext:
         self.t1, self.t2 = turn, self.t1
 
 
+def max_steps(mw: int, mh: int) -> int:
+    """Most steps a payload may walk in all (§6.5): ``min(edge_count(mw, mh), 2^20)``."""
+    return min(edge_count(mw, mh), MAX_TOTAL_STEPS)
+
+
 def _max_contours(mw: int, mh: int) -> int:
-    """Every contour has at least 4 edges, all distinct (§6.5)."""
-    return edge_count(mw, mh) // 4
+    """Every contour has at least 4 steps (§6.5)."""
+    return max_steps(mw, mh) // 4
 
 
 def _count_prefix_model(max_contours: int) -> StaticModel:
@@ -153,6 +163,10 @@ def encode_mask(grid_mask: np.ndarray, cell_log2: int) -> bytes:
     if mh * mw > MAX_PIXELS:
         raise InputError(f"mask grid {mw}x{mh} exceeds {MAX_PIXELS} cells")
     contours = trace_contours(grid_mask)
+    total = sum(len(dirs) for _, _, dirs in contours)
+    if total > MAX_TOTAL_STEPS:
+        raise InputError(f"the mask boundary has {total} edges, more than the {MAX_TOTAL_STEPS} a "
+                         f"MASK payload may carry: use a larger mask_cell_log2 or a simpler mask")
     enc = RangeEncoder()
     enc.encode_bits(cell_log2, CELL_LOG2_BITS)
     max_contours = _max_contours(mw, mh)
@@ -218,6 +232,7 @@ def decode_mask(data: bytes, width: int, height: int) -> tuple[int, np.ndarray]:
 def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[list, list]:
     """Walk every contour (§6.3); returns the upper corners of the vertical edges walked."""
     total_edges = edge_count(mw, mh)
+    limit = max_steps(mw, mh)
     horizontal = (mh + 1) * mw  # edge ids: horizontal first, then vertical (§6.5)
     used = bytearray(total_edges)  # total_edges ≤ 2·MAX_PIXELS + ..., checked by the caller
     models = _Models()
@@ -257,8 +272,8 @@ def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[l
             used[edge] = 1
             length += 1
             steps += 1
-            if steps > total_edges:  # unreachable while edges are distinct; kept as the §6.5 check
-                raise LimitError(f"more than {total_edges} steps", chunk=CHUNK)
+            if steps > limit:
+                raise LimitError(f"contour {i}: more than {limit} steps in all", chunk=CHUNK)
             x, y = nx, ny
             if x == x0 and y == y0:
                 break

@@ -215,7 +215,7 @@ def _craft(k, count, contours=(), *, mw, mh, prefix=None):
     """Write MASK syntax elements directly (§6.2), valid or not."""
     enc = RangeEncoder()
     enc.encode_bits(k, 2)
-    max_contours = edge_count(mw, mh) // 4
+    max_contours = mk.max_steps(mw, mh) // 4
     p = count.bit_length() if prefix is None else prefix
     enc.encode(p, mk._count_prefix_model(max_contours))
     if p >= 2:
@@ -270,6 +270,18 @@ def test_absurd_count_and_sizes():
         mk.decode_mask(mk.encode_mask(np.ones((2, 2), bool), 0), 16384, 16384)
     with pytest.raises(FormatError, match="multiple of 4"):
         mk.decode_mask(b"\x00\x01\x02", 4, 4)
+
+
+def test_total_steps_limit(monkeypatch):
+    monkeypatch.setattr(mk, "MAX_TOTAL_STEPS", 12)  # the real 2^20 would take seconds to reach
+    square = np.ones((4, 4), bool)  # boundary: 16 steps
+    with pytest.raises(InputError, match="boundary has 16 edges"):
+        mk.encode_mask(square, 0)
+    turns = ([STRAIGHT] * 3 + [RIGHT]) * 3 + [STRAIGHT] * 3
+    with pytest.raises(LimitError, match="more than 12 steps"):
+        mk.decode_mask(_craft(0, 1, [(0, 0, turns)], mw=4, mh=4), 4, 4)
+    monkeypatch.undo()
+    assert np.array_equal(mk.decode_mask(_craft(0, 1, [(0, 0, turns)], mw=4, mh=4), 4, 4)[1], square)
 
 
 def test_start_delta_beyond_the_last_corner():
