@@ -12,14 +12,16 @@ Coding (§4.3), one range-coded stream (§3), cells in raster order:
 * the cell is coded as its *rank* in that list (0..k-1), or the escape symbol ``k`` followed by
   the label itself, coded with one adaptive 183-symbol model from which the candidates are
   excluded (their counts taken as 0 for that symbol);
-* the rank model is chosen by a context: ``k`` and which neighbours agree (§4.3.2).
+* the rank model is chosen by a context: the position in the list of each of the four
+  neighbours (0 = absent), so it says which neighbours agree and where the grid ends (§4.3.2).
 
 Rank 0 is "same as W" wherever W is present, so long runs cost a few hundredths of a bit per cell.
 
 Symbol → meaning
     k        number of candidates of the current cell (0..4)
     rank     position of the cell's label in the candidate list, or ``k`` for escape
-    ctx      index of the rank model (§4.3.2)
+    t_X      position of neighbour X's label in the candidate list, 1..k, or 0 if X is absent
+    ctx      index of the rank model, 125·t_W + 25·t_N + 5·t_NE + t_NW (§4.3.2)
 """
 
 from __future__ import annotations
@@ -59,36 +61,39 @@ def label_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
     return (height + (1 << s) - 1) >> s, (width + (1 << s) - 1) >> s
 
 
-def _context(w: int, n: int, nw: int, ne: int, k: int) -> int:
-    """Rank-model index for a cell with candidate count ``k`` ≥ 1 (§4.3.2), 0..9."""
-    if k == 1:
-        # All present neighbours agree; distinguish "inside a region" from "at an edge".
-        return 0 if (w != _ABSENT and n != _ABSENT) else 1
-    if k == 2:
-        if w == n:
-            return 2  # the other label is on a diagonal only
-        if n == ne or n == nw:
-            return 3  # a horizontal-ish boundary above: N's label spans two cells
-        return 4
-    if k == 3:
-        return 5 if w == n else (6 if (n == ne or n == nw or w == nw) else 7)
-    return 8  # k == 4
+@functools.lru_cache(maxsize=4096)
+def _rank_categorical(counts: tuple[int, ...]):
+    # A rank model's counts revisit the same states (runs of rank 0 between halvings), so
+    # caching the table by counts saves rebuilding it; the table is a function of the counts.
+    return StaticModel(counts).categorical()
 
 
-_CONTEXT_ALPHABET = (2, 2, 3, 3, 3, 4, 4, 4, 5)  # k + 1 symbols for each context
+class _RankModel(AdaptiveModel):
+    """An AdaptiveModel (§3.4) whose tables are cached by count state; codes identically."""
+
+    __slots__ = ()
+
+    def categorical(self):
+        return _rank_categorical(tuple(self.counts))
 
 
 class _Models:
     """The adaptive state of one LABL stream: rank models per context and the label model."""
 
-    __slots__ = ("rank", "label")
+    __slots__ = ("_rank", "label")
 
     def __init__(self) -> None:
-        self.rank = [AdaptiveModel(n, [RANK_INIT_ZERO] + [1] * (n - 1),
-                                   increment=RANK_INCREMENT, limit=RANK_LIMIT)
-                     for n in _CONTEXT_ALPHABET]
+        self._rank: dict[int, AdaptiveModel] = {}  # created at first use: same as all up front
         self.label = AdaptiveModel(NUM_LABELS, [LABEL_INIT] * NUM_LABELS,
                                    increment=LABEL_INCREMENT, limit=LABEL_LIMIT)
+
+    def rank(self, ctx: int, k: int) -> AdaptiveModel:
+        """The rank model of context ``ctx`` (k + 1 symbols: ranks 0..k-1 and the escape k)."""
+        model = self._rank.get(ctx)
+        if model is None:
+            model = self._rank[ctx] = _RankModel(k + 1, [RANK_INIT_ZERO] + [1] * k,
+                                                    increment=RANK_INCREMENT, limit=RANK_LIMIT)
+        return model
 
     def excluded(self, cands: list[int]) -> StaticModel:
         """The label model with the candidates' counts taken as 0 (§4.3.3)."""
@@ -102,13 +107,23 @@ def _neighbours(prev: list[int], cur: list[int], x: int) -> tuple[int, int, int,
     return cur[x], prev[x + 1], prev[x], prev[x + 2]
 
 
-def _candidates(w: int, n: int, nw: int, ne: int) -> list[int]:
-    """Distinct present labels in the order W, N, NE, NW (§4.3.1)."""
-    cands = []
+def _candidates(w: int, n: int, nw: int, ne: int) -> tuple[list[int], int]:
+    """Candidate list and context of a cell (§4.3.1, §4.3.2).
+
+    The candidates are the distinct present labels among W, N, NE, NW, in that order. Each
+    neighbour gets its position ``t`` = 0 if absent, else 1 + its label's index in the list;
+    the context is ``ctx = 125·t_W + 25·t_N + 5·t_NE + t_NW`` (0..624).
+    """
+    cands: list[int] = []
+    ctx = 0
     for v in (w, n, ne, nw):
-        if v != _ABSENT and v not in cands:
-            cands.append(v)
-    return cands
+        t = 0
+        if v != _ABSENT:
+            if v not in cands:
+                cands.append(v)
+            t = cands.index(v) + 1
+        ctx = 5 * ctx + t
+    return cands, ctx
 
 
 def _padded_row(width: int) -> list[int]:
@@ -138,11 +153,11 @@ def encode_label_map(labels: np.ndarray) -> bytes:
         for x in range(grid_w):
             label = row[x]
             w, n, nw, ne = _neighbours(prev, cur, x)
-            cands = _candidates(w, n, nw, ne)
+            cands, ctx = _candidates(w, n, nw, ne)
             k = len(cands)
             if k:
                 rank = cands.index(label) if label in cands else k
-                enc.encode(rank, models.rank[_context(w, n, nw, ne, k)])
+                enc.encode(rank, models.rank(ctx, k))
             if not k or rank == k:
                 enc.encode(label, models.excluded(cands) if k else models.label)
                 if k:
@@ -172,9 +187,9 @@ def decode_label_map(data: bytes, grid_h: int, grid_w: int) -> np.ndarray:
         cur = _padded_row(grid_w)
         for x in range(grid_w):
             w, n, nw, ne = _neighbours(prev, cur, x)
-            cands = _candidates(w, n, nw, ne)
+            cands, ctx = _candidates(w, n, nw, ne)
             k = len(cands)
-            rank = dec.decode(models.rank[_context(w, n, nw, ne, k)]) if k else 0
+            rank = dec.decode(models.rank(ctx, k)) if k else 0
             if rank < k:
                 label = cands[rank]
             elif k:
