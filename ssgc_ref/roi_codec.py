@@ -1,0 +1,88 @@
+"""ROI substream encoding and decoding (spec §7): RGB <-> H.266/VVC intra substream of a ROIC chunk.
+
+Encoding is informative (the project's own VVC intra encoder, :mod:`ssgc_ref.vvc`); decoding follows
+§7.4-7.5: any conforming H.266 decoder (here FFmpeg's native ``vvc`` decoder through PyAV), checks of
+the decoded picture against the ROIC fields, then the normative integer YCbCr -> RGB of §7.5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssgc_format.errors import FormatError, InputError, SSGCError
+from ssgc_format.ycbcr import rgb_to_ycbcr420, ycbcr420_to_rgb
+
+__all__ = ["DEFAULT_QP", "decode_roi", "encode_roi"]
+
+DEFAULT_QP = 55  # the paper's ROI operating point (DESIGN.md)
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    a = np.asarray(rgb)
+    if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+        raise InputError(f"ROI image must be uint8 (H, W, 3), got {a.dtype} {a.shape}")
+    h, w = a.shape[:2]
+    if h < 2 or w < 2 or h % 2 or w % 2 or h > 0xFFFF or w > 0xFFFF:
+        raise InputError(f"ROI size {w}x{h}: width and height shall be even, 2..65535 (spec §7.3)")
+    return a
+
+
+def encode_roi(rgb: np.ndarray, *, qp: int | None = None, max_bytes: int | None = None,
+               bit_depth: int = 8) -> tuple[bytes, np.ndarray]:
+    """Encode an RGB ROI crop as a VVC substream; returns (substream bytes, RGB a decoder produces).
+
+    ``qp`` fixes the slice QP (default :data:`DEFAULT_QP`); ``max_bytes`` instead picks the best
+    quality whose substream fits the budget (the two are exclusive). The returned RGB is what
+    :func:`decode_roi` yields for the substream (it is decoded to make sure).
+    """
+    a = _check_rgb(rgb)
+    if bit_depth not in (8, 10):
+        raise InputError(f"ROI bit depth {bit_depth} not 8 or 10")
+    if qp is not None and max_bytes is not None:
+        raise InputError("give either qp or max_bytes for the ROI, not both")
+    y, cb, cr = rgb_to_ycbcr420(a, bit_depth)
+    if max_bytes is not None:
+        if max_bytes < 1:
+            raise InputError(f"ROI byte budget {max_bytes} < 1")
+        from ssgc_ref.vvc.rate_control import encode_to_budget
+
+        res = encode_to_budget(y, cb, cr, max_bytes=int(max_bytes), bit_depth=bit_depth)
+    else:
+        from ssgc_ref.vvc.encoder import encode_picture
+
+        res = encode_picture(y, cb, cr, qp=DEFAULT_QP if qp is None else qp, bit_depth=bit_depth)
+    data = bytes(res.data)
+    return data, decode_roi(data, a.shape[1], a.shape[0], bit_depth)
+
+
+def decode_roi(substream: bytes, width: int, height: int, bit_depth: int) -> np.ndarray:
+    """Decode a ROIC substream (§7.4) and convert it (§7.5): uint8 RGB (height, width, 3).
+
+    FormatError(chunk="ROIC") when the H.266 decoder rejects the stream or its picture does not have
+    the ROIC size, 4:2:0 layout or bit depth. FFmpeg's SIMD is disabled for the decode (FFmpeg 8.0's
+    8-bit ALF SIMD is not bit-exact) and re-enabled afterwards.
+    """
+    from ssgc_ref.vvc import oracle
+
+    try:
+        oracle.set_simd(False)
+        try:
+            y, cb, cr = oracle.decode_annexb(bytes(substream))
+        finally:
+            oracle.set_simd(True)
+    except SSGCError as exc:
+        detail = exc.detail if isinstance(exc, FormatError) else str(exc)
+        raise FormatError(f"H.266 substream: {detail}", chunk="ROIC") from None
+    except Exception as exc:  # PyAV/FFmpeg internals: any failure means an undecodable substream
+        raise FormatError(f"H.266 substream not decodable: {type(exc).__name__}: {exc}", chunk="ROIC") from None
+    if y.shape != (height, width):
+        raise FormatError(f"decoded picture is {y.shape[1]}x{y.shape[0]}, ROIC rectangle is "
+                          f"{width}x{height}", chunk="ROIC")
+    cshape = (height // 2, width // 2)
+    if cb.shape != cshape or cr.shape != cshape:
+        raise FormatError(f"decoded chroma {cb.shape[::-1]} is not 4:2:0 of {width}x{height}", chunk="ROIC")
+    decoded_depth = 8 if y.dtype == np.uint8 else 10
+    if decoded_depth != bit_depth:
+        raise FormatError(f"substream bit depth {decoded_depth} differs from ROIC bit_depth {bit_depth}",
+                          chunk="ROIC")
+    return ycbcr420_to_rgb(y, cb, cr, bit_depth)
