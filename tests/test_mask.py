@@ -209,6 +209,84 @@ def test_spec_worked_example():
     assert np.array_equal(mk.rasterize_mask(back, 1, 8, 6), expected)
 
 
+# ---- a transcription of the spec's pseudo-code (§6.2-§6.4, §6.6), loops and all ----------------
+
+def decode_per_spec(data: bytes, W: int, H: int) -> np.ndarray:
+    from ssgc_format.entropy import AdaptiveModel, RangeDecoder, StaticModel
+
+    r = RangeDecoder(data, chunk="MASK")
+    k = r.decode_bits(2)
+    c = 1 << k
+    mw, mh = (W + c - 1) // c, (H + c - 1) // c
+    E = 2 * mw * mh + mw + mh
+    max_steps = min(E, 2 ** 20)
+    max_contours = max_steps // 4
+    prefix = r.decode(StaticModel.uniform(max_contours.bit_length() + 1))
+    n = prefix if prefix < 2 else (1 << (prefix - 1)) | r.decode_bits(prefix - 1)
+    assert n <= max_contours
+    DIR = AdaptiveModel(2, increment=24, limit=256)
+    TURN = [AdaptiveModel(3, increment=24, limit=256) for _ in range(45)]
+    dx, dy, DELTA = (1, 0, -1, 0), (0, 1, 0, -1), (0, 3, 1)
+    used, V, steps, s_prev = [0] * E, [], 0, -1
+    for _ in range(n):
+        remaining = (mw + 1) * (mh + 1) - s_prev - 1
+        assert remaining >= 1
+        delta = r.decode_bits((remaining - 1).bit_length()) if remaining >= 2 else 0
+        assert delta < remaining
+        s_prev = s_prev + 1 + delta
+        x0, y0 = s_prev % (mw + 1), s_prev // (mw + 1)
+        x, y, d, length = x0, y0, (0 if r.decode(DIR) == 0 else 1), 0
+        t1 = t2 = 0
+        run = prev_run = 0
+        while True:
+            nx, ny = x + dx[d], y + dy[d]
+            assert 0 <= nx <= mw and 0 <= ny <= mh
+            if d in (1, 3):
+                top = min(y, ny)
+                ident = (mh + 1) * mw + top * (mw + 1) + x
+                V.append((x, top))
+            else:
+                ident = y * mw + min(x, nx)
+            assert not used[ident]
+            used[ident] = 1
+            length, steps = length + 1, steps + 1
+            assert steps <= max_steps
+            x, y = nx, ny
+            if (x, y) == (x0, y0):
+                break
+            rel = 4 if prev_run == 0 else min(max(run - prev_run, -2), 1) + 2
+            t = r.decode(TURN[(3 * t1 + t2) * 5 + rel])
+            d = (d + DELTA[t]) & 3
+            if t == 0:
+                run += 1
+            else:
+                if run > 0:
+                    prev_run = run
+                run = 0
+            t2, t1 = t1, t
+        assert length >= 4
+    T = [[0] * (mw + 1) for _ in range(mh)]
+    for x, top in V:
+        T[top][x] = 1
+    g = [[0] * mw for _ in range(mh)]
+    for j in range(mh):
+        p = 0
+        for i in range(mw):
+            p ^= T[j][i]
+            g[j][i] = p
+    return np.array([[g[y >> k][x >> k] for x in range(W)] for y in range(H)], dtype=bool)
+
+
+@settings(max_examples=25, deadline=None)
+@given(grids(max_side=24), st.integers(0, 3), st.integers(0, 7), st.integers(0, 7))
+def test_spec_transcription_decodes_the_same(grid, k, sx, sy):
+    width, height = _image_size(grid, k, sx, sy)
+    data = mk.encode_mask(grid, k)
+    _, back = mk.decode_mask(data, width, height)
+    assert np.array_equal(decode_per_spec(data, width, height),
+                          mk.rasterize_mask(back, k, width, height))
+
+
 # ---- malformed payloads ------------------------------------------------------------------------
 
 def _craft(k, count, contours=(), *, mw, mh, prefix=None):
