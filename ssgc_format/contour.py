@@ -66,12 +66,12 @@ def trace_contours(grid: np.ndarray) -> list[tuple[int, int, list[int]]]:
     stride = mw + 1
     starts = sorted([(int(y) * stride + int(x), EAST) for y, x in zip(ey, ex)]
                     + [(int(y) * stride + int(x), SOUTH) for y, x in zip(sy, sx)])
-    cells = padded.tolist()  # plain lists: much faster than numpy scalars in the walk below
+    item = padded.item  # one cell as a Python bool; the walk touches only boundary corners
 
     def valid(x: int, y: int, d: int) -> bool:  # boundary edge with the set cell on its right
         rx, ry = _RIGHT_CELL[d]
         lx, ly = _LEFT_CELL[d]
-        return cells[y + ry + 1][x + rx + 1] and not cells[y + ly + 1][x + lx + 1]
+        return item(y + ry + 1, x + rx + 1) and not item(y + ly + 1, x + lx + 1)
 
     used_e = set()  # start corners of EAST/SOUTH steps already traced
     contours = []

@@ -234,7 +234,8 @@ def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[l
     total_edges = edge_count(mw, mh)
     limit = max_steps(mw, mh)
     horizontal = (mh + 1) * mw  # edge ids: horizontal first, then vertical (§6.5)
-    used = bytearray(total_edges)  # total_edges ≤ 2·MAX_PIXELS + ..., checked by the caller
+    # np.zeros maps zero pages lazily: memory grows with the edges walked, not with the lattice
+    used = np.zeros(total_edges, dtype=np.uint8)
     models = _Models()
     corners = (mw + 1) * (mh + 1)
     previous = -1
