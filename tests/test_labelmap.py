@@ -1,0 +1,173 @@
+"""Tests of the LABL payload (spec §4) and label set 1 (Annex A)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgc_format import labelmap as lm
+from ssgc_format.errors import FormatError, InputError, LimitError
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+@st.composite
+def label_grids(draw, max_side: int = 70):
+    """Random grids 1x1..70x70: uniform noise, few-class blobs, all-same, or all 183 values."""
+    h = draw(st.integers(1, max_side))
+    w = draw(st.integers(1, max_side))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["noise", "blobs", "same", "all"]))
+    if kind == "noise":
+        return rng.integers(0, lm.NUM_LABELS, (h, w)).astype(np.uint8)
+    if kind == "same":
+        return np.full((h, w), draw(st.integers(0, lm.UNLABELED)), np.uint8)
+    if kind == "all":
+        return rng.permutation(np.resize(np.arange(lm.NUM_LABELS, dtype=np.uint8), h * w)).reshape(h, w)
+    n = draw(st.integers(1, 15))
+    seeds = rng.uniform(0, [h, w], size=(n, 2))
+    yy, xx = np.mgrid[0:h, 0:w]
+    vor = ((yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2).argmin(-1)
+    return rng.choice(lm.NUM_LABELS, size=n, replace=False).astype(np.uint8)[vor]
+
+
+@SETTINGS
+@given(label_grids())
+def test_round_trip(a):
+    data = lm.encode_label_map(a)
+    assert len(data) % 4 == 0
+    out = lm.decode_label_map(data, *a.shape)
+    assert out.dtype == np.uint8 and out.shape == a.shape
+    np.testing.assert_array_equal(out, a)
+
+
+def test_every_label_value_round_trips_in_both_orders():
+    a = np.arange(lm.NUM_LABELS, dtype=np.uint8).reshape(3, 61)
+    for m in (a, a[::-1, ::-1].copy(), a.T.copy()):
+        np.testing.assert_array_equal(lm.decode_label_map(lm.encode_label_map(m), *m.shape), m)
+
+
+def test_deterministic_and_input_types():
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 8, (32, 32)).astype(np.uint8)
+    assert lm.encode_label_map(a) == lm.encode_label_map(a.copy())
+    assert lm.encode_label_map(a) == lm.encode_label_map(a.astype(np.int64))
+
+
+def _golden_map() -> np.ndarray:
+    """A fixed 20x27 map: four regions, a diagonal boundary, a 1-cell island, an unlabeled corner."""
+    y, x = np.mgrid[0:20, 0:27]
+    a = np.where(y < 7, 156, np.where(x + y < 25, 168, 123)).astype(np.uint8)  # sky, tree, grass
+    a[12:15, 20:24] = 0  # person
+    a[3, 10] = 105  # an isolated cloud cell
+    a[17:, :4] = lm.UNLABELED
+    return a
+
+
+# SHA-256 of encode_label_map(_golden_map()): changes only if §4 (or constriction's coder) changes.
+GOLDEN_SHA256 = "60596fdbe6fff516c213657829e10bc5489919340de457caad07bfecef1c6a5d"
+GOLDEN_LENGTH = 20
+
+
+def test_golden_vector():
+    data = lm.encode_label_map(_golden_map())
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (GOLDEN_LENGTH, GOLDEN_SHA256)
+    np.testing.assert_array_equal(lm.decode_label_map(data, 20, 27), _golden_map())
+
+
+def test_uniform_map_is_tiny_and_rank_zero_is_cheap():
+    a = np.full((64, 64), 156, np.uint8)
+    assert len(lm.encode_label_map(a)) <= 8  # one escape + 4095 "same as W" symbols
+    b = a.copy()
+    b[:, 32:] = 168
+    assert len(lm.encode_label_map(b)) < len(lm.encode_label_map(np.random.default_rng(0).integers(
+        0, 2, (64, 64)).astype(np.uint8) * 12 + 156))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=64), st.integers(1, 40), st.integers(1, 40))
+def test_decode_random_bytes_raises_only_format_error(data, gh, gw):
+    try:
+        out = lm.decode_label_map(data, gh, gw)
+    except FormatError:
+        return
+    assert out.shape == (gh, gw) and out.dtype == np.uint8 and int(out.max()) <= lm.UNLABELED
+
+
+@settings(max_examples=30, deadline=None)
+@given(label_grids(max_side=24), st.data())
+def test_decode_truncated_or_damaged_raises_only_format_error(a, data):
+    enc = lm.encode_label_map(a)
+    cut = data.draw(st.integers(0, len(enc)))
+    damaged = bytearray(enc[:cut])
+    if damaged and data.draw(st.booleans()):
+        i = data.draw(st.integers(0, len(damaged) - 1))
+        damaged[i] ^= 1 << data.draw(st.integers(0, 7))
+    try:
+        out = lm.decode_label_map(bytes(damaged), *a.shape)
+    except FormatError as e:
+        assert e.chunk == "LABL"
+        return
+    assert out.shape == a.shape and int(out.max()) <= lm.UNLABELED  # garbage is allowed, no crash
+
+
+def test_decode_limits_and_empty_grid():
+    with pytest.raises(LimitError):
+        lm.decode_label_map(b"", 1 << 11, 1 << 10)
+    with pytest.raises(FormatError):
+        lm.decode_label_map(b"", 0, 5)
+    with pytest.raises(FormatError):
+        lm.decode_label_map(b"\x00\x01\x02", 2, 2)  # not a multiple of 4 bytes
+
+
+@pytest.mark.parametrize("bad", [
+    np.zeros((0, 4), np.uint8), np.zeros(5, np.uint8), np.full((2, 2), 183, np.int32),
+    np.full((2, 2), -1, np.int16), np.zeros((2, 2), np.float32)])
+def test_encode_rejects_bad_maps(bad):
+    with pytest.raises(InputError):
+        lm.encode_label_map(bad)
+
+
+@given(st.integers(1, 5000), st.integers(1, 5000), st.integers(0, 8))
+def test_label_grid_size(width, height, k):
+    gh, gw = lm.label_grid_size(width, height, k)
+    s = 1 << k
+    assert (gh - 1) * s < height <= gh * s and (gw - 1) * s < width <= gw * s
+    assert lm.label_grid_size(512, 512, 4) == (32, 32)
+
+
+@pytest.mark.parametrize("args", [(0, 5, 4), (5, 0, 4), (5, 5, -1), (5, 5, 16)])
+def test_label_grid_size_rejects(args):
+    with pytest.raises(InputError):
+        lm.label_grid_size(*args)
+
+
+@SETTINGS
+@given(st.integers(1, 90), st.integers(1, 90), st.integers(0, 5), st.integers(0, 2**32 - 1))
+def test_upsample_replicates_cells_and_crops(width, height, k, seed):
+    gh, gw = lm.label_grid_size(width, height, k)
+    a = np.random.default_rng(seed).integers(0, lm.NUM_LABELS, (gh, gw)).astype(np.uint8)
+    up = lm.upsample_label_map(a, width, height, k)
+    assert up.shape == (height, width) and up.dtype == np.uint8
+    full = np.repeat(np.repeat(a, 1 << k, axis=0), 1 << k, axis=1)[:height, :width]
+    np.testing.assert_array_equal(up, full)
+
+
+def test_upsample_rejects_wrong_grid():
+    with pytest.raises(InputError):
+        lm.upsample_label_map(np.zeros((3, 3), np.uint8), 40, 50, 4)  # grid is 4x3
+
+
+def test_label_names_match_annex_a_and_reference_tsv():
+    names = lm.label_names()
+    assert len(names) == lm.NUM_LABELS == 183
+    assert names[0] == "person" and names[181] == "wood" and names[lm.UNLABELED] == "unlabeled"
+    root = Path(__file__).resolve().parents[1]
+    annex = (root / "spec" / "annex-a-labels.md").read_text("utf-8")
+    for i, name in enumerate(names):
+        assert f"| {i} | " in annex and f"| {name} |" in annex, (i, name)
