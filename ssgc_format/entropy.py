@@ -34,7 +34,11 @@ from ssgc_format.errors import FormatError, LimitError
 PRECISION = 24  # bits of model precision (§3.2)
 TOTAL = 1 << PRECISION  # every frequency table sums to this
 MAX_ALPHABET = 1 << 16  # largest alphabet a model may have (§3.3)
-MAX_COUNT_LIMIT = 1 << 24  # largest total count an adaptive model may reach (keeps products < 2^48)
+MAX_COUNT_LIMIT = 1 << 24  # largest `limit` of an adaptive model (§3.4)
+# Largest total count quantize_frequencies accepts (§3.3). An adaptive model's total stays at most
+# max(limit, n + increment) < 2^24 + 2^16 (§3.4), so this bound is never hit by one; it keeps
+# c_i * (2^24 - n) below 2^49.
+MAX_TOTAL_COUNT = 1 << 25
 
 _Categorical = constriction.stream.model.Categorical
 _QueueEncoder = constriction.stream.queue.RangeEncoder
@@ -50,15 +54,15 @@ def quantize_frequencies(counts: Sequence[int] | np.ndarray) -> np.ndarray:
        the lowest index among equal counts.
 
     Guarantees: ``f_i ≥ 1`` and ``Σ f_i = 2^24`` exactly, for any counts with
-    ``2 ≤ n ≤ MAX_ALPHABET``, ``0 ≤ c_i`` and ``C ≤ MAX_COUNT_LIMIT``.
+    ``2 ≤ n ≤ MAX_ALPHABET``, ``0 ≤ c_i`` and ``C ≤ MAX_TOTAL_COUNT``; otherwise ``ValueError``.
     """
     c = np.asarray(counts, dtype=np.int64)
     if c.ndim != 1 or not 2 <= c.shape[0] <= MAX_ALPHABET:
         raise ValueError(f"an alphabet needs 2..{MAX_ALPHABET} symbols, got shape {c.shape}")
     if (c < 0).any():
         raise ValueError("counts must be non-negative")
-    if int(c.sum()) > MAX_COUNT_LIMIT:
-        raise ValueError(f"total count {int(c.sum())} exceeds {MAX_COUNT_LIMIT}")
+    if int(c.sum()) > MAX_TOTAL_COUNT:
+        raise ValueError(f"total count {int(c.sum())} exceeds {MAX_TOTAL_COUNT}")
     return np.asarray(_frequencies_minus_one(c if c.shape[0] > _SMALL else c.tolist()),
                       dtype=np.int64) + 1
 
@@ -121,6 +125,8 @@ class AdaptiveModel:
 
     ``init`` gives the initial counts (default: all 1). ``increment`` ≥ 1 and
     ``limit`` ≤ MAX_COUNT_LIMIT are part of the syntax of the payload that uses the model.
+    The total count never exceeds ``max(limit, n + increment)`` (one halving per update need
+    not bring it under ``limit`` when many counts are 1).
     """
 
     __slots__ = ("n", "counts", "increment", "limit", "_total", "_categorical")
