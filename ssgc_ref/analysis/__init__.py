@@ -6,6 +6,8 @@ likes. The functions state their guarantees so the reference encoder can rely on
     load_image(path)                 -> uint8 (H, W, 3)
     save_png_atomic(path, array)
     get_segmenter(id, **options)     -> Segmenter;   segmenter.segment(rgb) -> uint8 (H, W), 0..182
+                                        ids: superpixel (default, weight-free), labels-file,
+                                        deeplab-v2 (weights=PATH), onnx (model=, labels=)
     downsample_labels(labels, k)     -> uint8 (ceil(H/2^k), ceil(W/2^k))
     color_grid(rgb, k)               -> uint8 (ceil(H/2^k), ceil(W/2^k), 3)
     detect_faces(rgb) / faces_mask(rgb, margin) / rect_mask(spec, H, W) / load_mask(path, H, W)
@@ -16,9 +18,26 @@ from .color_map import color_grid
 from .image_io import load_image, save_png_atomic
 from .labels import NUM_CLASSES, UNLABELED, downsample_labels, label_ids, label_name, label_table
 from .roi import detect_faces, faces_mask, load_mask, rect_mask, roi_rectangle
+from .segmenters import (
+    SEGMENTERS,
+    Segmenter,
+    available_segmenters,
+    get_segmenter,
+    read_label_image,
+    register_segmenter,
+)
+
+DEFAULT_SEGMENTER = "superpixel"
 
 __all__ = [
+    "DEFAULT_SEGMENTER",
     "NUM_CLASSES",
+    "SEGMENTERS",
+    "Segmenter",
+    "available_segmenters",
+    "get_segmenter",
+    "read_label_image",
+    "register_segmenter",
     "UNLABELED",
     "color_grid",
     "detect_faces",

@@ -65,7 +65,7 @@ def register_segmenter(segmenter_id: str):
 
 def _import_builtin_segmenters() -> None:
     # Registration happens at import; these modules import torch/skimage lazily themselves.
-    from . import deeplab, superpixel  # noqa: F401
+    from . import deeplab, onnx_segmenter, superpixel  # noqa: F401
 
 
 def available_segmenters() -> list[str]:
