@@ -15,10 +15,11 @@ the set cell on its RIGHT, so outer boundaries run clockwise on screen and holes
 Each step after the first is a relative turn: STRAIGHT (d unchanged), LEFT (d + 3 mod 4) or RIGHT
 (d + 1 mod 4); a U-turn cannot occur.
 
-Normative here: the direction/turn tables and the even-odd fill of
-:func:`fill_from_vertical_edges` (the decoder's walk lives in ``ssgc_format.mask``). Informative: :func:`trace_contours`, the
-encoder's deterministic tracing (contours in raster order of their top-left corner; at a corner
-where two set cells touch only diagonally it turns RIGHT, so set cells are 4-connected).
+Normative here: the direction and turn tables and the even-odd fill of
+:func:`fill_from_vertical_edges` (the decoder's walk lives in ``ssgc_format.mask``).
+Informative: :func:`trace_contours`, the encoder's deterministic tracing (contours in raster
+order of their top-left corner; at a corner where two set cells touch only diagonally it turns
+RIGHT, so set cells are 4-connected).
 """
 
 from __future__ import annotations
