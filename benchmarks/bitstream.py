@@ -5,7 +5,8 @@
 For bundled photos center-cropped (or resized) to 512x512: labels from the weight-free
 `superpixel` segmenter (NOT a trained COCO-Stuff model: real segmentation output will differ),
 color map from the reference encoder's blur+downsample, default quantization. Prints the bytes of
-the header, label map and color map (the semantic part, target <= 300 bytes) and the time to
+the header (signature, SHDR, SEND), label map and color map (the semantic part, target <= 300
+bytes; the 32-byte GENP chunk of generation parameters is shown apart) and the time to
 write and to read + reconstruct a file with ssgc_format alone (target: decode < 20 ms), next to a
 baseline measured in the same run: zlib-decompressing and PNG-decoding the same label and color
 grids. Writes benchmarks/results/bitstream.json.
@@ -69,7 +70,7 @@ def main() -> None:
     args = ap.parse_args()
     seg = get_segmenter("superpixel")
     rows = []
-    print(f"{'image':<18}{'header':>7}{'labels':>7}{'colors':>7}{'semantic':>9}  {'write ms':>9}{'read ms':>9}"
+    print(f"{'image':<18}{'header':>7}{'GENP':>6}{'labels':>7}{'colors':>7}{'semantic':>9}  {'write ms':>9}{'read ms':>9}"
           f"{'zlib ms':>9}{'png ms':>8}  read/zlib")
     for name, rgb in images().items():
         labels = downsample_labels(seg.segment(rgb), 4)
@@ -93,12 +94,12 @@ def main() -> None:
         t_read = timed(read, args.repeat)
         t_zlib = timed(lambda: zlib.decompress(z), args.repeat)
         t_png = timed(lambda: np.asarray(Image.open(io.BytesIO(png_bytes))), args.repeat)
-        row = {"image": name, "header": b["header"], "labels": b["labels"], "colors": b["color map"],
+        row = {"image": name, "header": b["header"], "genp": b["generation"], "labels": b["labels"], "colors": b["color map"],
                "semantic": b["header"] + b["labels"] + b["color map"], "file": len(data),
                "write_ms": 1e3 * t_write, "read_reconstruct_ms": 1e3 * t_read,
                "baseline_zlib_ms": 1e3 * t_zlib, "baseline_png_ms": 1e3 * t_png}
         rows.append(row)
-        print(f"{name:<18}{row['header']:>7}{row['labels']:>7}{row['colors']:>7}{row['semantic']:>9}  "
+        print(f"{name:<18}{row['header']:>7}{row['genp']:>6}{row['labels']:>7}{row['colors']:>7}{row['semantic']:>9}  "
               f"{row['write_ms']:>9.2f}{row['read_reconstruct_ms']:>9.2f}{row['baseline_zlib_ms']:>9.3f}"
               f"{row['baseline_png_ms']:>8.3f}  {t_read / t_zlib:>8.0f}x")
     worst = max(r["semantic"] for r in rows)

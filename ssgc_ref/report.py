@@ -6,7 +6,8 @@ from ssgc_format.container import SIGNATURE, read_chunks
 
 # component -> chunk types (the signature counts with the header)
 COMPONENTS = (
-    ("header", ("signature", "SHDR", "GENP", "SEND")),
+    ("header", ("signature", "SHDR", "SEND")),
+    ("generation", ("GENP",)),
     ("labels", ("LABL",)),
     ("color map", ("CMAP",)),
     ("mask", ("MASK",)),
@@ -44,5 +45,6 @@ def budget_table(data: bytes) -> str:
         if v:
             lines.append(f"  {k:<16}{v:>8}{b['bpp'][k]:>10.4f}")
     lines.append(f"  {'total':<16}{b['total']:>8}{b['total_bpp']:>10.4f}")
-    lines.append(f"  semantic part (header + labels + color map): {b['semantic']} bytes")
+    lines.append(f"  semantic part (header + labels + color map): {b['semantic']} bytes"
+                 f" (+ {b['components']['generation']} bytes of generation parameters)")
     return "\n".join(lines)

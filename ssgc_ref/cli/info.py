@@ -38,7 +38,7 @@ def describe(data: bytes) -> dict:
               "bytes": c.size} for c in chunks]
     for r in rows:
         r["bpp"] = round(8 * r["bytes"] / pixels, 6)
-    semantic = sum(r["bytes"] for r in rows if r["type"] in ("signature", "SHDR", "GENP", "LABL", "CMAP", "SEND"))
+    semantic = sum(r["bytes"] for r in rows if r["type"] in ("signature", "SHDR", "LABL", "CMAP", "SEND"))
     out = {
         "version": f"{h.version[0]}.{h.version[1]}",
         "width": h.width, "height": h.height,
@@ -83,7 +83,7 @@ def _print_table(d: dict, name: str) -> None:
     print(f"  {'chunk':<10}{'role':<24}{'offset':>8}{'bytes':>9}{'bpp':>10}")
     for r in d["chunks"]:
         print(f"  {r['type']:<10}{r['role']:<24}{r['offset']:>8}{r['bytes']:>9}{r['bpp']:>10.4f}")
-    print(f"  semantic part (signature, SHDR, GENP, LABL, CMAP, SEND): {d['semantic_bytes']} bytes")
+    print(f"  semantic part (signature, SHDR, LABL, CMAP, SEND): {d['semantic_bytes']} bytes")
     for k, v in d["meta"].items():
         print(f"  meta {k}: {v}")
 
