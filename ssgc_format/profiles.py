@@ -86,7 +86,7 @@ PROFILES: dict[int, ModelProfile] = {
         model_channels=4, channel_mult=(1, 4, 8), num_res_blocks=2, num_heads=8, norm_groups=4,
         vq_ch=8, vq_ch_mult=(1, 2, 4), vq_num_res_blocks=2, vq_n_embed=256, vq_norm_groups=4,
         vq_quantize_on_decode=False,
-        weights_sha256="",  # filled in below from conformance/models/tiny (see make_tiny_model.py)
+        weights_sha256="9f8bd505def45851b985a87da8871198a4ff899b63962c60cfacb12db2e5735a",  # make_tiny_model.py
         notes="Same structure as profile 1 with a few channels; weights generated from the portable "
               "noise by conformance/make_tiny_model.py. Used for conformance within tolerance.",
     ),
