@@ -89,3 +89,12 @@ def test_encoder_input_errors():
         encode_roi(FACE, qp=30, max_bytes=100)
     with pytest.raises(InputError):
         encode_roi(FACE, bit_depth=12)
+
+
+def test_byte_budget():
+    crop = FACE[:16, :32]
+    sub, rgb = encode_roi(crop, max_bytes=120)
+    assert len(sub) <= 120
+    assert np.array_equal(decode_roi(sub, 32, 16, 8), rgb)
+    with pytest.raises(InputError):
+        encode_roi(crop, max_bytes=0)
