@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssgc_ref.analysis import downsample_labels, label_name, load_image
+from ssgc_ref.analysis import colorize_labels, detect_faces, downsample_labels, label_name, label_palette, load_image
 from ssgc_ref.analysis.segmenters import get_segmenter
 
 HERE = Path(__file__).resolve().parent
@@ -44,17 +44,6 @@ def sample_images() -> dict[str, np.ndarray]:
     return images
 
 
-def palette() -> np.ndarray:
-    """A fixed colour per id 0..182 (golden-angle hues), 182 black."""
-    import colorsys
-
-    pal = np.zeros((183, 3), dtype=np.uint8)
-    for i in range(182):
-        r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.65 + 0.35 * (i % 2), 0.95 - 0.3 * (i % 3 == 0))
-        pal[i] = (round(255 * r), round(255 * g), round(255 * b))
-    return pal
-
-
 def histogram(labels: np.ndarray) -> dict[str, float]:
     counts = np.bincount(labels.ravel(), minlength=183)
     order = np.argsort(-counts, kind="stable")
@@ -68,13 +57,13 @@ def figure(path: Path, title: str, rgb: np.ndarray, labels: np.ndarray, grid: np
     import matplotlib.patches as mpatches
     import matplotlib.pyplot as plt
 
-    pal = palette()
+    pal = label_palette()
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
     axes[0].imshow(rgb)
     axes[0].set_title(title)
-    axes[1].imshow(pal[labels], interpolation="nearest")
+    axes[1].imshow(colorize_labels(labels), interpolation="nearest")
     axes[1].set_title("labels (full resolution)")
-    axes[2].imshow(pal[grid], interpolation="nearest")
+    axes[2].imshow(colorize_labels(grid), interpolation="nearest")
     axes[2].set_title(f"majority grid {grid.shape[1]}x{grid.shape[0]}")
     for ax in axes:
         ax.axis("off")
@@ -95,18 +84,19 @@ def main() -> None:
     seg = get_segmenter(args.segmenter)
     print(f"segmenter {seg.id}: {seg.description}")
     results = {}
-    print(f"{'image':<14} {'size':>9} {'seconds':>8}  classes (share of pixels)")
+    print(f"{'image':<14} {'size':>9} {'seconds':>8} {'faces':>5}  classes (share of pixels)")
     for name, rgb in sample_images().items():
         t0 = time.perf_counter()
         labels = seg.segment(rgb)
         seconds = time.perf_counter() - t0
         grid = downsample_labels(labels, args.cell_log2)
         hist = histogram(labels)
+        faces = detect_faces(rgb)
         results[name] = {"size": list(rgb.shape[:2]), "seconds": round(seconds, 3), "histogram": hist,
-                         "grid_classes": len(np.unique(grid))}
+                         "grid_classes": len(np.unique(grid)), "faces": [list(b) for b in faces]}
         size = f"{rgb.shape[1]}x{rgb.shape[0]}"
         top = ", ".join(f"{k} {100 * v:.0f}%" for k, v in list(hist.items())[:6])
-        print(f"{name:<14} {size:>9} {seconds:8.2f}  {top}")
+        print(f"{name:<14} {size:>9} {seconds:8.2f} {len(faces):>5}  {top}")
         figure(RESULTS / f"segmentation-{seg.id}-{name}.png", name, rgb, labels, grid)
     out = RESULTS / "segmentation.json"
     out.parent.mkdir(parents=True, exist_ok=True)

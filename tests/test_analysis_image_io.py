@@ -187,3 +187,14 @@ def test_save_png_atomic_rejects(tmp_path):
     with pytest.raises(InputError):
         save_png_atomic(tmp_path / "no-such-dir" / "x.png", np.zeros((3, 3), dtype=np.uint8))
     assert os.listdir(tmp_path) == []
+
+
+def test_palette_transparency_composited(tmp_path):
+    im = Image.new("P", (3, 1))
+    im.putpalette([10, 20, 30, 40, 50, 60] + [0] * 762)
+    im.putdata([0, 1, 0])
+    im.info["transparency"] = 1  # index 1 fully transparent
+    p = tmp_path / "t.png"
+    im.save(p, transparency=1)
+    out = load_image(p)
+    assert out[0].tolist() == [[10, 20, 30], [255, 255, 255], [10, 20, 30]]

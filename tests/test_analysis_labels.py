@@ -114,3 +114,15 @@ def test_banding_matches_single_pass(monkeypatch):
 def test_rejects(labels, k):
     with pytest.raises(InputError):
         downsample_labels(labels, k)
+
+
+def test_colorize_labels():
+    from ssgc_ref.analysis.labels import colorize_labels, label_palette
+
+    pal = label_palette()
+    assert pal.shape == (183, 3) and tuple(pal[UNLABELED]) == (0, 0, 0)
+    assert len({tuple(c) for c in pal[:182]}) == 182  # every class its own colour
+    labels = np.array([[0, 181], [UNLABELED, 5]], np.uint8)
+    assert np.array_equal(colorize_labels(labels), pal[labels])
+    with pytest.raises(InputError):
+        colorize_labels(np.full((2, 2), 200, np.uint8))

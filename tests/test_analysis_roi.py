@@ -117,3 +117,13 @@ def test_roi_rectangle_rejects():
         roi_rectangle(np.zeros((4, 4), bool))
     with pytest.raises(InputError):
         roi_rectangle(np.zeros((4, 4, 3), bool))
+
+
+def test_grace_hopper_face():
+    cbook = pytest.importorskip("matplotlib.cbook")
+    from ssgc_ref.analysis.image_io import load_image
+
+    rgb = load_image(cbook.get_sample_data("grace_hopper.jpg"))
+    boxes = detect_faces(rgb)
+    assert len(boxes) == 1
+    assert 0.22 < faces_mask(rgb).mean() < 0.34  # ~29% of the picture, as DESIGN.md measured

@@ -16,7 +16,16 @@ likes. The functions state their guarantees so the reference encoder can rely on
 
 from .color_map import color_grid
 from .image_io import load_image, save_png_atomic
-from .labels import NUM_CLASSES, UNLABELED, downsample_labels, label_ids, label_name, label_table
+from .labels import (
+    NUM_CLASSES,
+    UNLABELED,
+    colorize_labels,
+    downsample_labels,
+    label_ids,
+    label_name,
+    label_palette,
+    label_table,
+)
 from .roi import detect_faces, faces_mask, load_mask, rect_mask, roi_rectangle
 from .segmenters import (
     SEGMENTERS,
@@ -40,11 +49,13 @@ __all__ = [
     "register_segmenter",
     "UNLABELED",
     "color_grid",
+    "colorize_labels",
     "detect_faces",
     "downsample_labels",
     "faces_mask",
     "label_ids",
     "label_name",
+    "label_palette",
     "label_table",
     "load_image",
     "load_mask",

@@ -64,18 +64,19 @@ def open_checked(source: PathOrFile, what: str = "image") -> Image.Image:
         with warnings.catch_warnings():
             # Our limit is below Pillow's warning threshold; turn its bomb warning into an error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(source)
-            width, height = im.size
-            if width < 1 or height < 1:
-                raise InputError(f"{what} {name!r}: empty picture ({width}x{height})")
-            if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-                raise InputError(
-                    f"{what} {name!r}: {width}x{height} exceeds the encoder's limits "
-                    f"(each side <= {MAX_SIDE}, at most {MAX_PIXELS} pixels)"
-                )
-            im.load()
-            # exif_transpose only swaps axes, so the checked limits still hold.
-            im = ImageOps.exif_transpose(im)
+            with Image.open(source) as opened:
+                width, height = opened.size
+                if width < 1 or height < 1:
+                    raise InputError(f"{what} {name!r}: empty picture ({width}x{height})")
+                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise InputError(
+                        f"{what} {name!r}: {width}x{height} exceeds the encoder's limits "
+                        f"(each side <= {MAX_SIDE}, at most {MAX_PIXELS} pixels)"
+                    )
+                opened.load()
+                # exif_transpose returns a new image (a copy when there is nothing to undo), so
+                # the file can be closed; it only swaps axes, so the checked limits still hold.
+                im = ImageOps.exif_transpose(opened)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -59,6 +59,25 @@ def label_ids() -> dict[str, int]:
     return {t.name: t.id for t in label_table()}
 
 
+@lru_cache(maxsize=1)
+def label_palette() -> np.ndarray:
+    """A fixed display colour per id, ``uint8 (183, 3)``: golden-angle hues so neighbouring ids
+    differ, 182 (unlabeled) black. For pictures only; nothing in the format depends on it."""
+    import colorsys
+
+    pal = np.zeros((UNLABELED + 1, 3), dtype=np.uint8)
+    for i in range(NUM_CLASSES):
+        r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.65 + 0.35 * (i % 2), 0.95 - 0.3 * (i % 3 == 0))
+        pal[i] = (round(255 * r), round(255 * g), round(255 * b))
+    pal.setflags(write=False)
+    return pal
+
+
+def colorize_labels(labels: np.ndarray) -> np.ndarray:
+    """``uint8 (H, W)`` label map -> ``uint8 (H, W, 3)`` picture with :func:`label_palette`."""
+    return label_palette()[check_label_map(labels, "colorize_labels")]
+
+
 def check_label_map(labels: np.ndarray, what: str = "label map") -> np.ndarray:
     """Return ``labels`` if it is a 2-D ``uint8`` array with values ``<= 182``; else InputError."""
     if not isinstance(labels, np.ndarray) or labels.dtype != np.uint8 or labels.ndim != 2:
