@@ -1,5 +1,15 @@
 """H.266/VVC intra-only encoder of the SSGC ROI substream (spec §7), written from the H.266 text.
 
-Public API: :class:`EncodeResult`, :func:`encode_picture`, :func:`encode_to_budget` (in encoder.py
-and rate_control.py); the FFmpeg oracle lives in :mod:`ssgc_ref.vvc.oracle`.
+Public API: :class:`EncodeResult`, :func:`encode_picture`, :func:`encode_to_budget`; the FFmpeg
+oracle lives in :mod:`ssgc_ref.vvc.oracle` (``decode_annexb``, ``set_simd``).
+
+Stream profile: SPS/PPS + one IDR_N_LP I slice (picture header in the slice header), CTU 32,
+quad-tree only down to 8x8, single tree, 4:2:0, 8 or 10 bits, 67 intra modes, DM/planar/vertical/
+horizontal/DC chroma, DCT-II only, flat scaling, no in-loop filters, conformance window cropping
+(an odd width or height decodes one sample larger: crop to the input size).
 """
+
+from .encoder import EncodeResult, encode_picture
+from .rate_control import encode_to_budget
+
+__all__ = ["EncodeResult", "encode_picture", "encode_to_budget"]

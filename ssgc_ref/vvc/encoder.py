@@ -2,10 +2,11 @@
 reconstruction mirrored exactly on the decoder's processes (normative in H.266), and the final
 Annex-B stream (VPS-less: SPS, PPS, one IDR_N_LP slice with the picture header inside).
 
-Decisions (non-normative): per CU, all 67 luma modes are ranked by a SATD cost on a coarse grid
-refined around the best ones (plus the MPMs), the best few are compared by rate-distortion cost
-D + lambda * R with R estimated from the CABAC context states; chroma modes (DM, planar, vertical,
-horizontal, DC) likewise; split / no-split by the same cost, bottom-up per CTU.
+Decisions (non-normative): per CU, all 67 luma modes are ranked by the SATD of an approximate
+prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are compared by the
+rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
+states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
+same cost, bottom-up per CTU.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from .cabac import CabacWriter, ContextStates, RateEstimator
 from .intra_pred import predict_from_refs, reference_samples
+from .mode_decision import approx_predictions
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
@@ -31,10 +33,10 @@ CTU = 32
 MIN_CB = 8
 
 _PRESETS = {
-    # name: (coarse SATD grid step, RD candidates for luma, chroma candidates tried, refine radius)
-    "fast": (8, 1, (CHROMA_DM,), 2),
-    "medium": (4, 3, (CHROMA_DM, 0, 1, 2, 3), 2),
-    "slow": (2, 5, (CHROMA_DM, 0, 1, 2, 3), 1),
+    # name: (luma modes compared by RD cost, chroma modes compared by RD cost)
+    "fast": (1, 1),
+    "medium": (3, 2),
+    "slow": (6, 5),
 }
 
 
@@ -103,7 +105,8 @@ class _PictureEncoder:
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
-        self.grid_step, self.n_rd, self.chroma_cands, self.refine = _PRESETS[preset]
+        self.n_rd, self.n_rd_chroma = _PRESETS[preset]
+        self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
         y, cb, cr = planes
@@ -160,25 +163,30 @@ class _PictureEncoder:
 
     # -- one CU --------------------------------------------------------------------------------
     def _luma_candidates(self, refs, org, s, mpm) -> list[int]:
-        bd = self.bd
-        step = self.grid_step
-        modes = sorted(set([0, 1] + list(range(2, 67, step)) + [66] + list(mpm[:2])))
-        cost = {}
+        """The n_rd luma modes with the lowest approximate SATD + sqrt(lambda) * mode bits."""
+        preds = approx_predictions(refs, s)
+        cost = satd(org[None].astype(np.int64) - preds) + self.sqrt_lam * self._mode_bits(mpm)
+        return [int(m) for m in np.argsort(cost, kind="stable")[: self.n_rd]]
 
-        def evaluate(ms):
-            ms = [m for m in ms if m not in cost]
-            if not ms:
-                return
-            preds = np.stack([predict_from_refs(refs, s, s, m, 0, bd) for m in ms])
-            sa = satd(org[None] - preds)
-            for m, v in zip(ms, sa.tolist()):
-                cost[m] = v + self.sqrt_lam * luma_mode_bits(m, mpm)
+    def _mode_bits(self, mpm) -> np.ndarray:
+        bits = np.full(67, 6.9)
+        bits[0] = 2.0
+        for i, m in enumerate(mpm):
+            bits[m] = 2.0 + min(i + 1, 4)
+        return bits
 
-        evaluate(modes)
-        for r in range(1, step // 2 + self.refine):
-            ang = sorted((m for m in cost if m > 1), key=cost.get)[:2]
-            evaluate([m + d for m in ang for d in (-r, r) if 2 <= m + d <= 66])
-        return sorted(cost, key=cost.get)[: self.n_rd]
+    def _chroma_candidates(self, crefs, corg, c, luma_mode) -> list[int]:
+        """intra_chroma_pred_mode values to try: DM plus the best other ones by approximate SATD."""
+        others = [i for i in self.chroma_cands if i != CHROMA_DM]
+        if not others or self.n_rd_chroma <= 1:
+            return [CHROMA_DM]
+        modes = [chroma_mode(i, luma_mode) for i in others]
+        cost = 0
+        for k in (0, 1):
+            preds = approx_predictions(crefs[k], c, modes)
+            cost = cost + satd(corg[k][None].astype(np.int64) - preds)
+        order = np.argsort(cost, kind="stable")[: self.n_rd_chroma - 1]
+        return [CHROMA_DM] + [others[i] for i in order]
 
     def code_cu(self, x: int, y: int, s: int, ctx: ContextStates) -> tuple[CodingUnit, int]:
         """Decide and reconstruct one CU; returns it and its distortion (luma + chroma SSD)."""
@@ -214,9 +222,9 @@ class _PictureEncoder:
 
         c, xc, yc = s // 2, x // 2, y // 2
         fc = self.forced.chroma_idx(x, y, s) if self.forced else None
-        ccands = [fc] if fc is not None else list(self.chroma_cands)
         crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
         corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
+        ccands = [fc] if fc is not None else self._chroma_candidates(crefs, corg, c, mode)
         bestc = None
         seen = set()
         for idx in ccands:

@@ -1,0 +1,174 @@
+"""The VVC intra encoder against FFmpeg's native decoder (PyAV): every stream must decode to exactly
+the encoder's reconstruction, for any size, QP, bit depth and any (forced) split/mode decision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ssgc_format.errors import FormatError, InputError
+from ssgc_ref.vvc import EncodeResult, encode_picture, encode_to_budget
+from ssgc_ref.vvc.encoder import Forced
+from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+
+
+class RandomDecisions(Forced):
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def split(self, x, y, size):
+        return bool(self.rng.integers(2))
+
+    def luma_mode(self, x, y, size):
+        return int(self.rng.integers(67))
+
+    def chroma_idx(self, x, y, size):
+        return int(self.rng.integers(5))
+
+
+def _picture(rng: np.random.Generator, h: int, w: int, bd: int, kind: str):
+    dt = np.uint8 if bd == 8 else np.uint16
+    top = (1 << bd) - 1
+    planes = []
+    for ph, pw in ((h, w), ((h + 1) // 2, (w + 1) // 2), ((h + 1) // 2, (w + 1) // 2)):
+        if kind == "noise":
+            p = rng.integers(0, top + 1, (ph, pw))
+        elif kind == "smooth":
+            yy, xx = np.mgrid[0:ph, 0:pw]
+            p = (top / 2 + top / 3 * np.sin(xx / rng.uniform(2, 9) + yy / rng.uniform(2, 9))
+                 + rng.normal(0, top / 50, (ph, pw)))
+        else:  # edges: random rectangles
+            p = np.full((ph, pw), rng.integers(0, top + 1))
+            for _ in range(4):
+                y0, x0 = rng.integers(0, ph), rng.integers(0, pw)
+                p[y0:y0 + rng.integers(1, 20), x0:x0 + rng.integers(1, 20)] = rng.integers(0, top + 1)
+        planes.append(np.clip(np.round(p), 0, top).astype(dt))
+    return planes
+
+
+def _check_decodes_to_recon(res: EncodeResult, shape):
+    dec = decode_annexb(res.data)
+    h, w = shape
+    assert res.recon[0].shape == (h, w)
+    assert res.recon[1].shape == res.recon[2].shape == ((h + 1) // 2, (w + 1) // 2)
+    for d, r in zip(dec, res.recon):
+        # an odd width/height decodes one sample larger (conformance window in chroma units)
+        assert d.shape[0] - r.shape[0] in (0, 1) and d.shape[1] - r.shape[1] in (0, 1)
+        assert d.dtype == r.dtype
+        np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (7, 13), (40, 24), (70, 33), (8, 64), (33, 8)])
+@pytest.mark.parametrize("bd", [8, 10])
+def test_sizes_decode_bit_exactly(h, w, bd):
+    rng = np.random.default_rng(h * 1000 + w + bd)
+    for kind, qp in (("noise", int(rng.integers(0, 64))), ("smooth", int(rng.integers(20, 50)))):
+        planes = _picture(rng, h, w, bd, kind)
+        res = encode_picture(*planes, qp=qp, bit_depth=bd)
+        assert res.qp == qp and res.bit_depth == bd
+        _check_decodes_to_recon(res, (h, w))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 72), st.integers(1, 72), st.integers(0, 63), st.sampled_from([8, 10]),
+       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans())
+def test_random_pictures_and_decisions(h, w, qp, bd, kind, seed, forced):
+    rng = np.random.default_rng(seed)
+    planes = _picture(rng, h, w, bd, kind)
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, forced=RandomDecisions(rng) if forced else None)
+    _check_decodes_to_recon(res, (h, w))
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2, 3, 17, 18, 19, 33, 34, 35, 49, 50, 51, 65, 66])
+def test_every_mode_family_all_chroma_modes(mode):
+    rng = np.random.default_rng(mode)
+    planes = _picture(rng, 64, 64, 8, "edges")
+
+    class F(Forced):
+        def split(self, x, y, size):
+            return bool(rng.integers(2))
+
+        def luma_mode(self, x, y, size):
+            return mode
+
+        def chroma_idx(self, x, y, size):
+            return int(rng.integers(5))
+
+    _check_decodes_to_recon(encode_picture(*planes, qp=int(rng.integers(10, 45)), forced=F()), (64, 64))
+
+
+def test_decodes_without_simd():
+    rng = np.random.default_rng(7)
+    for bd in (8, 10):
+        planes = _picture(rng, 48, 80, bd, "smooth")
+        res = encode_picture(*planes, qp=27, bit_depth=bd)
+        set_simd(False)
+        try:
+            _check_decodes_to_recon(res, (48, 80))
+        finally:
+            set_simd(True)
+
+
+@pytest.mark.parametrize("preset", ["fast", "medium", "slow"])
+def test_presets(preset):
+    rng = np.random.default_rng(3)
+    planes = _picture(rng, 40, 40, 8, "edges")
+    _check_decodes_to_recon(encode_picture(*planes, qp=32, preset=preset), (40, 40))
+
+
+def test_quality_improves_with_lower_qp():
+    rng = np.random.default_rng(5)
+    planes = _picture(rng, 64, 64, 8, "smooth")
+    sizes, errs = [], []
+    for qp in (50, 35, 20):
+        r = encode_picture(*planes, qp=qp)
+        sizes.append(len(r.data))
+        errs.append(float(np.mean((r.recon[0].astype(float) - planes[0]) ** 2)))
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert errs[0] > errs[1] > errs[2]
+
+
+def test_lossless_like_at_qp0_is_close():
+    rng = np.random.default_rng(9)
+    planes = _picture(rng, 16, 16, 8, "smooth")
+    r = encode_picture(*planes, qp=0)
+    assert np.abs(r.recon[0].astype(int) - planes[0]).max() <= 2
+
+
+def test_encode_to_budget():
+    rng = np.random.default_rng(11)
+    planes = _picture(rng, 48, 48, 8, "smooth")
+    r = encode_to_budget(*planes, max_bytes=400)
+    assert len(r.data) <= 400
+    if r.qp > 0:
+        assert len(encode_picture(*planes, qp=r.qp - 1).data) > 400
+    _check_decodes_to_recon(r, (48, 48))
+    with pytest.raises(InputError):
+        encode_to_budget(*planes, max_bytes=20)
+    with pytest.raises(InputError):
+        encode_to_budget(*planes, max_bytes=0)
+
+
+def test_bad_input_raises_input_error():
+    y = np.zeros((8, 8), np.uint8)
+    c = np.zeros((4, 4), np.uint8)
+    with pytest.raises(InputError):
+        encode_picture(y, c, np.zeros((3, 4), np.uint8), qp=30)
+    with pytest.raises(InputError):
+        encode_picture(y, c, c, qp=64)
+    with pytest.raises(InputError):
+        encode_picture(y, c, c, qp=30, bit_depth=12)
+    with pytest.raises(InputError):
+        encode_picture(np.full((8, 8), 300, np.uint16), c, c, qp=30)
+    with pytest.raises(InputError):
+        encode_picture(np.zeros((0, 8), np.uint8), c, c, qp=30)
+    with pytest.raises(InputError):
+        encode_picture(y.astype(float), c, c, qp=30)
+    with pytest.raises(InputError):
+        encode_picture(y, c, c, qp=30, preset="ludicrous")
+
+
+def test_oracle_rejects_garbage():
+    with pytest.raises(FormatError):
+        decode_annexb(b"\x00\x00\x00\x01\x00\x79garbage")
