@@ -26,6 +26,10 @@ def test_full_architecture_on_meta_device():
     assert [c.dilation[0] for c in convs] == [6, 12, 18, 24] == [c.padding[0] for c in convs]
     assert model.base.layer5.block1.conv3x3.conv.dilation == (4, 4)
     assert model.base.layer3.block1.reduce.conv.stride == (2, 2)
+    # shapes only (meta tensors): output stride 8, 513 -> 65 as in the repository
+    with torch.device("meta"):
+        out = model(torch.zeros(1, 3, 513, 513))
+    assert tuple(out.shape) == (1, 182, 65, 65)
 
 
 def _tiny_checkpoint(tmp_path, transform=None):

@@ -198,3 +198,31 @@ def test_palette_transparency_composited(tmp_path):
     im.save(p, transparency=1)
     out = load_image(p)
     assert out[0].tolist() == [[10, 20, 30], [255, 255, 255], [10, 20, 30]]
+
+
+def _png(width, height, bit_depth, color_type, raw_rows):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    body = b"".join(b"\x00" + row for row in raw_rows)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(body)) + chunk(b"IEND", b"")
+
+
+def test_16bit_rgb_png_high_byte(tmp_path):
+    import struct
+
+    row = struct.pack(">6H", 0x12FF, 0x3400, 0xFFFF, 0x00FF, 0x0100, 0x8080)
+    p = tmp_path / "rgb16.png"
+    p.write_bytes(_png(2, 1, 16, 2, [row]))
+    assert load_image(p).tolist() == [[[0x12, 0x34, 0xFF], [0x00, 0x01, 0x80]]]
+
+
+def test_float_tiff_clipped_and_rounded(tmp_path):
+    v = np.array([[-5.0, 12.4, 12.5, 13.5, 300.0]], np.float32)
+    p = tmp_path / "f.tif"
+    Image.fromarray(v).save(p)
+    assert load_image(p)[..., 0].tolist() == [[0, 12, 12, 14, 255]]
