@@ -39,10 +39,12 @@ LABEL_SET_COCO_STUFF_182 = 1
 UNLABELED = 182
 NUM_LABELS = 183
 
-MAX_GRID_CELLS = 1 << 20  # §1.5-style limit on grid_h * grid_w checked before allocating
+# Checked before allocating. SHDR's limits (W*H <= 2^26, cell_log2 >= 2, §1.5) allow at most
+# 2^22 + 2^13 cells, so this only stops callers that bypass the header.
+MAX_GRID_CELLS = 1 << 23
 CHUNK = "LABL"
 
-# Normative model constants (§4.4). Chosen by benchmarks/labelmap.py.
+# Normative model constants (§4.2). Chosen by benchmarks/labelmap.py.
 RANK_INCREMENT = 16
 RANK_LIMIT = 1 << 13
 RANK_INIT_ZERO = 4  # initial count of rank 0 ("same as the first candidate"); other symbols 1
@@ -204,7 +206,7 @@ def decode_label_map(data: bytes, grid_h: int, grid_w: int) -> np.ndarray:
 
 
 def upsample_label_map(labels: np.ndarray, width: int, height: int, cell_log2: int) -> np.ndarray:
-    """Full-resolution labels (§4.5, normative): pixel (y, x) takes cell (y >> k, x >> k).
+    """Full-resolution label image (§4.4, normative): pixel (y, x) takes cell (y >> k, x >> k).
 
     ``labels`` must have the shape ``label_grid_size(width, height, cell_log2)``.
     Returns uint8 (height, width).

@@ -118,7 +118,7 @@ def test_decode_truncated_or_damaged_raises_only_format_error(a, data):
 
 def test_decode_limits_and_empty_grid():
     with pytest.raises(LimitError):
-        lm.decode_label_map(b"", 1 << 11, 1 << 10)
+        lm.decode_label_map(b"", 1 << 12, 1 << 12)
     with pytest.raises(FormatError):
         lm.decode_label_map(b"", 0, 5)
     with pytest.raises(FormatError):
