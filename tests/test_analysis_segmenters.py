@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from skimage import data
 
@@ -130,3 +132,12 @@ def test_superpixel_rejects_bad_arrays():
         seg.segment(np.zeros((4, 4), np.uint8))
     with pytest.raises(InputError):
         seg.segment(np.zeros((4, 4, 3), np.float32))
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_superpixel_any_size(h, w, seed):
+    rgb = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    out = get_segmenter("superpixel").segment(rgb)
+    assert out.shape == (h, w) and out.dtype == np.uint8
+    assert set(np.unique(out)) <= {label_ids()[n] for n in CLASS_NAMES}
