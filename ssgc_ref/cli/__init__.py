@@ -30,6 +30,7 @@ COMMANDS = [
     "decode",
     "info",
     "demo",
+    "convert_model",
 ]
 
 EXIT_OK, EXIT_FORMAT, EXIT_USAGE, EXIT_UNSUPPORTED, EXIT_MODEL, EXIT_INPUT, EXIT_IO = 0, 1, 2, 3, 4, 5, 6
