@@ -116,3 +116,11 @@ def test_unreadable_and_unsafe_files(tmp_path):
 def test_segmenter_needs_weights():
     with pytest.raises(InputError, match="weights=PATH"):
         get_segmenter("deeplab-v2")
+
+
+def test_bad_device_and_options(tmp_path):
+    _, path = _tiny_checkpoint(tmp_path)
+    with pytest.raises(InputError, match="device"):
+        get_segmenter("deeplab-v2", weights=path, device="no-such-device", **TINY)
+    with pytest.raises(InputError, match="bad options"):
+        get_segmenter("deeplab-v2", weights=path, widht=4)

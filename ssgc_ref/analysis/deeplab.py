@@ -198,7 +198,8 @@ class DeepLabV2Segmenter:
     )
 
     def __init__(self, weights: Union[str, os.PathLike, None] = None, *, input_size: int = INPUT_SIZE,
-                 device: str = "cpu", **arch):
+                 device: str = "cpu", width: int = 64, n_blocks: Sequence[int] = N_BLOCKS):
+        """``width``/``n_blocks`` exist for tests (small random models); real weights use the defaults."""
         if weights is None:
             raise InputError(
                 "segmenter 'deeplab-v2' needs its weights: weights=PATH to "
@@ -208,7 +209,11 @@ class DeepLabV2Segmenter:
             raise InputError(f"deeplab-v2: input_size must be an integer 33..4096, got {input_size!r}")
         self.input_size = input_size
         self.device = device
-        self.model = load_deeplab_v2(weights, **arch).to(device)
+        model = load_deeplab_v2(weights, width=width, n_blocks=tuple(n_blocks))
+        try:
+            self.model = model.to(device)
+        except (RuntimeError, AssertionError, ValueError) as exc:  # unknown or unavailable device
+            raise InputError(f"deeplab-v2: cannot use device {device!r} ({exc})") from exc
 
     def segment(self, rgb: np.ndarray) -> np.ndarray:
         """``uint8 (H, W)`` generator ids 0..181 (this model never outputs 182)."""

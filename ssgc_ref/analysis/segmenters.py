@@ -16,6 +16,7 @@ onnx        any ONNX segmentation model + a class-index -> COCO-Stuff-id mapping
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from typing import Callable, Protocol, Union, runtime_checkable
@@ -87,9 +88,10 @@ def get_segmenter(segmenter_id: str, **options) -> Segmenter:
             f"unknown segmenter {segmenter_id!r}; valid ids: {', '.join(sorted(SEGMENTERS))}"
         )
     try:
-        return factory(**options)
+        inspect.signature(factory).bind(**options)
     except TypeError as exc:
         raise InputError(f"segmenter {segmenter_id!r}: bad options {sorted(options)}: {exc}") from exc
+    return factory(**options)
 
 
 def check_rgb(rgb: np.ndarray, what: str) -> None:
