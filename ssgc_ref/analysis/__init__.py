@@ -12,10 +12,20 @@ likes. The functions state their guarantees so the reference encoder can rely on
     color_grid(rgb, k)               -> uint8 (ceil(H/2^k), ceil(W/2^k), 3)
     detect_faces(rgb) / faces_mask(rgb, margin) / rect_mask(spec, H, W) / load_mask(path, H, W)
     roi_rectangle(mask)              -> (x, y, w, h), even-aligned
+
+Label maps hold generator ids: 0..181 = COCO-Stuff-164k classes (COCO-Stuff id - 1, table in
+``cocostuff-labels.tsv``), 182 = unlabeled. The paper's 512x512 setting::
+
+    rgb = load_image("photo.png")
+    labels = get_segmenter(DEFAULT_SEGMENTER).segment(rgb)
+    label_grid = downsample_labels(labels, 4)    # 32x32
+    colors = color_grid(rgb, 5)                   # 16x16, quantized later by ssgc_format
+    roi = faces_mask(rgb)                         # or rect_mask("x,y,w,h", H, W) / load_mask(...)
+    x, y, w, h = roi_rectangle(roi)               # the crop the VVC substream codes
 """
 
 from .color_map import color_grid
-from .image_io import load_image, save_png_atomic
+from .image_io import check_rgb, load_image, save_png_atomic
 from .labels import (
     NUM_CLASSES,
     UNLABELED,
@@ -48,6 +58,7 @@ __all__ = [
     "read_label_image",
     "register_segmenter",
     "UNLABELED",
+    "check_rgb",
     "color_grid",
     "colorize_labels",
     "detect_faces",

@@ -13,6 +13,7 @@ from scipy.ndimage import gaussian_filter
 
 from ssgc_format.errors import InputError
 
+from .image_io import check_rgb
 from .labels import MAX_CELL_LOG2, grid_shape
 
 # Standard deviation (in pixels of the current level) of the Gaussian applied before each x2
@@ -38,11 +39,7 @@ def color_grid(rgb: np.ndarray, cell_log2: int) -> np.ndarray:
     ``cell_log2 = 0`` returns a copy. Raises :class:`InputError` for a bad array or ``cell_log2``
     outside ``0..8``.
     """
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
-        raise InputError(
-            f"color_grid: need a non-empty uint8 (H, W, 3) array, got "
-            f"{getattr(rgb, 'dtype', type(rgb).__name__)} {getattr(rgb, 'shape', '')}"
-        )
+    check_rgb(rgb, "color_grid")
     if not isinstance(cell_log2, (int, np.integer)) or not 0 <= cell_log2 <= MAX_CELL_LOG2:
         raise InputError(f"color_grid: cell_log2 must be an integer 0..{MAX_CELL_LOG2}, got {cell_log2!r}")
     if cell_log2 == 0:

@@ -33,8 +33,9 @@ import numpy as np
 
 from ssgc_format.errors import InputError, ModelError
 
+from .image_io import check_rgb
 from .labels import NUM_CLASSES
-from .segmenters import check_rgb, register_segmenter
+from .segmenters import register_segmenter
 
 MEAN_BGR = (104.008, 116.669, 122.675)
 ATROUS_RATES = (6, 12, 18, 24)

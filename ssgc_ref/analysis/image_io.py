@@ -88,6 +88,15 @@ def open_checked(source: PathOrFile, what: str = "image") -> Image.Image:
     return im
 
 
+def check_rgb(rgb: np.ndarray, what: str) -> None:
+    """InputError unless ``rgb`` is a non-empty ``uint8 (H, W, 3)`` array (what load_image gives)."""
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+        raise InputError(
+            f"{what}: need a non-empty uint8 (H, W, 3) array, got "
+            f"{getattr(rgb, 'dtype', type(rgb).__name__)} {getattr(rgb, 'shape', '')}"
+        )
+
+
 def _composite_over_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """(c * a + 255 * (255 - a) + 127) // 255 per channel, exact integer arithmetic."""
     c = color.astype(np.uint32)

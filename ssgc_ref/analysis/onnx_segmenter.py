@@ -34,8 +34,9 @@ import numpy as np
 
 from ssgc_format.errors import InputError, ModelError
 
+from .image_io import check_rgb
 from .labels import NUM_CLASSES, UNLABELED, label_ids, label_table
-from .segmenters import check_rgb, register_segmenter
+from .segmenters import register_segmenter
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

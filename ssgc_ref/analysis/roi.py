@@ -20,7 +20,7 @@ import numpy as np
 
 from ssgc_format.errors import InputError
 
-from .image_io import open_checked
+from .image_io import check_rgb, open_checked
 
 Box = tuple[int, int, int, int]  # (x, y, w, h), pixels, x/y the top-left corner
 
@@ -43,11 +43,6 @@ def _cascade():
     return Cascade(data.lbp_frontal_face_cascade_filename())
 
 
-def _check_rgb(rgb: np.ndarray, what: str) -> None:
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
-        raise InputError(f"{what}: need a non-empty uint8 (H, W, 3) array, got {getattr(rgb, 'shape', type(rgb).__name__)}")
-
-
 def detect_faces(rgb: np.ndarray) -> list[Box]:
     """Frontal faces in ``rgb`` (``uint8 (H, W, 3)``), as ``(x, y, w, h)`` boxes in pixels.
 
@@ -57,7 +52,7 @@ def detect_faces(rgb: np.ndarray) -> list[Box]:
     overlapping raw detections per reported face. Boxes lie inside the image, sorted by area,
     largest first; overlapping detections are merged by the cascade itself. May return ``[]``.
     """
-    _check_rgb(rgb, "detect_faces")
+    check_rgb(rgb, "detect_faces")
     from skimage.color import rgb2gray
     from skimage.transform import downscale_local_mean
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ssgc_format.errors import InputError
 
-from .image_io import open_checked
+from .image_io import check_rgb, open_checked
 from .labels import UNLABELED
 
 _ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -92,15 +92,6 @@ def get_segmenter(segmenter_id: str, **options) -> Segmenter:
     except TypeError as exc:
         raise InputError(f"segmenter {segmenter_id!r}: bad options {sorted(options)}: {exc}") from exc
     return factory(**options)
-
-
-def check_rgb(rgb: np.ndarray, what: str) -> None:
-    """InputError unless ``rgb`` is a non-empty ``uint8 (H, W, 3)`` array."""
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
-        raise InputError(
-            f"{what}: need a non-empty uint8 (H, W, 3) array, got "
-            f"{getattr(rgb, 'dtype', type(rgb).__name__)} {getattr(rgb, 'shape', '')}"
-        )
 
 
 def read_label_image(path: Union[str, os.PathLike]) -> np.ndarray:

@@ -16,8 +16,9 @@ import numpy as np
 
 from ssgc_format.errors import InputError
 
+from .image_io import check_rgb
 from .labels import label_ids
-from .segmenters import check_rgb, register_segmenter
+from .segmenters import register_segmenter
 
 # The classes this segmenter can produce (names of the COCO-Stuff table).
 CLASS_NAMES = (
