@@ -37,7 +37,8 @@ def pad_edge(a: np.ndarray, hp: int, wp: int) -> np.ndarray:
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """§8.6: v = (x + 1) * 127.5, clamp to [0, 255], floor(v + 0.5); (B,3,H,W) -> (B,H,W,3) uint8."""
-    v = (x.float() + 1.0) * 127.5
+    v = (x.float() if x.dtype == torch.float16 else x) + 1.0
+    v = v * 127.5
     v = torch.floor(v.clamp(0.0, 255.0) + 0.5)
     return v.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
@@ -74,17 +75,19 @@ class LDMGenerator:
 
     ``model_dir``: a folder from ``ssgc-ref convert-model`` (profile 1) or the conformance tiny
     model (default for profile 2). ``device``: "cpu", "cuda" (default: cuda when available).
-    ``half``: run the UNet in float16 on CUDA. ``allow_model_mismatch``: warn instead of refusing
+    ``half``: run the UNet in float16 on CUDA. ``float64``: run everything in double precision
+    (to measure the float32 error, §8.9). ``allow_model_mismatch``: warn instead of refusing
     weights whose digest is not the profile's.
     """
 
     id = "ldm"
 
     def __init__(self, model_dir: str | Path | None = None, *, device: str | None = None, half: bool = False,
-                 allow_model_mismatch: bool = False):
+                 float64: bool = False, allow_model_mismatch: bool = False):
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.half = bool(half) and self.device.type == "cuda"
+        self.work_dtype = torch.float64 if float64 else torch.float32
         self.allow_model_mismatch = allow_model_mismatch
         self._bundles: dict[int, ModelBundle] = {}
 
@@ -103,7 +106,7 @@ class LDMGenerator:
                                  f"checkpoint with 'ssgc-ref convert-model' and pass the folder")
             model_dir = TINY_MODEL_DIR
         b = load_model_dir(model_dir, profile_id, allow_model_mismatch=self.allow_model_mismatch)
-        b.to(self.device)
+        b.to(self.device, self.work_dtype)
         if self.half:
             b.unet.to(dtype=torch.float16)
         self._bundles[profile_id] = b
@@ -142,7 +145,7 @@ class LDMGenerator:
 
     @torch.no_grad()
     def _encode(self, b: ModelBundle, rgb: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(0, 3, 1, 2).float()
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(0, 3, 1, 2).to(self.work_dtype)
         x = x / 127.5 - 1.0
         return b.vq.encode(x).latents  # encoder + quant_conv, no quantization (§8.4)
 
@@ -168,7 +171,7 @@ class LDMGenerator:
         base_eps = unet_eps_fn(b.unet)
 
         def eps_fn(x, t, c):
-            return base_eps(x.to(udt), t, c.to(udt)).float()
+            return base_eps(x.to(udt), t, c.to(udt)).to(x.dtype)
 
         z = ddim_sample(eps_fn, sched, z_color=z_c, cond=cond, seeds=seeds, reimpose=reimpose, progress=progress)
         x = b.vq.decode(z, force_not_quantize=not prof.vq_quantize_on_decode).sample
