@@ -4,8 +4,10 @@ NO REAL SEGMENTER IS AVAILABLE HERE. The "real" maps are SYNTHETIC, CLUSTERING-D
 real photographs (scikit-image's bundled images): colours clustered at full resolution (k-means
 on blurred CIELAB, or SLIC superpixels), each cluster given a fixed pseudo-random COCO-Stuff id,
 then majority-downsampled by 16 as the reference encoder does. A DeepLab COCO-Stuff map is
-smoother and has fewer classes than the k-means maps, so these are likely pessimistic. If
-``ssgc_ref.analysis`` offers a ``superpixel`` segmenter, its maps are included too. The purely
+smoother and has fewer classes than the raw k-means maps, so those are pessimistic; "kmeans8-smooth"
+adds a full-resolution majority filter (radius 12) to imitate a CNN's smooth output. If
+``ssgc_ref.analysis`` offers its ``superpixel`` segmenter (SLIC + hand-written colour rules, not
+a trained model either), its maps are included too. The purely
 synthetic maps (Voronoi blobs, stripes, uniform noise) bound the cases.
 
 Baselines, each on the raw uint8 grid: PNG palette (palette cut to the labels used, Pillow
@@ -86,27 +88,37 @@ def _slic_map(img: np.ndarray, n: int, seed: int) -> np.ndarray:
     return _ids(int(seg.max()) + 1, seed)[seg % 182]
 
 
+def _smooth(full: np.ndarray, radius: int) -> np.ndarray:
+    """Majority (modal) filter at full resolution: a CNN segmenter's output is this smooth."""
+    from skimage.filters.rank import majority
+    from skimage.morphology import disk
+    return majority(full, disk(radius))
+
+
+def _ssgc_ref_segmenter():
+    """Another engineer's weight-free segmenter (ssgc_ref.analysis), if it has landed, else None."""
+    try:
+        from ssgc_ref.analysis.segmenters import get_segmenter
+        return get_segmenter("superpixel")
+    except Exception as e:  # absent or broken: benchmark the rest, say so
+        print(f"ssgc_ref superpixel segmenter not used: {e}")
+        return None
+
+
 def real_maps() -> dict[str, np.ndarray]:
     """CLUSTERING-DERIVED (synthetic) label grids of real photographs; see the module docstring."""
     out = {}
-    superpixel = None
-    try:  # another engineer's weight-free segmenter, if it has landed
-        from ssgc_ref import analysis
-        superpixel = getattr(analysis, "superpixel", None) or getattr(
-            getattr(analysis, "segment", None), "superpixel", None)
-    except Exception:
-        superpixel = None
+    seg = _ssgc_ref_segmenter()
     for i, name in enumerate(IMAGES):
         img = _rgb(name)
         for k in (5, 8, 12, 15):
-            out[f"{name}/kmeans{k}"] = _majority_downsample(_kmeans_map(img, k, 100 + i), CELL_LOG2)
+            full = _kmeans_map(img, k, 100 + i)
+            out[f"{name}/kmeans{k}"] = _majority_downsample(full, CELL_LOG2)
+            if k == 8:
+                out[f"{name}/kmeans8-smooth"] = _majority_downsample(_smooth(full, 12), CELL_LOG2)
         out[f"{name}/slic12"] = _majority_downsample(_slic_map(img, 12, 200 + i), CELL_LOG2)
-        if callable(superpixel):
-            try:
-                full = np.asarray(superpixel(img), dtype=np.uint8)
-                out[f"{name}/ssgc_ref-superpixel"] = _majority_downsample(full, CELL_LOG2)
-            except Exception as e:  # an API that does not fit: report it, keep benchmarking
-                print(f"ssgc_ref superpixel segmenter skipped on {name}: {e}")
+        if seg is not None:
+            out[f"{name}/ssgc_ref-superpixel"] = _majority_downsample(seg.segment(img), CELL_LOG2)
     return out
 
 

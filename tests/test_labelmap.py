@@ -171,3 +171,71 @@ def test_label_names_match_annex_a_and_reference_tsv():
     annex = (root / "spec" / "annex-a-labels.md").read_text("utf-8")
     for i, name in enumerate(names):
         assert f"| {i} | " in annex and f"| {name} |" in annex, (i, name)
+
+
+def _spec_decode(data: bytes, grid_h: int, grid_w: int) -> np.ndarray:
+    """§4.3.4 transcribed literally: own counts and §3.4 updates, every table built by §3.3."""
+    from ssgc_format.entropy import RangeDecoder, StaticModel
+
+    dec = RangeDecoder(data, chunk="LABL")
+    absent = -1
+
+    def update(counts, s, increment, limit):  # §3.4
+        counts[s] += increment
+        if sum(counts) > limit:
+            counts[:] = [(c + 1) >> 1 for c in counts]
+
+    label_counts = [1] * 183
+    rank_counts: dict[int, list[int]] = {}
+    g = [[0] * grid_w for _ in range(grid_h)]
+
+    def label_at(i, j):
+        return g[i][j] if (i >= 0 and 0 <= j < grid_w) else absent
+
+    for i in range(grid_h):
+        for j in range(grid_w):
+            cand, ctx = [], 0
+            for v in (label_at(i, j - 1), label_at(i - 1, j), label_at(i - 1, j + 1), label_at(i - 1, j - 1)):
+                t = 0
+                if v != absent:
+                    if v not in cand:
+                        cand.append(v)
+                    t = cand.index(v) + 1
+                ctx = 5 * ctx + t
+            k = len(cand)
+            if k == 0:
+                g[i][j] = dec.decode(StaticModel(label_counts))
+                update(label_counts, g[i][j], 32, 8192)
+                continue
+            counts = rank_counts.setdefault(ctx, [4] + [1] * k)
+            assert len(counts) == k + 1  # K(ctx) == k
+            rank = dec.decode(StaticModel(counts))
+            update(counts, rank, 16, 8192)
+            if rank < k:
+                g[i][j] = cand[rank]
+            else:
+                excluding = [0 if s in cand else c for s, c in enumerate(label_counts)]
+                g[i][j] = dec.decode(StaticModel(excluding))
+                update(label_counts, g[i][j], 32, 8192)
+    return np.array(g, dtype=np.uint8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(label_grids(max_side=20))
+def test_spec_pseudocode_decodes_like_the_implementation(a):
+    data = lm.encode_label_map(a)
+    np.testing.assert_array_equal(_spec_decode(data, *a.shape), a)
+
+
+def test_spec_worked_example():
+    data = lm.encode_label_map(np.array([[5, 5, 7], [5, 7, 7]], np.uint8))
+    assert data.hex() == "08107b4c"  # spec §4.5
+    assert lm.encode_label_map(_golden_map()).hex() == "da8ac6bdb3bf8b5bb5a2cb1de3d2c9e4f7a92bc3"
+
+
+def test_spec_pseudocode_with_count_halving():
+    # 60x60: the interior "rank 0" context sees > 500 updates, so the rank models halve (§3.4).
+    y, x = np.mgrid[0:60, 0:60]
+    a = np.where((x - 30) ** 2 + (y - 25) ** 2 < 300, 17, 156).astype(np.uint8)
+    a[::7, ::11] = 182
+    np.testing.assert_array_equal(_spec_decode(lm.encode_label_map(a), 60, 60), a)
