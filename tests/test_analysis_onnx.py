@@ -19,6 +19,11 @@ def test_builtin_mappings():
     m171 = load_label_mapping("cocostuff-171")
     assert m171.size == 171 and m171[0] == 0 and label_ids()["street sign"] not in m171
     assert m171[-1] == 181 and np.all(np.diff(m171.astype(int)) > 0)
+    ade = load_label_mapping("ade20k-150")
+    ids = label_ids()
+    assert ade.size == 150
+    assert (ade[0], ade[2], ade[4], ade[12], ade[26], ade[149]) == (
+        ids["wall-other"], ids["sky-other"], ids["tree"], ids["person"], ids["sea"], ids["banner"])
 
 
 def test_json_and_tsv_mappings(tmp_path):

@@ -19,8 +19,10 @@ a JSON object ``{"0": 156, "1": "tree", ...}`` or list ``[156, "tree", ...]``, o
 of ``index<TAB>value`` lines (``#`` comments). A value is a generator id ``0..181`` (the ``id``
 column of the label table, i.e. COCO-Stuff id - 1), a class name of that table (``"sky-other"``),
 or ``182`` / ``"unlabeled"``. Every index ``0..C-1`` must be mapped. Built-in mappings:
-``"cocostuff-182"`` (identity) and ``"cocostuff-171"`` (the 171 classes in use, in table order,
-as models trained on the 171-class COCO-Stuff output them).
+``"cocostuff-182"`` (identity), ``"cocostuff-171"`` (the 171 classes in use, in table order,
+as models trained on the 171-class COCO-Stuff output them) and ``"ade20k-150"`` (the ADE20K
+SceneParsing classes in their usual order, wall = 0 ... flag = 149, mapped to the nearest
+COCO-Stuff class by hand: ``ade20k-150.tsv`` next to this file).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def _builtin_mapping(name: str) -> np.ndarray | None:
         return np.arange(NUM_CLASSES, dtype=np.uint8)
     if name == "cocostuff-171":
         return np.array([t.id for t in label_table() if t.in_use], dtype=np.uint8)
+    if name == "ade20k-150":
+        return load_label_mapping(Path(__file__).with_name("ade20k-150.tsv"))
     return None
 
 
