@@ -6,6 +6,8 @@ with a legend) to benchmarks/results/segmentation-<segmenter>-<image>.png, plus 
 benchmarks/results/segmentation.json.
 
     python benchmarks/segmentation.py [--segmenter superpixel] [--cell-log2 4]
+    python benchmarks/segmentation.py --segmenter deeplab-v2 --option weights=deeplabv2.pth
+    python benchmarks/segmentation.py --segmenter onnx --option model=m.onnx --option labels=ade20k-150
 """
 
 from __future__ import annotations
@@ -80,8 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segmenter", default="superpixel")
     parser.add_argument("--cell-log2", type=int, default=4)
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="segmenter option (strings; input_size is converted to int)")
     args = parser.parse_args()
-    seg = get_segmenter(args.segmenter)
+    options = dict(o.split("=", 1) for o in args.option)
+    if "input_size" in options:
+        options["input_size"] = int(options["input_size"])
+    seg = get_segmenter(args.segmenter, **options)
     print(f"segmenter {seg.id}: {seg.description}")
     results = {}
     print(f"{'image':<14} {'size':>9} {'seconds':>8} {'faces':>5}  classes (share of pixels)")
