@@ -99,34 +99,37 @@ def bytes_from_words(words: list[int]) -> bytes:
 # §3.2 decoder (normative) ---------------------------------------------------------------------
 
 class SpecRangeDecoder:
+    """The decoder of §3.2, variable for variable (value, range: unsigned 64-bit, never wrap)."""
+
     def __init__(self, words: list[int]):
         self.words = words
+        self.num_words = len(words)
+        # init_decoder()
         self.pos = 0
-        self.lower = 0
-        self.range = MASK64  # 2^64 - 1
-        self.point = (self.read_word() << WORD) | self.read_word()
+        self.range = (1 << 64) - 1
+        self.value = (self.read_word() << 32) | self.read_word()
 
     def read_word(self) -> int:
-        """Next word of the payload; 0 once the payload is exhausted (§3.2, §3.6)."""
-        if self.pos < len(self.words):
-            self.pos += 1
-            return self.words[self.pos - 1]
-        return 0
+        if self.pos < self.num_words:
+            w = self.words[self.pos]
+            self.pos = self.pos + 1
+            return w
+        return 0  # past the end of the payload: zero words (§3.7)
 
     def decode(self, f: list[int], C: list[int] | None = None) -> int:
+        """decode_symbol(f); ``C`` is the cumulative table of ``f`` (computed if not given)."""
         if C is None:
             C = cumulative(f)
-        scale = self.range >> PRECISION
-        quantile = ((self.point - self.lower) & MASK64) // scale
-        if quantile >= TOTAL:
-            raise SpecDecodeError("quantile outside the model")
-        s = bisect_right(C, quantile) - 1  # C[s] <= quantile < C[s + 1]
-        self.lower = (self.lower + scale * C[s]) & MASK64
+        scale = self.range >> 24
+        q = self.value // scale
+        if q >= 1 << 24:
+            raise SpecDecodeError("q >= 2^24: not a valid stream")
+        s = bisect_right(C, q) - 1  # the symbol with C[s] <= q < C[s + 1]
+        self.value = self.value - scale * C[s]
         self.range = scale * f[s]
-        if self.range < (1 << WORD):
-            self.lower = (self.lower << WORD) & MASK64
-            self.range = self.range << WORD
-            self.point = ((self.point << WORD) & MASK64) | self.read_word()
+        if self.range < 1 << 32:
+            self.range = self.range << 32
+            self.value = (self.value << 32) | self.read_word()
         return s
 
     def decode_with(self, model) -> int:
@@ -163,22 +166,25 @@ class SpecRangeEncoder:
 
     def __init__(self):
         self.words: list[int] = []
+        self.carries = 0  # how many carries propagated into written words (for tests)
         self.lower = 0
         self.range = MASK64
 
-    def _carry(self) -> None:
-        i = len(self.words) - 1
-        while self.words[i] == 0xFFFFFFFF:
-            self.words[i] = 0
+    def _carry(self, words: list[int]) -> None:
+        """Add one to the number the written words form (base 2^32, last word least significant)."""
+        self.carries += 1
+        i = len(words) - 1
+        while words[i] == 0xFFFFFFFF:
+            words[i] = 0
             i -= 1
-        self.words[i] += 1
+        words[i] += 1
 
     def encode(self, s: int, f: list[int], C: list[int] | None = None) -> None:
         C = sum(f[:s]) if C is None else C[s]
         scale = self.range >> PRECISION
         lower = self.lower + scale * C
         if lower > MASK64:
-            self._carry()
+            self._carry(self.words)
         self.lower = lower & MASK64
         self.range = scale * f[s]
         if self.range < (1 << WORD):
@@ -197,14 +203,16 @@ class SpecRangeEncoder:
             self.encode((value >> shift) & ((1 << width) - 1), *uniform_table(width))
 
     def finish(self) -> list[int]:
+        """The payload's words; the encoder itself is left unchanged."""
+        words = list(self.words)
         if self.range == MASK64:  # nothing was encoded: empty payload
-            return list(self.words)
+            return words
         point = self.lower + (1 << WORD) - 1
         if point > MASK64:
-            self._carry()
+            self._carry(words)
         point &= MASK64
         upper = (self.lower + self.range) & MASK64
         out_words = [point >> WORD]
         if upper >> WORD == point >> WORD:
             out_words.append(0)
-        return self.words + out_words
+        return words + out_words
