@@ -196,6 +196,14 @@ def measure(name: str, a: np.ndarray) -> dict:
     return row
 
 
+def _group(name: str) -> str:
+    source = name.split("/")[1] if name.split("/")[0] in IMAGES else name.split("/")[0]
+    for key in ("kmeans8-smooth", "kmeans", "slic", "superpixel"):
+        if key in source:
+            return "ssgc_ref-superpixel" if key == "superpixel" else key
+    return source.rstrip("0123456789")
+
+
 def main() -> None:
     maps = {**real_maps(), **synthetic_maps()}
     rows = [measure(k, v) for k, v in maps.items()]
@@ -207,22 +215,26 @@ def main() -> None:
     for r in rows:
         shape = "x".join(map(str, r["shape"]))
         print(f"{r['map']:36s}{shape:>9s}" + "".join(f"{r[c]!s:>9s}" for c in cols[2:]))
-    real = [r for r in rows if "/" in r["map"] and r["map"].split("/")[0] in IMAGES]
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(_group(r["map"]), []).append(r)
+    print("\nper group (bytes summed over the group's maps; ratio = LABL / best general-purpose coder):")
+    print(f"{'group':20s}{'maps':>5s}" + "".join(f"{c:>8s}" for c in ("labl", "png", "webp", "zlib", "lzma", "best"))
+          + f"{'ratio med':>10s}{'max':>7s}{'<=0.5':>6s}{'dec ms med':>11s}")
     summary = {}
-    for label, group in (("clustering-derived", real), ("all", rows)):
-        ratios = [r["ratio"] for r in group]
-        summary[label] = {
-            "maps": len(group), "labl_total": sum(r["labl"] for r in group),
-            "best_general_total": sum(r["best_general"] for r in group),
-            "ratio_median": float(np.median(ratios)), "ratio_max": max(ratios),
-            "maps_at_most_half": sum(x <= 0.5 for x in ratios),
-            "dec_ms_max_32x32": max((r["dec_ms"] for r in group if r["shape"][0] * r["shape"][1] <= 1024),
-                                    default=None)}
-        s = summary[label]
-        print(f"{label}: {s['maps']} maps, LABL {s['labl_total']} B vs best general-purpose "
-              f"{s['best_general_total']} B; ratio median {s['ratio_median']:.3f}, max {s['ratio_max']:.3f}; "
-              f"{s['maps_at_most_half']} maps at <= 0.5; max decode of <=1024-cell maps "
-              f"{s['dec_ms_max_32x32']} ms")
+    for g, rs in groups.items():
+        sums = {c: sum(r[c] for r in rs) for c in ("labl", "png", "webp", "zlib", "lzma", "best_general")}
+        ratios = [r["ratio"] for r in rs]
+        summary[g] = {"maps": len(rs), **sums, "ratio_median": float(np.median(ratios)),
+                      "ratio_max": max(ratios), "maps_at_most_half": sum(x <= 0.5 for x in ratios),
+                      "dec_ms_median": float(np.median([r["dec_ms"] for r in rs]))}
+        s = summary[g]
+        print(f"{g:20s}{len(rs):5d}" + "".join(f"{v:8d}" for v in sums.values())
+              + f"{s['ratio_median']:10.3f}{s['ratio_max']:7.3f}{s['maps_at_most_half']:6d}{s['dec_ms_median']:11.2f}")
+    ratios = [r["ratio"] for r in rows]
+    print(f"all {len(rows)} maps: LABL {sum(r['labl'] for r in rows)} B vs best general-purpose "
+          f"{sum(r['best_general'] for r in rows)} B, ratio median {np.median(ratios):.3f}, "
+          f"{sum(x <= 0.5 for x in ratios)} maps at <= 0.5. Times: best of 3 on a shared machine.")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"note": __doc__.split("\n\n")[1], "cell_log2": CELL_LOG2,
                                    "constants": {k: getattr(lm, k) for k in (
