@@ -78,6 +78,17 @@ def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) 
     return float((10 ** avg - 1) * 100)
 
 
+def near_points(curve: list[tuple[float, float]], ref: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points of a dense ``curve`` that bracket the rate span of ``ref`` (one beyond each end), so
+    the cubic of the BD-rate fit sees a span comparable to the 4-point curve it is compared with."""
+    pts = sorted(curve)
+    lo, hi = min(p[0] for p in ref), max(p[0] for p in ref)
+    i0 = max([i for i, p in enumerate(pts) if p[0] <= lo], default=0)
+    i1 = min([i for i, p in enumerate(pts) if p[0] >= hi], default=len(pts) - 1)
+    sel = pts[i0:i1 + 1]
+    return sel if len(sel) >= 4 else pts
+
+
 def psnr_at_rate(curve: list[tuple[float, float]], rate: float) -> float | None:
     """PSNR interpolated linearly in log-rate on a (bytes, PSNR) curve; None outside its range."""
     pts = sorted(curve)
@@ -193,8 +204,8 @@ def main() -> None:
                 if anchor8:
                     bdr[f"ours_vs_vvenc_{preset}_8bit"] = bd_rate([(a[1], a[2]) for a in anchor8], ours)
             # x265/JPEG against ours: positive = they need more bytes for the same PSNR-Y
-            bdr["x265_vs_ours"] = bd_rate(ours, x265_curve)
-            bdr["jpeg_vs_ours"] = bd_rate(ours, jpeg_curve)
+            bdr["x265_vs_ours"] = bd_rate(ours, near_points(x265_curve, ours))
+            bdr["jpeg_vs_ours"] = bd_rate(ours, near_points(jpeg_curve, ours))
             entry["bd_rate"][bd] = bdr
             entry["at_our_rates"][bd] = [
                 dict(qp=r["qp"], bytes=r["bytes"], ours=r["psnr_y"], x265=psnr_at_rate(x265_curve, r["bytes"]),
