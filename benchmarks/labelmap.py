@@ -219,7 +219,8 @@ def main() -> None:
     for r in rows:
         groups.setdefault(_group(r["map"]), []).append(r)
     print("\nper group (bytes summed over the group's maps; ratio = LABL / best general-purpose coder):")
-    print(f"{'group':20s}{'maps':>5s}" + "".join(f"{c:>8s}" for c in ("labl", "png", "webp", "zlib", "lzma", "best"))
+    coders = ("labl", "png", "webp", "zlib", "lzma", "best")
+    print(f"{'group':20s}{'maps':>5s}" + "".join(f"{c:>8s}" for c in coders)
           + f"{'ratio med':>10s}{'max':>7s}{'<=0.5':>6s}{'dec ms med':>11s}")
     summary = {}
     for g, rs in groups.items():
@@ -230,7 +231,8 @@ def main() -> None:
                       "dec_ms_median": float(np.median([r["dec_ms"] for r in rs]))}
         s = summary[g]
         print(f"{g:20s}{len(rs):5d}" + "".join(f"{v:8d}" for v in sums.values())
-              + f"{s['ratio_median']:10.3f}{s['ratio_max']:7.3f}{s['maps_at_most_half']:6d}{s['dec_ms_median']:11.2f}")
+              + f"{s['ratio_median']:10.3f}{s['ratio_max']:7.3f}{s['maps_at_most_half']:6d}"
+              + f"{s['dec_ms_median']:11.2f}")
     ratios = [r["ratio"] for r in rows]
     print(f"all {len(rows)} maps: LABL {sum(r['labl'] for r in rows)} B vs best general-purpose "
           f"{sum(r['best_general'] for r in rows)} B, ratio median {np.median(ratios):.3f}, "
