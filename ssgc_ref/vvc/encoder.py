@@ -18,7 +18,7 @@ import numpy as np
 
 from .cabac import CabacWriter, ContextStates, RateEstimator
 from .intra_pred import predict_from_refs, reference_samples
-from .mode_decision import approx_predictions
+from .mode_decision import approx_predictions, approx_satd_all
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
@@ -107,6 +107,7 @@ class _PictureEncoder:
         self.forced = forced
         self.n_rd, self.n_rd_chroma = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
+        self.early_skip = preset != "slow"
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
         y, cb, cr = planes
@@ -164,8 +165,11 @@ class _PictureEncoder:
     # -- one CU --------------------------------------------------------------------------------
     def _luma_candidates(self, refs, org, s, mpm) -> list[int]:
         """The n_rd luma modes with the lowest approximate SATD + sqrt(lambda) * mode bits."""
-        preds = approx_predictions(refs, s)
-        cost = satd(org[None].astype(np.int64) - preds) + self.sqrt_lam * self._mode_bits(mpm)
+        if s <= 16:
+            sa = approx_satd_all(refs, org, s)
+        else:
+            sa = satd(org[None].astype(np.int64) - approx_predictions(refs, s))
+        cost = sa + self.sqrt_lam * self._mode_bits(mpm)
         return [int(m) for m in np.argsort(cost, kind="stable")[: self.n_rd]]
 
     def _mode_bits(self, mpm) -> np.ndarray:
@@ -276,7 +280,8 @@ class _PictureEncoder:
             cu, dist = self.code_cu(x, y, s, ctx)
             write_coding_unit(est, cu)
             leaf = (("cu", inc, cu), dist + self.lam * est.bits)
-            if not try_split:
+            # early termination: a CU predicted well enough to need no residual is not split further
+            if not try_split or (fs is None and self.early_skip and all(lv is None for lv in cu.levels)):
                 return leaf
             leaf_state = self._save(x, y, s)
             leaf_ctx = ctx.snapshot()

@@ -65,3 +65,58 @@ def approx_predictions(refs, s: int, modes=None) -> np.ndarray:
     dc = np.full((1, s, s), (top[:s].sum() + left[:s].sum() + s) >> (log2 + 1), dtype=np.int64)
     allp = np.concatenate([planar[None], dc, ang])
     return allp if modes is None else allp[list(modes)]
+
+
+def _tile_hadamard(s: int) -> np.ndarray:
+    """Matrix of the tile-wise Hadamard transform (8x8 tiles, 4x4 for s = 4) of a flattened s x s block."""
+    t = 8 if s >= 8 else 4
+    h = np.array([[1.0]])
+    while h.shape[0] < t:
+        h = np.block([[h, h], [h, -h]])
+    ht = np.kron(h, h)  # on a flattened t x t tile
+    n = s // t
+    # permutation from tile-major order to raster order
+    idx = np.arange(s * s).reshape(n, t, n, t).transpose(0, 2, 1, 3).reshape(-1)
+    full = np.kron(np.eye(n * n), ht)
+    out = np.zeros((s * s, s * s))
+    out[:, idx] = full
+    return out
+
+
+@lru_cache(maxsize=None)
+def satd_operator(s: int):
+    """(G, T): T (s*s, s*s) tile Hadamard; G (67, s*s, 4s+1) float32 = T applied to the linear map from
+    the reference line to each mode's approximate prediction, so that the approximate SATD of all
+    67 modes is |T @ org - G @ line|_1 (rounding of the approximate predictor ignored)."""
+    n = 4 * s + 1
+    c = 2 * s
+    m = np.zeros((67, s * s, n))
+    i0, i1, f = _gather_tables(s)
+    rows = np.arange(s * s)
+    for k in range(65):
+        fk = f[k].reshape(-1) / 32.0
+        np.add.at(m[k + 2], (rows, i0[k].reshape(-1)), 1.0 - fk)
+        np.add.at(m[k + 2], (rows, i1[k].reshape(-1)), fk)
+    log2 = s.bit_length() - 1
+    for y in range(s):
+        for x in range(s):
+            r = y * s + x
+            w = 1.0 / (1 << (2 * log2 + 1))
+            # planar: ((s-1-y) top[x] + (y+1) left[s]) s + ((s-1-x) left[y] + (x+1) top[s]) s
+            m[0, r, c + 1 + x] += (s - 1 - y) * s * w
+            m[0, r, c - 1 - s] += (y + 1) * s * w
+            m[0, r, c - 1 - y] += (s - 1 - x) * s * w
+            m[0, r, c + 1 + s] += (x + 1) * s * w
+    m[1, :, c + 1:c + 1 + s] = 1.0 / (2 * s)
+    m[1, :, c - s:c] = 1.0 / (2 * s)
+    t = _tile_hadamard(s)
+    g = np.einsum("ij,mjk->mik", t, m).astype(np.float32)
+    return g, t.astype(np.float32)
+
+
+def approx_satd_all(refs, org: np.ndarray, s: int) -> np.ndarray:
+    """Approximate SATD (67,) of all luma modes for a square block (s <= 16)."""
+    g, t = satd_operator(s)
+    line = np.concatenate([refs.left[::-1], [refs.corner], refs.top]).astype(np.float32)
+    to = t @ org.reshape(-1).astype(np.float32)
+    return np.abs(to[None, :] - g @ line).sum(axis=1)
