@@ -2,8 +2,8 @@
 
 Scope (the tool set of the SSGC VVC profile, spec §7): reference line 0 only (no MRL), no ISP, no MIP,
 no CCLM, no BDPCM, no intra smoothing disable. Within that scope every process the decoder runs is
-here: reference sample availability and substitution (8.4.5.2.8), reference sample filtering
-(8.4.5.2.9/10), wide-angle mode mapping, planar (8.4.5.2.11), DC (8.4.5.2.12), angular with the
+here: reference sample availability marking, substitution and filtering (8.4.5.2.8 to 8.4.5.2.10),
+wide-angle mode mapping (8.4.5.2.7), planar (8.4.5.2.11), DC (8.4.5.2.12), angular with the
 4-tap cubic/Gaussian luma filters and the 2-tap chroma filter (8.4.5.2.13), and position-dependent
 prediction combination (PDPC, 8.4.5.2.15 and the angular PDPC with nScale).
 
@@ -61,7 +61,7 @@ def _log2(n: int) -> int:
 
 
 def wide_angle_mode(mode: int, w: int, h: int) -> int:
-    """8.4.5.2.6 wide-angle intra prediction mode mapping (non-square blocks only change anything)."""
+    """8.4.5.2.7 wide-angle intra prediction mode mapping (non-square blocks only change anything)."""
     wh_ratio = abs(_log2(w) - _log2(h))
     if w > h and 2 <= mode < (8 + 2 * wh_ratio if wh_ratio > 1 else 8):
         return mode + 65
@@ -110,7 +110,7 @@ def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) ->
 
 def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
                       bit_depth: int, avail_unit: int) -> ReferenceSamples:
-    """Reference sample availability marking and substitution (8.4.5.2.7, 8.4.5.2.8), refIdx 0.
+    """Reference sample availability marking and substitution, refIdx 0.
 
     Unavailable samples are substituted in the specification's order: the sequence runs from
     p[-1][2h-1] up the left column to the corner, then along the top row to p[2w-1][-1]; if its first
