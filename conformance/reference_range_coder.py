@@ -107,7 +107,9 @@ class SpecRangeDecoder:
         # init_decoder()
         self.pos = 0
         self.range = (1 << 64) - 1
-        self.value = (self.read_word() << 32) | self.read_word()
+        hi = self.read_word()
+        lo = self.read_word()
+        self.value = (hi << 32) | lo
 
     def read_word(self) -> int:
         if self.pos < self.num_words:

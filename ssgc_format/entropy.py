@@ -9,7 +9,11 @@ that sum to exactly 2^24; floating point never decides a table:
 * :class:`AdaptiveModel` (§3.4) holds integer counts updated after every coded symbol;
 * a table ``f`` reaches constriction as ``Categorical(f - 1, perfect=False)``: ``sum(f - 1)`` is
   exactly ``2^24 - n``, so constriction's internal scale is exactly 1.0 and its model equals ``f``
-  (verified bit-exactly by the pure-integer decoder of ``tests/test_entropy_spec_decoder.py``).
+  (verified bit-exactly against the pure-integer decoder of spec §3.2,
+  ``conformance/reference_range_coder.py``, by ``tests/test_entropy_spec_decoder.py``).
+
+A payload is read as if followed by zero words, and words left after the last symbol are
+ignored (§3.7); the only decoding error is a code point outside every symbol (FormatError).
 
 Encoder and decoder share the same model objects and the same update calls, so a context's state
 after a symbol is identical on both sides by construction.
@@ -191,7 +195,7 @@ def _bit_groups(nbits: int):
 
 
 class RangeEncoder:
-    """Writes symbols with models; :meth:`to_bytes` gives the payload (§3.2)."""
+    """Writes symbols with models; :meth:`to_bytes` gives the payload (§3.2.1, §3.6)."""
 
     def __init__(self) -> None:
         self._enc = _QueueEncoder()
@@ -211,7 +215,8 @@ class RangeEncoder:
             self.encode((value >> shift) & ((1 << width) - 1), _uniform_bits(width))
 
     def to_bytes(self) -> bytes:
-        """The compressed words, each serialised as 4 bytes big-endian (§3.2)."""
+        """The compressed words, each serialised as 4 bytes big-endian (§3.6); empty if nothing
+        was encoded. The encoder may continue afterwards."""
         return self._enc.get_compressed().astype(">u4").tobytes()
 
 
@@ -219,7 +224,10 @@ class RangeDecoder:
     """Reads symbols from a payload written by :class:`RangeEncoder` (§3.2).
 
     ``chunk`` names the chunk for error messages. A payload whose length is not a multiple of 4
-    is a :class:`FormatError`. Any failure inside constriction becomes a :class:`FormatError`.
+    is a :class:`FormatError`, one longer than ``max_bytes`` a :class:`LimitError` (both checked
+    before allocating). Any failure inside constriction becomes a :class:`FormatError`. Reads
+    past the end of the payload give zero words (§3.7), so decoding never hangs: every symbol
+    costs a bounded amount of work whatever the bytes.
     """
 
     def __init__(self, data: bytes, *, chunk: str, max_bytes: int = 1 << 26):
