@@ -5,32 +5,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ssgc_format.labelmap import UNLABELED, label_names
+from ssgc_format.labelmap import label_names
+from ssgc_ref.analysis.labels import colorize_labels, label_palette
 
 
-def label_palette() -> np.ndarray:
-    """A fixed color per label id 0..182 (uint8 (183, 3)); unlabeled is black."""
-    ids = np.arange(UNLABELED + 1, dtype=np.int64)
-    # Spread hues by the golden ratio and vary lightness so neighbouring ids differ.
-    h = (ids * 0.618033988749895) % 1.0
-    v = 0.55 + 0.45 * ((ids * 7) % 3) / 2
-    s = 0.65 + 0.35 * ((ids * 5) % 2)
-    i = np.floor(h * 6).astype(int) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    rgb = np.choose(i[:, None], [np.stack(c, 1) for c in
-                                 ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
-    pal = np.round(rgb * 255).astype(np.uint8)
-    pal[UNLABELED] = 0
-    return pal
-
-
-def colorize_labels(labels: np.ndarray, legend: bool = True) -> np.ndarray:
-    """uint8 RGB picture of a label image, with a legend of the labels present on the right."""
+def labels_with_legend(labels: np.ndarray) -> np.ndarray:
+    """uint8 RGB picture of a label image with a legend of the labels present on the right."""
     pal = label_palette()
-    pic = pal[labels]
-    if not legend:
-        return pic
+    pic = colorize_labels(labels)
     names = label_names()
     present = [int(v) for v in np.unique(labels)]
     row = 14

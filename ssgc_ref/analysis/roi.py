@@ -161,14 +161,19 @@ def load_mask(path: Union[str, os.PathLike], height: int, width: int) -> np.ndar
 
 
 def roi_rectangle(mask: np.ndarray) -> Box:
-    """Bounding box ``(x, y, w, h)`` of the ``True`` pixels of ``mask``, rounded outward to even
-    coordinates (4:2:0 chroma): ``x, y`` rounded down to even, the right/bottom edges ``x + w``,
-    ``y + h`` rounded up to even, then clipped to the image.
+    """Bounding box ``(x, y, w, h)`` of the ``True`` pixels of ``mask`` with even ``w`` and ``h``
+    (a 4:2:0 VVC picture has even dimensions, spec 7.3).
 
-    Guarantees: the box contains every ``True`` pixel and lies inside the image; ``x`` and ``y``
-    are even; ``w`` and ``h`` are even except where the box reaches the right (bottom) border of
-    an image of odd width (height), where ``w = W - x`` (``h = H - y``) is odd.
-    Raises :class:`InputError` if the mask is not a 2-D array or holds no ``True`` pixel.
+    The box is rounded outward to even coordinates and clipped to the image. Where that leaves an
+    odd side (the box reaches the border of an image of odd width or height), the box grows by one
+    pixel on the other side; if it already spans the whole odd side, it drops the last column
+    (row): those mask pixels are then generated, since the decoder pastes the ROI only inside the
+    rectangle (spec 9.3).
+
+    Guarantees: the box lies inside the image, ``w`` and ``h`` are even and at least 2, and it
+    contains every ``True`` pixel except in the whole-odd-side case above.
+    Raises :class:`InputError` if the mask is not a 2-D array, holds no ``True`` pixel, or the
+    image is narrower or lower than 2 pixels.
     """
     if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.size == 0:
         raise InputError(f"roi_rectangle: need a non-empty 2-D mask, got {getattr(mask, 'shape', type(mask).__name__)}")
@@ -178,8 +183,16 @@ def roi_rectangle(mask: np.ndarray) -> Box:
     if rows.size == 0:
         raise InputError("roi_rectangle: the mask is empty (no ROI pixel)")
     height, width = m.shape
-    x0 = int(cols[0]) & ~1
-    y0 = int(rows[0]) & ~1
-    x1 = min(width, (int(cols[-1]) + 2) & ~1)
-    y1 = min(height, (int(rows[-1]) + 2) & ~1)
-    return x0, y0, x1 - x0, y1 - y0
+    if width < 2 or height < 2:
+        raise InputError(f"a {width}x{height} image is too small for a VVC-coded ROI (4:2:0 needs 2x2)")
+
+    def span(first: int, last: int, size: int) -> tuple[int, int]:
+        lo, hi = first & ~1, min(size, (last + 2) & ~1)
+        if (hi - lo) % 2:  # only when hi == size is odd
+            lo = lo - 1 if lo > 0 else lo
+            hi = hi if (hi - lo) % 2 == 0 else hi - 1
+        return lo, hi - lo
+
+    x, w = span(int(cols[0]), int(cols[-1]), width)
+    y, h = span(int(rows[0]), int(rows[-1]), height)
+    return x, y, w, h

@@ -64,11 +64,11 @@ def png_bytes(rgb) -> bytes:
 
 def dump(res, folder: str, force: bool) -> list[str]:
     from ssgc_ref.fileio import write_atomic
-    from ssgc_ref.visualize import colorize_labels, mask_picture
+    from ssgc_ref.visualize import labels_with_legend, mask_picture
 
     os.makedirs(folder, exist_ok=True)
     parts = {
-        "labels.png": colorize_labels(res.labels_full),
+        "labels.png": labels_with_legend(res.labels_full),
         "colors.png": res.colors_full,
         "mask.png": mask_picture(res.mask_full),
         "generated.png": res.generated,

@@ -65,7 +65,8 @@ def run(args) -> int:
     from ssgc_ref.encoder import EncoderConfig, encode_image
     from ssgc_ref.fileio import write_atomic
     from ssgc_ref.report import budget
-    from ssgc_ref.visualize import colorize_labels, side_by_side
+    from ssgc_ref.analysis import colorize_labels
+    from ssgc_ref.visualize import side_by_side
 
     os.makedirs(args.output, exist_ok=True)
     for name in [n for n in args.images.split(",") if n]:
@@ -78,7 +79,7 @@ def run(args) -> int:
         dec = decode_bytes(enc.data, model_dir=args.model, progress=not args.quiet)
         _, alone = vvc_alone(rgb, len(enc.data))
         b = budget(enc.data)
-        labels_pic = colorize_labels(dec.labels_full, legend=False)
+        labels_pic = colorize_labels(dec.labels_full)
         panel = side_by_side([("original", rgb), (f"SSGC {b['total']} B ({dec.generator})", dec.image),
                               (f"VVC alone, <= {b['total']} B", alone), ("labels", labels_pic)])
         pic_path = os.path.join(args.output, f"{name}-comparison.png")

@@ -47,7 +47,7 @@ def add_arguments(p) -> None:
                    help="give the ROI as many bytes as the semantic part (labels + colors), as in the paper")
     g.add_argument("--bit-depth", type=int, choices=(8, 10), default=8, help="VVC internal bit depth")
     s = p.add_argument_group("semantics")
-    s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx")
+    s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx | labels-file")
     s.add_argument("--segmenter-weights", metavar="PATH", help="weights for deeplab-v2 (.pth) or onnx (.onnx)")
     s.add_argument("--label-mapping", metavar="FILE", help="onnx: class index -> COCO-Stuff id mapping (JSON or TSV)")
     s.add_argument("--labels", metavar="PNG", help="use this label image instead of a segmenter")
@@ -114,23 +114,41 @@ def mask_from_args(args, rgb):
     return None
 
 
+def segmenter_options(args) -> dict:
+    """The command-line options each segmenter of ssgc_ref.analysis takes."""
+    from ssgc_format.errors import InputError
+
+    if args.segmenter == "labels-file":
+        return {"labels": args.labels}
+    if args.segmenter == "deeplab-v2":
+        if not args.segmenter_weights:
+            raise InputError("--segmenter deeplab-v2 needs --segmenter-weights PATH (the deeplab-pytorch "
+                             "COCO-Stuff-164k checkpoint, see the README)")
+        return {"weights": args.segmenter_weights}
+    if args.segmenter == "onnx":
+        if not args.segmenter_weights:
+            raise InputError("--segmenter onnx needs --segmenter-weights MODEL.onnx and --label-mapping FILE")
+        options = {"model": args.segmenter_weights}
+        if args.label_mapping:
+            options["labels"] = args.label_mapping
+        return options
+    if args.segmenter_weights or args.label_mapping:
+        raise InputError(f"--segmenter {args.segmenter} takes no weights or label mapping")
+    return {}
+
+
 def run(args) -> int:
     from ssgc_ref.analysis import load_image
-    from ssgc_ref.analysis.segmenters import read_label_image
     from ssgc_ref.encoder import encode_image
     from ssgc_ref.fileio import write_atomic
     from ssgc_ref.report import budget_table
 
+    if args.labels:
+        args.segmenter = "labels-file"
     cfg = config_from_args(args)
     rgb = load_image(args.image)
-    labels = read_label_image(args.labels) if args.labels else None
     mask = mask_from_args(args, rgb)
-    options = {}
-    if args.segmenter_weights:
-        options["weights"] = args.segmenter_weights
-    if args.label_mapping:
-        options["label_mapping"] = args.label_mapping
-    res = encode_image(rgb, mask=mask, labels=labels, config=cfg, segmenter_options=options)
+    res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=segmenter_options(args))
     write_atomic(args.output, res.data, force=args.force)
     if not args.quiet:
         out = sys.stderr if args.output == "-" else sys.stdout
