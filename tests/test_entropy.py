@@ -11,6 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.reference_range_coder import (
+    AdaptiveCounts,
+    SpecRangeDecoder,
+    StaticTable,
+    words_from_bytes,
+)
 from ssgc_format.entropy import (
     MAX_ALPHABET,
     MAX_TOTAL_COUNT,
@@ -269,3 +275,12 @@ def test_golden_vector_decodes():
     assert [d.decode(st_) for _ in GOLDEN_STATIC] == GOLDEN_STATIC
     assert [d.decode(ad) for _ in GOLDEN_ADAPTIVE] == GOLDEN_ADAPTIVE
     assert [(d.decode_bits(nb), nb) for _, nb in GOLDEN_BITS] == GOLDEN_BITS
+
+
+def test_golden_vector_decodes_with_the_spec_decoder():
+    d = SpecRangeDecoder(words_from_bytes(bytes.fromhex(GOLDEN_HEX)))
+    st_, ad = StaticTable([5, 1, 2]), AdaptiveCounts(4, increment=24, limit=256)
+    assert [d.decode_with(st_) for _ in GOLDEN_STATIC] == GOLDEN_STATIC
+    assert [d.decode_with(ad) for _ in GOLDEN_ADAPTIVE] == GOLDEN_ADAPTIVE
+    assert [(d.decode_bits(nb), nb) for _, nb in GOLDEN_BITS] == GOLDEN_BITS
+    assert ad.c == [13, 13, 13, 121]
