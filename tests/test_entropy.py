@@ -144,7 +144,8 @@ def streams(draw):
     counts = draw(counts_lists)
     n_ad = draw(st.integers(2, 300))
     ops = []
-    for kind in draw(st.lists(st.sampled_from("sab"), max_size=150)):
+    length = draw(st.integers(0, 150))  # an explicit length: plain lists come out short
+    for kind in draw(st.lists(st.sampled_from("sab"), min_size=length, max_size=length)):
         if kind == "s":
             ops.append(("s", draw(st.integers(0, len(counts) - 1))))
         elif kind == "a":

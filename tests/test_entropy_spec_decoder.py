@@ -55,7 +55,9 @@ def programs(draw, max_ops=250):
     limit = draw(st.integers(max(increment + 1, n_ad), 1 << 12))
     adaptive = (n_ad, increment, limit)
     ops = []
-    for kind in draw(st.lists(st.sampled_from("sabm"), max_size=max_ops)):
+    length = draw(st.integers(0, max_ops))  # an explicit length: plain lists come out short
+    kinds = draw(st.lists(st.sampled_from("sabm"), min_size=length, max_size=length))
+    for kind in kinds:
         if kind == "s":  # static: favour the likeliest symbol, sometimes any
             n = len(static_counts)
             ops.append(("s", draw(st.sampled_from([static_counts.index(max(static_counts)),
