@@ -14,7 +14,7 @@ likes. The functions state their guarantees so the reference encoder can rely on
     roi_rectangle(mask)              -> (x, y, w, h), even-aligned
 
 Label maps hold generator ids: 0..181 = COCO-Stuff-164k classes (COCO-Stuff id - 1, table in
-``cocostuff-labels.tsv``), 182 = unlabeled. The paper's 512x512 setting::
+``ssgc_format/data/cocostuff-182.tsv``), 182 = unlabeled. The paper's 512x512 setting::
 
     rgb = load_image("photo.png")
     labels = get_segmenter(DEFAULT_SEGMENTER).segment(rgb)

@@ -1,8 +1,8 @@
 """The COCO-Stuff label space of the encoder, and label-map downsampling (non-normative).
 
 Label maps in ``ssgc_ref.analysis`` are ``uint8 (H, W)`` arrays of generator ids: ``0..181`` are
-the 182 COCO-Stuff-164k classes (id = COCO-Stuff id - 1, the table in ``cocostuff-labels.tsv``
-next to this file) and :data:`UNLABELED` ``= 182`` marks a pixel no segmenter could name.
+the 182 COCO-Stuff-164k classes (id = COCO-Stuff id - 1, the table of spec Annex A that ships as
+``ssgc_format/data/cocostuff-182.tsv``) and :data:`UNLABELED` ``= 182`` marks a pixel no segmenter could name.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 
@@ -37,9 +37,8 @@ class LabelInfo:
 @lru_cache(maxsize=1)
 def label_table() -> tuple[LabelInfo, ...]:
     """The 182 classes, index = generator id (0..181)."""
-    path = Path(__file__).with_name("cocostuff-labels.tsv")
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    text = resources.files("ssgc_format").joinpath("data/cocostuff-182.tsv").read_text("utf-8")
+    rows = list(csv.DictReader((ln for ln in text.splitlines() if not ln.startswith("#")), delimiter="\t"))
     table = tuple(
         LabelInfo(int(r["id"]), int(r["cocostuff_id"]), r["kind"], r["in_use"] == "yes", r["name"])
         for r in rows
