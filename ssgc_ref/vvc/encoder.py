@@ -18,7 +18,7 @@ import numpy as np
 
 from .cabac import CabacWriter, ContextStates, RateEstimator
 from .intra_pred import predict_from_refs, reference_samples
-from .mode_decision import approx_predictions, approx_satd_all
+from .mode_decision import approx_predictions, approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
@@ -185,10 +185,7 @@ class _PictureEncoder:
         if not others or self.n_rd_chroma <= 1:
             return [CHROMA_DM]
         modes = [chroma_mode(i, luma_mode) for i in others]
-        cost = 0
-        for k in (0, 1):
-            preds = approx_predictions(crefs[k], c, modes)
-            cost = cost + satd(corg[k][None].astype(np.int64) - preds)
+        cost = approx_satd_modes(crefs[0], corg[0], c, modes) + approx_satd_modes(crefs[1], corg[1], c, modes)
         order = np.argsort(cost, kind="stable")[: self.n_rd_chroma - 1]
         return [CHROMA_DM] + [others[i] for i in order]
 

@@ -120,3 +120,15 @@ def approx_satd_all(refs, org: np.ndarray, s: int) -> np.ndarray:
     line = np.concatenate([refs.left[::-1], [refs.corner], refs.top]).astype(np.float32)
     to = t @ org.reshape(-1).astype(np.float32)
     return np.abs(to[None, :] - g @ line).sum(axis=1)
+
+
+def approx_satd_modes(refs, org: np.ndarray, s: int, modes) -> np.ndarray:
+    """Approximate SATD of the listed modes (any square size; s = 32 falls back to gathering)."""
+    if s > 16:
+        from .encoder import satd
+
+        return satd(org[None].astype(np.int64) - approx_predictions(refs, s, modes))
+    g, t = satd_operator(s)
+    line = np.concatenate([refs.left[::-1], [refs.corner], refs.top]).astype(np.float32)
+    to = t @ org.reshape(-1).astype(np.float32)
+    return np.abs(to[None, :] - g[list(modes)] @ line).sum(axis=1)
