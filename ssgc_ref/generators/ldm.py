@@ -161,7 +161,9 @@ class LDMGenerator:
         z_c = self._encode(b, colors)
         reimpose = None
         if roi:
-            rois = np.stack([pad_edge(it["roi_rgb"], hp, wp) for it in items])
+            # R = decoded ROI inside the mask, the color image elsewhere (§8.7)
+            rois = np.stack([pad_edge(np.where(it["mask"][..., None] != 0, it["roi_rgb"], it["colors_full"]), hp, wp)
+                             for it in items])
             mu = np.stack([latent_mask(pad_edge(it["mask"], hp, wp), prof.vq_factor) for it in items])
             z_r = self._encode(b, rois)
             reimpose = make_reimpose(z_r, torch.from_numpy(mu)[:, None].to(self.device), seeds)
