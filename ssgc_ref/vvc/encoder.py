@@ -22,6 +22,7 @@ from .mode_decision import approx_predictions, approx_satd_all, approx_satd_mode
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
+from .rdoq import rdoq
 from .contexts import TU_Y
 from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, luma_mode_bits, mpm_list, write_chroma_mode,
@@ -71,10 +72,12 @@ def satd(diff: np.ndarray) -> np.ndarray:
     return np.abs(c).sum(axis=(-4, -3, -2, -1))
 
 
-def _code_block(orig: np.ndarray, pred: np.ndarray, qp: int, bd: int):
-    """Transform, quantise and reconstruct one block: (levels or None, reconstruction int32)."""
+def _code_block(orig: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
+    """Transform, quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) and reconstruct one
+    block: (levels or None, reconstruction int32)."""
     res = orig - pred
-    lv = quantize(forward_dct2(res, bd), qp, bd)
+    coef = forward_dct2(res, bd)
+    lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
     r = inverse_dct2(dequantize(lv, qp, bd), bd)
@@ -108,6 +111,8 @@ class _PictureEncoder:
         self.n_rd, self.n_rd_chroma = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
+        self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
+        self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
         y, cb, cr = planes
@@ -200,7 +205,7 @@ class _PictureEncoder:
         best = None
         for m in cands:
             pred = predict_from_refs(refs, s, s, m, 0, bd)
-            lv, rec = _code_block(org, pred, qp, bd)
+            lv, rec = _code_block(org, pred, qp, bd, (0, self.lam, ctx) if self.rdoq_all else None)
             if len(cands) > 1:
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
@@ -213,8 +218,10 @@ class _PictureEncoder:
             else:
                 j = 0.0
             if best is None or j < best[0]:
-                best = (j, m, lv, rec)
-        _, mode, lv_y, rec_y = best
+                best = (j, m, lv, rec, pred)
+        _, mode, lv_y, rec_y, pred_y = best
+        if self.rdoq_final:
+            lv_y, rec_y = _code_block(org, pred_y, qp, bd, (0, self.lam, ctx))
         self.rec[0][y:y + s, x:x + s] = rec_y
         self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True
         self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = mode
@@ -236,7 +243,8 @@ class _PictureEncoder:
             out = []
             for k in (0, 1):
                 pred = predict_from_refs(crefs[k], c, c, cm, k + 1, bd)
-                out.append(_code_block(corg[k], pred, self.qpc[k], bd))
+                out.append(_code_block(corg[k], pred, self.qpc[k], bd,
+                                       (k + 1, self.lam, ctx) if self.rdoq_all else None) + (pred,))
             d = _ssd(corg[0], out[0][1]) + _ssd(corg[1], out[1][1])
             if len(ccands) > 1:
                 snap = ctx.snapshot()
@@ -252,6 +260,9 @@ class _PictureEncoder:
             if bestc is None or j < bestc[0]:
                 bestc = (j, idx, out, d)
         _, cidx, out, dc = bestc
+        if self.rdoq_final:
+            out = [_code_block(corg[k], out[k][2], self.qpc[k], bd, (k + 1, self.lam, ctx)) for k in (0, 1)]
+            dc = _ssd(corg[0], out[0][1]) + _ssd(corg[1], out[1][1])
         self.rec[1][yc:yc + c, xc:xc + c] = out[0][1]
         self.rec[2][yc:yc + c, xc:xc + c] = out[1][1]
         self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True

@@ -1,0 +1,169 @@
+"""Rate-distortion optimised quantisation (informative, encoder only; HM-style, simplified).
+
+For each coefficient, in the coder's reverse scan order, the levels {round(|c|/step), one less,
+and 0 for small ones} are compared by D + lambda * R: D is the pixel-domain squared error (the
+coefficient error times the transform's energy gain), R the bins of sig/gt1/par/gt3 under the
+current context states (read-only) with contexts from the already-decided neighbours, plus the
+Rice-coded remainder and the sign. Then the last significant position is chosen by the same cost.
+The regular-bin budget and sb_coded_flag are ignored in the estimate.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from . import contexts as C
+from .cabac import _COST0, _COST1
+from .quant import LEVEL_SCALE
+from .residual_coding import _LAST_OFF_LUMA, _LAST_SHIFT_CHROMA, _RICE, _last_prefix, tables
+from .transform import inverse_dct2
+
+
+@lru_cache(maxsize=None)
+def _energy_gain(n: int, bd: int) -> float:
+    """Pixel-domain SSD per squared unit of scaled-coefficient error (DCT-II is orthogonal)."""
+    d = np.zeros((n, n), dtype=np.int32)
+    d[n // 2, n // 2] = 4096
+    r = inverse_dct2(d, bd).astype(np.float64)
+    return float((r * r).sum()) / 4096.0 ** 2
+
+
+def _abs_bits(value: int, rice: int) -> float:
+    q = value >> rice
+    if q < 6:
+        return q + 1 + rice
+    s = value - (6 << rice)
+    k = rice + 1
+    pre = 0
+    while pre < 11 and s >= ((2 << pre) - 1) << k:
+        pre += 1
+    return 6 + (pre + 15 if pre == 11 else 2 * pre + 1 + k)
+
+
+def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
+    """Levels (n, n) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output)."""
+    n = coeffs.shape[0]
+    log2 = n.bit_length() - 1
+    q = min(max(qp + 6 * (bd - 8), 0), 63 + 6 * (bd - 8))
+    step = ((16 * LEVEL_SCALE[0][q % 6]) << (q // 6)) / float(1 << (bd + log2 - 5))
+    gain = _energy_gain(n, bd)
+    T = tables(n)
+    flat = coeffs.ravel().astype(np.float64)
+    mag = np.abs(flat)
+    l0 = np.floor(mag / step + 0.5).astype(np.int64)
+    sc = l0[T.scan]
+    nz = np.flatnonzero(sc)
+    out = np.zeros(n * n, dtype=np.int64)
+    if nz.size == 0:
+        return out.reshape(n, n).astype(np.int32)
+    last_k = int(nz[-1])
+    s0, s1 = ctx.s0, ctx.s1
+
+    def cost(ci: int, b: int) -> float:
+        i = (s1[ci] + (s0[ci] << 4)) >> 5
+        return _COST1[i] if b else _COST0[i]
+
+    chroma = c_idx > 0
+    sig_base = C.SIG + (36 if chroma else 0)
+    tmpl, diag = T.tmpl, T.diag
+    pass1 = [0] * (n * n)
+    absl = [0] * (n * n)
+    lam_inv = 1.0 / lam
+    mag_l = mag.tolist()
+    l0_l = l0.tolist()
+    scan = T.scan.tolist()
+    # per scan position: cost (in bits-equivalent units D/lam + R) of the chosen level and of zero
+    chosen_j = [0.0] * (last_k + 1)
+    zero_d = [0.0] * (last_k + 1)
+    sigbits1 = [0.0] * (last_k + 1)  # sig_coeff_flag = 1 cost (saved when the position is last)
+    for k in range(last_k, -1, -1):
+        p = scan[k]
+        m = mag_l[p]
+        lv = l0_l[p]
+        zero_d[k] = gain * m * m * lam_inv
+        if lv == 0:
+            s = 0
+            for t in tmpl[p]:
+                s += pass1[t]
+            d = diag[p]
+            s = min((s + 1) >> 1, 3)
+            ci = sig_base + s + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
+            chosen_j[k] = zero_d[k] + cost(ci, 0)
+            continue
+        s = 0
+        ns = 0
+        sr = 0
+        for t in tmpl[p]:
+            v = pass1[t]
+            if v:
+                s += v
+                ns += 1
+            sr += absl[t]
+        d = diag[p]
+        sg = min((s + 1) >> 1, 3)
+        ci = sig_base + sg + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
+        o = min(s - ns, 4)
+        if chroma:
+            inc = 22 + o + (5 if d == 0 else 0)
+        else:
+            inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
+        rice = _RICE[min(max(sr - 20, 0), 31)]
+        best_j, best_l = zero_d[k] + cost(ci, 0), 0
+        sig1 = cost(ci, 1)
+        for cand in (lv, lv - 1):
+            if cand <= 0:
+                continue
+            r = sig1 + 1.0 + cost(C.GTX + inc, 1 if cand > 1 else 0)
+            if cand > 1:
+                r += cost(C.PAR + inc, (cand - 2) & 1) + cost(C.GTX + 32 + inc, 1 if cand >= 4 else 0)
+                if cand >= 4:
+                    r += _abs_bits((cand - 4) >> 1, rice)
+            e = m - cand * step
+            j = gain * e * e * lam_inv + r
+            if j < best_j:
+                best_j, best_l = j, cand
+        if lv > 2 and best_l == 0:
+            best_l = lv - 1
+            e = m - best_l * step
+            best_j = gain * e * e * lam_inv + sig1 + 3.0
+        chosen_j[k] = best_j
+        sigbits1[k] = sig1
+        out[p] = best_l
+        if best_l:
+            absl[p] = best_l
+            pass1[p] = best_l if best_l < 4 else 4 + (best_l & 1)
+    # choose the last significant position
+    if chroma:
+        off, shift = 20, _LAST_SHIFT_CHROMA[log2]
+    else:
+        off, shift = _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
+    cmax = 2 * log2 - 1
+
+    def last_bits(pos: int) -> float:
+        x, y = pos % n, pos // n
+        r = 0.0
+        for base, v in ((C.LAST_X, x), (C.LAST_Y, y)):
+            pre, _, sl = _last_prefix(v)
+            for i in range(pre):
+                r += cost(base + off + (i >> shift), 1)
+            if pre < cmax:
+                r += cost(base + off + (pre >> shift), 0)
+            r += sl
+        return r
+
+    tail_zero = 0.0  # sum of zero_d beyond the candidate last
+    prefix = np.cumsum(chosen_j)
+    best_total, best_last = None, -1
+    for k in range(last_k, -1, -1):
+        if out[scan[k]]:
+            total = prefix[k] - sigbits1[k] + tail_zero + last_bits(scan[k])
+            if best_total is None or total < best_total:
+                best_total, best_last = total, k
+        tail_zero += zero_d[k]
+    if best_total is None or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
+        return np.zeros((n, n), dtype=np.int32)
+    for k in range(best_last + 1, last_k + 1):
+        out[scan[k]] = 0
+    return (np.sign(flat).astype(np.int64) * out).reshape(n, n).astype(np.int32)
