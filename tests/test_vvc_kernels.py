@@ -321,3 +321,38 @@ def test_every_mode_and_size_bit_exact_in_ffmpeg(bd, cu_size):
         set_simd(True)
     for got, want in zip(dec, res.recon):
         assert np.array_equal(got.astype(np.int64), want.astype(np.int64))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 63), st.sampled_from((8, 10)),
+       st.integers(0, 2**32 - 1))
+def test_random_decisions_bit_exact_in_ffmpeg(hh, wh, qp, bd, seed):
+    """Random splits, luma modes and chroma choices on a random-texture picture of random size."""
+    from ssgc_ref.vvc.encoder import Forced, encode_picture
+    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+
+    rng = np.random.default_rng(seed)
+
+    class Random(Forced):
+        def split(self, x, y, size):
+            return bool(rng.random() < 0.5)
+
+        def luma_mode(self, x, y, size):
+            return int(rng.integers(0, 67))
+
+        def chroma_idx(self, x, y, size):
+            return int(rng.integers(0, 5))
+
+    h, w = 8 * hh - int(rng.integers(0, 4)) * 2, 8 * wh - int(rng.integers(0, 4)) * 2
+    h, w = max(h, 2), max(w, 2)
+    smooth = np.cumsum(np.cumsum(rng.integers(-3, 4, (h, w)), 0), 1)
+    y = np.clip(smooth - smooth.min() + rng.integers(0, 60), 0, 255).astype(np.uint16) << (bd - 8)
+    c = rng.integers(0, 1 << bd, ((h + 1) // 2, (w + 1) // 2)).astype(np.uint16)
+    res = encode_picture(y, c, c[::-1].copy(), qp=qp, bit_depth=bd, preset="fast", forced=Random())
+    set_simd(False)
+    try:
+        dec = decode_annexb(res.data)
+    finally:
+        set_simd(True)
+    for got, want in zip(dec, res.recon):
+        assert np.array_equal(got.astype(np.int64), want.astype(np.int64))
