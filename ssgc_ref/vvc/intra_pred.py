@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .intmath import clip3, log2i
+
 __all__ = [
     "ReferenceSamples",
     "intra_pred_angle",
@@ -56,13 +58,9 @@ _REF_FILTER_MODES = frozenset((-14, -12, -10, -6, INTRA_PLANAR, 2, 34, 66, 72, 7
 _HOR_VER_DIST_THRES = {2: 24, 3: 14, 4: 2, 5: 0, 6: 0}
 
 
-def _log2(n: int) -> int:
-    return n.bit_length() - 1
-
-
 def wide_angle_mode(mode: int, w: int, h: int) -> int:
     """8.4.5.2.7 wide-angle intra prediction mode mapping (non-square blocks only change anything)."""
-    wh_ratio = abs(_log2(w) - _log2(h))
+    wh_ratio = abs(log2i(w) - log2i(h))
     if w > h and 2 <= mode < (8 + 2 * wh_ratio if wh_ratio > 1 else 8):
         return mode + 65
     if h > w and (60 - 2 * wh_ratio if wh_ratio > 1 else 60) < mode <= 66:
@@ -142,7 +140,7 @@ def _filter_121(line: np.ndarray, before: int) -> np.ndarray:
 
 
 def _pdpc_scale(w: int, h: int) -> int:
-    return (_log2(w) + _log2(h) - 2) >> 2
+    return (log2i(w) + log2i(h) - 2) >> 2
 
 
 def _weights(n: int, scale: int) -> np.ndarray:
@@ -151,7 +149,7 @@ def _weights(n: int, scale: int) -> np.ndarray:
 
 
 def _planar(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
-    lw, lh = _log2(w), _log2(h)
+    lw, lh = log2i(w), log2i(h)
     x = np.arange(w, dtype=np.int64)[None, :]
     y = np.arange(h, dtype=np.int64)[:, None]
     pred_v = ((h - 1 - y) * top[None, :w] + (y + 1) * left[h]) << lw
@@ -161,11 +159,11 @@ def _planar(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def _dc(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
     if w == h:
-        dc = (int(top[:w].sum()) + int(left[:h].sum()) + w) >> (_log2(w) + 1)
+        dc = (int(top[:w].sum()) + int(left[:h].sum()) + w) >> (log2i(w) + 1)
     elif w > h:
-        dc = (int(top[:w].sum()) + (w >> 1)) >> _log2(w)
+        dc = (int(top[:w].sum()) + (w >> 1)) >> log2i(w)
     else:
-        dc = (int(left[:h].sum()) + (h >> 1)) >> _log2(h)
+        dc = (int(left[:h].sum()) + (h >> 1)) >> log2i(h)
     return np.full((h, w), dc, dtype=np.int64)
 
 
@@ -196,12 +194,12 @@ def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h
     if luma:
         f = (_FG if gauss else _FC)[fact[:, 0]]  # (h, 4)
         acc = sum(f[:, i:i + 1] * ref[idx + i] for i in range(4))
-        pred = np.clip((acc + 32) >> 6, 0, max_val)
+        pred = clip3((acc + 32) >> 6, 0, max_val)
     else:
         pred = ((32 - fact) * ref[idx + 1] + fact * ref[idx + 2] + 16) >> 5
     if pdpc and angle > 0:
         ia = inv_angle(angle)
-        n_scale = min(2, _log2(h) - _log2(3 * ia - 2) + 8)
+        n_scale = min(2, log2i(h) - log2i(3 * ia - 2) + 8)
         if n_scale >= 0:
             n = min(w, 3 << n_scale)
             x = np.arange(n, dtype=np.int64)
@@ -211,10 +209,10 @@ def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h
                 raise AssertionError("angular PDPC reads beyond the reference column")  # never for 4..64
             wl = _weights(n, n_scale)[None, :]
             val = pred[:, :n]
-            pred[:, :n] = np.clip(val + (((side[rows] - val) * wl + 32) >> 6), 0, max_val)
+            pred[:, :n] = clip3(val + (((side[rows] - val) * wl + 32) >> 6), 0, max_val)
     elif pdpc and angle == 0:
         wl = _weights(w, _pdpc_scale(w, h))[None, :]
-        pred = np.clip(pred + ((wl * (side[:h, None] - corner) + 32) >> 6), 0, max_val)
+        pred = clip3(pred + ((wl * (side[:h, None] - corner) + 32) >> 6), 0, max_val)
     return pred
 
 
@@ -241,14 +239,14 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
             s = _pdpc_scale(w, h)
             wl = _weights(w, s)[None, :]
             wt = _weights(h, s)[:, None]
-            pred = np.clip(pred + ((wl * (left[:h, None] - pred) + wt * (top[None, :w] - pred) + 32) >> 6),
+            pred = clip3(pred + ((wl * (left[:h, None] - pred) + wt * (top[None, :w] - pred) + 32) >> 6),
                            0, max_val)
         return pred.astype(np.int32)
     angle = intra_pred_angle(mode)
     gauss = False
     if luma and mode not in _REF_FILTER_MODES:
         min_dist = min(abs(mode - INTRA_VER), abs(mode - INTRA_HOR))
-        gauss = min_dist > _HOR_VER_DIST_THRES[(_log2(w) + _log2(h)) >> 1]
+        gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
     # No PDPC strictly between the pure horizontal and vertical modes (negative angles).
     pdpc = pdpc and not (INTRA_HOR < mode < INTRA_VER)
     if mode >= INTRA_DIAG:

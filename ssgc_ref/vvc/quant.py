@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .intmath import clip3, log2i
+
 __all__ = ["chroma_qp", "chroma_qp_table", "dequantize", "quantize"]
 
 LEVEL_SCALE = ((40, 45, 51, 57, 64, 72), (57, 64, 72, 80, 90, 102))
 COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
-
-
-def _log2(n: int) -> int:
-    return n.bit_length() - 1
 
 
 def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
@@ -30,7 +28,7 @@ def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int,
     h, w = shape
     if bit_depth not in (8, 10):
         raise ValueError(f"bit depth {bit_depth} not supported")
-    log_sum = _log2(w) + _log2(h)
+    log_sum = log2i(w) + log2i(h)
     rect = log_sum & 1  # rectNonTsFlag
     qp_bd_offset = 6 * (bit_depth - 8)
     q = min(max(qp + qp_bd_offset, 0), 63 + qp_bd_offset)  # qP = Qp' (clipped like the decoder)
@@ -44,7 +42,7 @@ def dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
     ls, bd_shift = _scale_params(levels.shape, qp, bit_depth)
     lv = np.asarray(levels, dtype=np.int64)
     d = (lv * ls + ((1 << bd_shift) >> 1)) >> bd_shift
-    return np.clip(d, COEFF_MIN, COEFF_MAX).astype(np.int32)
+    return clip3(d, COEFF_MIN, COEFF_MAX).astype(np.int32)
 
 
 def quantize(coeffs: np.ndarray, qp: int, bit_depth: int, *, intra_deadzone: bool = True) -> np.ndarray:

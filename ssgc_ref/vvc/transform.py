@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .intmath import clip3
+
 __all__ = ["dct2_matrix", "forward_dct2", "inverse_dct2"]
 
 COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
@@ -71,7 +73,7 @@ def inverse_dct2(coeffs: np.ndarray, bit_depth: int) -> np.ndarray:
     h, w = _check_block(coeffs, "coefficient block")
     d = np.asarray(coeffs, dtype=np.int64)
     e = dct2_matrix(h).T @ d  # vertical: e[y][x] = sum_k T[k][y] d[k][x]
-    g = np.clip((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
+    g = clip3((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
     r = g @ dct2_matrix(w)  # horizontal: r[y][x] = sum_k g[y][k] T[k][x]
     bd_shift = 20 - bit_depth
     return ((r + (1 << (bd_shift - 1))) >> bd_shift).astype(np.int32)
@@ -88,4 +90,4 @@ def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     t = (t + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else t << -shift1
     c = dct2_matrix(h) @ t
     c = (c + (1 << (shift2 - 1))) >> shift2
-    return np.clip(c, COEFF_MIN, COEFF_MAX).astype(np.int32)
+    return clip3(c, COEFF_MIN, COEFF_MAX).astype(np.int32)
