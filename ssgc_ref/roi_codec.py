@@ -28,11 +28,12 @@ def _check_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def encode_roi(rgb: np.ndarray, *, qp: int | None = None, max_bytes: int | None = None,
-               bit_depth: int = 8) -> tuple[bytes, np.ndarray]:
+               bit_depth: int = 8, preset: str = "medium") -> tuple[bytes, np.ndarray]:
     """Encode an RGB ROI crop as a VVC substream; returns (substream bytes, RGB a decoder produces).
 
     ``qp`` fixes the slice QP (default :data:`DEFAULT_QP`); ``max_bytes`` instead picks the best
-    quality whose substream fits the budget (the two are exclusive). The returned RGB is what
+    quality whose substream fits the budget (the two are exclusive). ``preset`` is the encoder's
+    speed/quality trade-off ("fast", "medium", "slow"). The returned RGB is what
     :func:`decode_roi` yields for the substream (it is decoded to make sure).
     """
     a = _check_rgb(rgb)
@@ -42,15 +43,16 @@ def encode_roi(rgb: np.ndarray, *, qp: int | None = None, max_bytes: int | None 
         raise InputError("give either qp or max_bytes for the ROI, not both")
     y, cb, cr = rgb_to_ycbcr420(a, bit_depth)
     if max_bytes is not None:
-        if max_bytes < 1:
-            raise InputError(f"ROI byte budget {max_bytes} < 1")
+        if not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
+            raise InputError(f"ROI byte budget {max_bytes!r} is not a positive integer")
         from ssgc_ref.vvc.rate_control import encode_to_budget
 
-        res = encode_to_budget(y, cb, cr, max_bytes=int(max_bytes), bit_depth=bit_depth)
+        res = encode_to_budget(y, cb, cr, max_bytes=int(max_bytes), bit_depth=bit_depth, preset=preset)
     else:
         from ssgc_ref.vvc.encoder import encode_picture
 
-        res = encode_picture(y, cb, cr, qp=DEFAULT_QP if qp is None else qp, bit_depth=bit_depth)
+        res = encode_picture(y, cb, cr, qp=DEFAULT_QP if qp is None else qp, bit_depth=bit_depth,
+                             preset=preset)
     data = bytes(res.data)
     return data, decode_roi(data, a.shape[1], a.shape[0], bit_depth)
 
