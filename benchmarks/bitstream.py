@@ -48,7 +48,9 @@ def images() -> dict[str, np.ndarray]:
         if s != 512:
             crop = (transform.resize(crop, (512, 512), anti_aliasing=True) * 255).round().astype(np.uint8)
         out[name] = crop
-    land = load_image(os.path.join(HERE, "data", "landscape-keong-macan.jpg"))
+    from ssgc_ref.examples import example_path
+
+    land = load_image(example_path())
     out["landscape (CC0)"] = (land if land.shape[:2] == (512, 512) else
                               np.asarray(Image.fromarray(land).resize((512, 512), Image.LANCZOS)))
     return out

@@ -40,7 +40,9 @@ def sample_images() -> dict[str, np.ndarray]:
         images["grace_hopper"] = load_image(cbook.get_sample_data("grace_hopper.jpg"))
     except Exception:  # matplotlib absent or without its sample data
         pass
-    landscape = HERE / "data" / "landscape-keong-macan.jpg"
+    from ssgc_ref.examples import example_path
+
+    landscape = example_path()
     if landscape.exists():
         images["landscape"] = load_image(landscape)
     return images
