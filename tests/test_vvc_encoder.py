@@ -172,3 +172,24 @@ def test_bad_input_raises_input_error():
 def test_oracle_rejects_garbage():
     with pytest.raises(FormatError):
         decode_annexb(b"\x00\x00\x00\x01\x00\x79garbage")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([4, 8, 16, 32]), st.integers(0, 63), st.sampled_from([8, 10]), st.integers(0, 2**31),
+       st.integers(0, 2))
+def test_rdoq_levels_stay_near_scalar_quantisation(n, qp, bd, seed, c_idx):
+    from ssgc_ref.vvc.cabac import ContextStates
+    from ssgc_ref.vvc.quant import dequantize
+    from ssgc_ref.vvc.rdoq import rdoq
+
+    rng = np.random.default_rng(seed)
+    coef = (rng.laplace(0, rng.uniform(1, 3000), (n, n)) * np.exp(-np.add.outer(np.arange(n), np.arange(n)) / 4))
+    coef = np.clip(np.round(coef), -32768, 32767).astype(np.int32)
+    lam = 0.57 * 2 ** ((qp - 12) / 3) * 4 ** (bd - 8)
+    lv = rdoq(coef, qp, bd, c_idx, lam, ContextStates(qp))
+    assert lv.shape == (n, n) and lv.dtype == np.int32
+    # never larger than rounding to nearest, never the opposite sign
+    step = dequantize(np.ones((n, n), np.int32), qp, bd)[0, 0]
+    assert np.all(np.abs(lv) <= np.floor(np.abs(coef) / step + 0.5) + 1)
+    assert np.all(lv * coef >= 0)
+    assert not rdoq(np.zeros((n, n), np.int32), qp, bd, c_idx, lam, ContextStates(qp)).any()

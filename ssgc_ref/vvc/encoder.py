@@ -34,10 +34,11 @@ CTU = 32
 MIN_CB = 8
 
 _PRESETS = {
-    # name: (luma modes compared by RD cost, chroma modes compared by RD cost)
-    "fast": (1, 1),
-    "medium": (3, 2),
-    "slow": (6, 5),
+    # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
+    # best, chroma modes compared by RD cost)
+    "fast": (1, 1.0, 1),
+    "medium": (3, 1.25, 2),
+    "slow": (6, 10.0, 5),
 }
 
 
@@ -108,7 +109,7 @@ class _PictureEncoder:
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
-        self.n_rd, self.n_rd_chroma = _PRESETS[preset]
+        self.n_rd, self.prune_ratio, self.n_rd_chroma = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
@@ -169,13 +170,16 @@ class _PictureEncoder:
 
     # -- one CU --------------------------------------------------------------------------------
     def _luma_candidates(self, refs, org, s, mpm) -> list[int]:
-        """The n_rd luma modes with the lowest approximate SATD + sqrt(lambda) * mode bits."""
+        """Up to n_rd luma modes with the lowest approximate SATD + sqrt(lambda) * mode bits (those
+        within a factor prune_ratio of the best)."""
         if s <= 16:
             sa = approx_satd_all(refs, org, s)
         else:
             sa = satd(org[None].astype(np.int64) - approx_predictions(refs, s))
         cost = sa + self.sqrt_lam * self._mode_bits(mpm)
-        return [int(m) for m in np.argsort(cost, kind="stable")[: self.n_rd]]
+        order = np.argsort(cost, kind="stable")[: self.n_rd]
+        lim = cost[order[0]] * self.prune_ratio
+        return [int(m) for m in order if cost[m] <= lim]
 
     def _mode_bits(self, mpm) -> np.ndarray:
         bits = np.full(67, 6.9)
@@ -185,14 +189,15 @@ class _PictureEncoder:
         return bits
 
     def _chroma_candidates(self, crefs, corg, c, luma_mode) -> list[int]:
-        """intra_chroma_pred_mode values to try: DM plus the best other ones by approximate SATD."""
-        others = [i for i in self.chroma_cands if i != CHROMA_DM]
-        if not others or self.n_rd_chroma <= 1:
+        """intra_chroma_pred_mode values to try: DM plus the other ones whose approximate SATD beats
+        DM's, best first, n_rd_chroma in all."""
+        if self.n_rd_chroma <= 1:
             return [CHROMA_DM]
-        modes = [chroma_mode(i, luma_mode) for i in others]
+        idxs = [CHROMA_DM] + [i for i in self.chroma_cands if i != CHROMA_DM]
+        modes = [chroma_mode(i, luma_mode) for i in idxs]
         cost = approx_satd_modes(crefs[0], corg[0], c, modes) + approx_satd_modes(crefs[1], corg[1], c, modes)
-        order = np.argsort(cost, kind="stable")[: self.n_rd_chroma - 1]
-        return [CHROMA_DM] + [others[i] for i in order]
+        better = [k for k in np.argsort(cost[1:], kind="stable") + 1 if cost[k] < cost[0]]
+        return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
     def code_cu(self, x: int, y: int, s: int, ctx: ContextStates) -> tuple[CodingUnit, int]:
         """Decide and reconstruct one CU; returns it and its distortion (luma + chroma SSD)."""
