@@ -52,7 +52,7 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
     T = tables(n)
     flat = coeffs.ravel().astype(np.float64)
     mag = np.abs(flat)
-    l0 = np.floor(mag / step + 0.5).astype(np.int64)
+    l0 = np.minimum(np.floor(mag / step + 0.5), 32767).astype(np.int64)  # TransCoeffLevel range
     sc = l0[T.scan]
     nz = np.flatnonzero(sc)
     out = np.zeros(n * n, dtype=np.int64)
