@@ -12,9 +12,10 @@ import numpy as np
 from ssgc_format.errors import FormatError, InputError, SSGCError
 from ssgc_format.ycbcr import rgb_to_ycbcr420, ycbcr420_to_rgb
 
-__all__ = ["DEFAULT_QP", "decode_roi", "encode_roi"]
+__all__ = ["CODED_SIZE_MARGIN", "DEFAULT_QP", "decode_roi", "encode_roi"]
 
 DEFAULT_QP = 55  # the paper's ROI operating point (DESIGN.md)
+CODED_SIZE_MARGIN = 64  # §7.4 rule 5: coded picture at most (width + 64) x (height + 64)
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -65,7 +66,18 @@ def decode_roi(substream: bytes, width: int, height: int, bit_depth: int) -> np.
     8-bit ALF SIMD is not bit-exact) and re-enabled afterwards.
     """
     from ssgc_ref.vvc import oracle
+    from ssgc_ref.vvc.sps_probe import SpsProbeError, sps_picture_sizes
 
+    try:  # §7.4 rule 5, checked before the decoder allocates anything for the picture
+        sizes = sps_picture_sizes(bytes(substream))
+    except SpsProbeError as exc:
+        raise FormatError(f"H.266 substream: {exc}", chunk="ROIC") from None
+    if not sizes:
+        raise FormatError("H.266 substream has no sequence parameter set", chunk="ROIC")
+    for sw, sh in sizes:
+        if sw > width + CODED_SIZE_MARGIN or sh > height + CODED_SIZE_MARGIN:
+            raise FormatError(f"H.266 coded picture {sw}x{sh} exceeds the ROIC rectangle {width}x{height} "
+                              f"by more than {CODED_SIZE_MARGIN} samples", chunk="ROIC")
     try:
         oracle.set_simd(False)
         try:

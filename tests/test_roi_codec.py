@@ -98,3 +98,98 @@ def test_byte_budget():
     assert np.array_equal(decode_roi(sub, 32, 16, 8), rgb)
     with pytest.raises(InputError):
         encode_roi(crop, max_bytes=0)
+
+
+# ---------------------------------------------------------------- §7.4 rule 5: SPS size probe
+
+
+def _synthetic_sps(width: int, height: int, *, gci: bool, sublayers: int, sub_profiles: int,
+                   resampling: bool) -> bytes:
+    """An SPS RBSP prefix per H.266 7.3.2.4 / 7.3.3.1 / 7.3.3.2 exercising the optional parts."""
+    from ssgc_ref.vvc.bitwriter import BitWriter
+
+    w = BitWriter()
+    w.u(4, 0)
+    w.u(4, 0)
+    w.u(3, sublayers)  # sps_max_sublayers_minus1
+    w.u(2, 1)
+    w.u(2, 0)
+    w.u(1, 1)  # sps_ptl_dpb_hrd_params_present_flag
+    w.u(7, 1)
+    w.u(1, 0)
+    w.u(8, 105)
+    w.u(1, 1)
+    w.u(1, 0)
+    w.u(1, 1 if gci else 0)
+    if gci:
+        for i in range(67):  # constraint flags: a pattern that would shift a misparse
+            w.u(1, i & 1)
+        w.u(8, 9)  # gci_num_additional_bits: 6 named + 3 reserved
+        w.u(9, 0b101010101)
+    w.align_zero()
+    for i in range(sublayers):
+        w.u(1, 1)  # ptl_sublayer_level_present_flag
+    w.align_zero()
+    for i in range(sublayers):
+        w.u(8, 51)
+    w.u(8, sub_profiles)
+    for i in range(sub_profiles):
+        w.u(32, 0xDEADBEEF)
+    w.u(1, 0)  # sps_gdr_enabled_flag
+    w.u(1, 1 if resampling else 0)
+    if resampling:
+        w.u(1, 1)
+    w.ue(width)
+    w.ue(height)
+    w.u(1, 1)  # rbsp stop bit and alignment
+    w.align_zero()
+    return w.getvalue()
+
+
+@pytest.mark.parametrize("gci,sublayers,sub_profiles,resampling", [
+    (False, 0, 0, False), (True, 0, 0, False), (True, 3, 2, True), (False, 6, 1, True)])
+def test_sps_probe_reads_declared_size(gci, sublayers, sub_profiles, resampling):
+    from ssgc_ref.vvc.nal import annexb, nal_unit
+    from ssgc_ref.vvc.sps_probe import sps_picture_sizes
+
+    rbsp = _synthetic_sps(4096, 2160, gci=gci, sublayers=sublayers, sub_profiles=sub_profiles,
+                          resampling=resampling)
+    assert sps_picture_sizes(annexb([nal_unit(15, rbsp)])) == [(4096, 2160)]
+
+
+def test_sps_probe_handles_emulation_prevention_and_real_streams():
+    from ssgc_ref.vvc.nal import annexb, nal_unit
+    from ssgc_ref.vvc.sps_probe import sps_picture_sizes
+
+    # 0 x 0 sizes put 0x00 0x00 runs in the RBSP that need emulation prevention bytes
+    rbsp = _synthetic_sps(0, 0, gci=True, sublayers=0, sub_profiles=1, resampling=False)
+    assert sps_picture_sizes(annexb([nal_unit(15, rbsp)])) == [(0, 0)]
+    sub, _ = encode_roi(FACE[:18, :26], qp=50, preset="fast")
+    assert sps_picture_sizes(sub) == [(32, 24)]
+
+
+def test_oversized_coded_picture_rejected_before_decoding():
+    from ssgc_ref.vvc.nal import annexb, nal_unit
+
+    huge = annexb([nal_unit(15, _synthetic_sps(16384, 16384, gci=False, sublayers=0, sub_profiles=0,
+                                               resampling=False))])
+    with pytest.raises(FormatError, match="exceeds the ROIC rectangle"):
+        decode_roi(huge, 64, 64, 8)
+    sub, _ = encode_roi(data.astronaut()[:96, :96], qp=55, preset="fast")  # 96 > 16 + 64
+    with pytest.raises(FormatError, match="exceeds"):
+        decode_roi(sub, 16, 16, 8)
+    without_sps = sub[sub.find(b"\x00\x00\x01", 4) - 1:]  # drop the leading SPS NAL unit
+    with pytest.raises(FormatError, match="no sequence parameter set"):
+        decode_roi(without_sps, 96, 96, 8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=60))
+def test_sps_probe_fuzz_only_probe_errors(payload):
+    from ssgc_ref.vvc.sps_probe import SpsProbeError, sps_picture_sizes
+
+    try:
+        sizes = sps_picture_sizes(b"\x00\x00\x01\x00\x79" + payload)  # an SPS NAL header, then noise
+    except SpsProbeError:
+        return
+    assert len(sizes) >= 1 and all(w >= 0 and h >= 0 for w, h in sizes)
