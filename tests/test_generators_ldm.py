@@ -48,7 +48,9 @@ def _params(**kw):
 def test_registry_lists_valid_ids():
     with pytest.raises(InputError, match="ldm"):
         get_generator("no-such-generator")
-    assert isinstance(get_generator("ldm", device="cpu"), LDMGenerator)
+    # the keyword arguments the decoder passes (ssgc_ref/decoder.py)
+    g = get_generator("ldm", profile_id=PROFILE_TINY, model_dir=None, allow_model_mismatch=False, device="cpu")
+    assert isinstance(g, LDMGenerator) and g.id == "ldm"
 
 
 def test_shipped_tiny_model_is_the_generated_one():
@@ -257,7 +259,8 @@ def test_steps_batch_and_sizes(gen):
     dict(labels_full=np.zeros((8, 8), np.int32)),
     dict(labels_full=np.full((8, 8), 183, np.uint8)),
     dict(colors_full=np.zeros((8, 9, 3), np.uint8)),
-    dict(mask=np.zeros((8, 8), np.uint8)),
+    dict(roi_rgb=np.zeros((8, 8, 3), np.uint8)),
+    dict(roi_rgb=np.zeros((8, 8, 3), np.uint8), mask=np.zeros((8, 7), np.uint8)),
 ])
 def test_bad_inputs(gen, kw):
     args = dict(labels_full=np.zeros((8, 8), np.uint8), colors_full=np.zeros((8, 8, 3), np.uint8),
@@ -295,3 +298,11 @@ def test_profiles_and_mismatch(tmp_path):
     save_file(sd, str(f))
     with pytest.raises(ModelError, match="condition"):
         load_model_dir(d, PROFILE_TINY, allow_model_mismatch=True)
+
+
+def test_mask_without_roi_is_ignored(gen):
+    labels, colors = _inputs(7)
+    p = _params(steps=2, flags=FLAG_ROI_AWARE)
+    a = gen.generate(labels_full=labels, colors_full=colors, params=p, progress=False)
+    b = gen.generate(labels_full=labels, colors_full=colors, params=p, mask=np.ones((H, W), np.uint8), progress=False)
+    assert np.array_equal(a, b)

@@ -65,8 +65,8 @@ def _check_inputs(labels, colors, roi_rgb, mask, params) -> None:
                              f"{getattr(a, 'dtype', type(a).__name__)}")
     if mask is not None and (not isinstance(mask, np.ndarray) or mask.shape != (h, w)):
         raise InputError(f"mask must be ({h}, {w}), got {getattr(mask, 'shape', None)}")
-    if (roi_rgb is None) != (mask is None):
-        raise InputError("roi_rgb and mask go together")
+    if roi_rgb is not None and mask is None:
+        raise InputError("roi_rgb needs its mask")
 
 
 @register_generator("ldm")
@@ -82,14 +82,16 @@ class LDMGenerator:
 
     id = "ldm"
 
-    def __init__(self, model_dir: str | Path | None = None, *, device: str | None = None, half: bool = False,
-                 float64: bool = False, allow_model_mismatch: bool = False):
+    def __init__(self, model_dir: str | Path | None = None, *, profile_id: int | None = None,
+                 device: str | None = None, half: bool = False, float64: bool = False,
+                 allow_model_mismatch: bool = False):
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.half = bool(half) and self.device.type == "cuda"
         self.work_dtype = torch.float64 if float64 else torch.float32
         self.allow_model_mismatch = allow_model_mismatch
         self._bundles: dict[int, ModelBundle] = {}
+        self.profile_id = profile_id  # informative: the profile the caller expects (files carry their own)
 
     # -- model ---------------------------------------------------------------------------------
     def bundle(self, profile_id: int) -> ModelBundle:
@@ -132,7 +134,7 @@ class LDMGenerator:
                 raise UnsupportedError(f"model profile {p.profile_id} has no generator in this decoder")
             mult = pad_multiple(prof)
             h, w = it["labels_full"].shape
-            roi = p.roi_aware and it.get("mask") is not None
+            roi = p.roi_aware and it.get("mask") is not None and it.get("roi_rgb") is not None
             key = (p.profile_id, -(-h // mult) * mult, -(-w // mult) * mult, p.steps, p.strength_permille,
                    p.guidance_q8, p.eta_q8, roi)
             groups.setdefault(key, []).append(n)
