@@ -293,8 +293,8 @@ class _PictureEncoder:
             cu, dist = self.code_cu(x, y, s, ctx)
             write_coding_unit(est, cu)
             leaf = (("cu", inc, cu), dist + self.lam * est.bits)
-            # early termination: a CU predicted well enough to need no residual is not split further
-            if not try_split or (fs is None and self.early_skip and all(lv is None for lv in cu.levels)):
+            # early termination: a CU predicted well enough to need no luma residual is not split
+            if not try_split or (fs is None and self.early_skip and cu.levels[0] is None):
                 return leaf
             leaf_state = self._save(x, y, s)
             leaf_ctx = ctx.snapshot()
