@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import resource
 import sys
@@ -31,16 +32,23 @@ from ssgc_ref.generators.models import build_condition, build_unet, build_vq
 from ssgc_ref.generators.sampler import ddim_sample, make_schedule, unet_eps_fn
 
 RESULTS = Path(__file__).resolve().parent / "results" / "diffusion_speed.json"
+LOAD0 = os.getloadavg()[0]
 
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def timed(fn, sync):
-    t = time.perf_counter()
+CPU_TIMES: dict[str, float] = {}
+
+
+def timed(fn, sync, label: str | None = None):
+    """(result, wall seconds); the process CPU seconds go to CPU_TIMES[label]."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
     sync()
+    if label:
+        CPU_TIMES[label] = time.process_time() - c
     return out, time.perf_counter() - t
 
 
@@ -66,8 +74,8 @@ def main(argv: list[str]) -> int:
         h = s // p.vq_factor
         labels = torch.randint(0, 183, (1, s, s), device=dev)
         colors = torch.rand(1, 3, s, s, device=dev) * 2 - 1
-        c, t_cond = timed(lambda: cond(labels), sync)
-        z_c, t_enc = timed(lambda: vq.encode(colors).latents, sync)
+        c, t_cond = timed(lambda: cond(labels), sync, "condition")
+        z_c, t_enc = timed(lambda: vq.encode(colors).latents, sync, "vq_encode")
         base = unet_eps_fn(unet)
 
         def eps(x, t, cc):
@@ -81,10 +89,11 @@ def main(argv: list[str]) -> int:
                                       progress=False), sync)
             k = args.steps_measured
             _, dt = timed(lambda: ddim_sample(eps, dataclasses.replace(sched, k0=k - 1), z_color=z_c, cond=c,
-                                              seeds=[1], progress=False), sync)
+                                              seeds=[1], progress=False), sync, name)
             rows[name] = dt / k
+            CPU_TIMES[name] /= k
         z = z_c
-        _, t_dec = timed(lambda: vq.decode(z, force_not_quantize=False).sample, sync)
+        _, t_dec = timed(lambda: vq.decode(z, force_not_quantize=False).sample, sync, "vq_decode")
     peak = peak_rss_mib()
     if dev.type == "cuda":
         peak_gpu = torch.cuda.max_memory_allocated() / 2**20
@@ -98,20 +107,27 @@ def main(argv: list[str]) -> int:
         "seconds_per_step": rows, "vq_encode_s": t_enc, "vq_decode_s": t_dec, "condition_s": t_cond,
         "peak_rss_mib": peak, "rss_before_models_mib": rss0,
         "extrapolated_total_s_strength_0.7": totals, "steps_measured": args.steps_measured,
+        "process_cpu_s": CPU_TIMES, "loadavg_start_end": [LOAD0, os.getloadavg()[0]],
     }
     if dev.type == "cuda":
         res["peak_gpu_mib"] = peak_gpu
     print(f"full-size LDM (UNet {n_params / 1e6:.1f}M params, random weights), {s}x{s}, latent 3x{h}x{h}, "
           f"{dev} {udt}, {torch.get_num_threads()} threads")
-    print(f"{'measure':40s} {'value':>12s}")
+    print(f"load average {LOAD0:.1f} at start, {os.getloadavg()[0]:.1f} at end (shared machine: wall > CPU/threads)")
+    print(f"{'measure':40s} {'wall s':>10s} {'CPU s':>10s}")
     for k, v in rows.items():
-        print(f"{'s / DDIM step, ' + k:40s} {v:12.2f}")
-    print(f"{'VQ encode (SDEdit start), s':40s} {t_enc:12.2f}")
-    print(f"{'VQ decode (quantized), s':40s} {t_dec:12.2f}")
+        print(f"{'per DDIM step, ' + k:40s} {v:10.2f} {CPU_TIMES[k]:10.2f}")
+    print(f"{'VQ encode (SDEdit start)':40s} {t_enc:10.2f} {CPU_TIMES['vq_encode']:10.2f}")
+    print(f"{'VQ decode (quantized)':40s} {t_dec:10.2f} {CPU_TIMES['vq_decode']:10.2f}")
     print(f"{'peak RSS, MiB':40s} {peak:12.0f}")
+    thr = torch.get_num_threads() if dev.type == "cpu" else 1
+    step_cpu = CPU_TIMES["guided (g=2, batch 2)"] / thr
+    fixed_cpu = (CPU_TIMES["condition"] + CPU_TIMES["vq_encode"] + CPU_TIMES["vq_decode"]) / thr
     for n, tot in totals.items():
         k0 = sdedit_start_index(n, 700)
-        print(f"{f'total, {n} steps @0.7 ({k0 + 1} run), s':40s} {tot:12.1f}")
+        est = fixed_cpu + (k0 + 1) * step_cpu
+        res.setdefault("estimated_total_s_unshared_cpu_time_over_threads", {})[n] = est
+        print(f"{f'total, {n} steps @0.7 ({k0 + 1} run), s':40s} {tot:10.1f} {est:10.1f}  (wall | CPU/threads)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=2) + "\n")
     print(f"wrote {RESULTS}")
