@@ -231,3 +231,132 @@ def test_loader_never_executes_pickled_code(tmp_path):
     with pytest.raises(ModelError):
         load_checkpoint(tmp_path / "junk.ckpt")
     assert cli_main(["convert-model", str(tmp_path / "junk.ckpt"), "-o", str(tmp_path / "o")]) == 4
+
+
+# --- functional check: the original networks' forward passes, written from the CompVis/taming
+# --- code's semantics with plain torch ops on the ORIGINAL state dict, against the converted modules
+F = torch.nn.functional
+
+
+def _gn(x, sd, pre, groups, eps):
+    return F.group_norm(x, groups, sd[pre + "weight"], sd[pre + "bias"], eps)
+
+
+def _conv(x, sd, pre, **kw):
+    return F.conv2d(x, sd[pre + "weight"], sd[pre + "bias"], **kw)
+
+
+def original_unet_forward(sd, p, x, t):
+    u = "model.diffusion_model."
+    G, E = p.norm_groups, 1e-5
+    half = p.model_channels // 2
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+    args = t[:, None].float() * freqs[None]
+    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    emb = F.linear(F.silu(F.linear(emb, sd[u + "time_embed.0.weight"], sd[u + "time_embed.0.bias"])),
+                   sd[u + "time_embed.2.weight"], sd[u + "time_embed.2.bias"])
+
+    def res(h, pre):
+        y = _conv(F.silu(_gn(h, sd, pre + "in_layers.0.", G, E)), sd, pre + "in_layers.2.", padding=1)
+        y = y + F.linear(F.silu(emb), sd[pre + "emb_layers.1.weight"], sd[pre + "emb_layers.1.bias"])[..., None, None]
+        y = _conv(F.silu(_gn(y, sd, pre + "out_layers.0.", G, E)), sd, pre + "out_layers.3.", padding=1)
+        skip = _conv(h, sd, pre + "skip_connection.") if pre + "skip_connection.weight" in sd else h
+        return skip + y
+
+    def attn(h, pre):
+        b, c, hh, ww = h.shape
+        qkv = F.conv1d(_gn(h, sd, pre + "norm.", G, E).reshape(b, c, -1), sd[pre + "qkv.weight"], sd[pre + "qkv.bias"])
+        ch = c // p.num_heads
+        q, k, v = qkv.reshape(b * p.num_heads, 3 * ch, -1).split(ch, dim=1)
+        s = 1 / math.sqrt(math.sqrt(ch))
+        w = torch.softmax(torch.einsum("bct,bcs->bts", q * s, k * s), dim=-1)
+        a = torch.einsum("bts,bcs->bct", w, v).reshape(b, c, -1)
+        return h + F.conv1d(a, sd[pre + "proj_out.weight"], sd[pre + "proj_out.bias"]).reshape(h.shape)
+
+    h = _conv(x, sd, u + "input_blocks.0.0.", padding=1)
+    hs, idx = [h], 1
+    while f"{u}input_blocks.{idx}.0.op.weight" in sd or f"{u}input_blocks.{idx}.0.in_layers.0.weight" in sd:
+        pre = f"{u}input_blocks.{idx}.0."
+        h = _conv(h, sd, pre + "op.", stride=2, padding=1) if pre + "op.weight" in sd else res(h, pre)
+        hs.append(h)
+        idx += 1
+    h = res(attn(res(h, u + "middle_block.0."), u + "middle_block.1."), u + "middle_block.2.")
+    idx = 0
+    while f"{u}output_blocks.{idx}.0.in_layers.0.weight" in sd:
+        h = res(torch.cat([h, hs.pop()], dim=1), f"{u}output_blocks.{idx}.0.")
+        if f"{u}output_blocks.{idx}.1.conv.weight" in sd:
+            h = _conv(F.interpolate(h, scale_factor=2.0, mode="nearest"), sd, f"{u}output_blocks.{idx}.1.conv.", padding=1)
+        idx += 1
+    return _conv(F.silu(_gn(h, sd, u + "out.0.", G, E)), sd, u + "out.2.", padding=1)
+
+
+def original_vq(sd, p, x):
+    v, G, E = "first_stage_model.", p.vq_norm_groups, 1e-6
+
+    def res(h, pre):
+        y = _conv(F.silu(_gn(h, sd, pre + "norm1.", G, E)), sd, pre + "conv1.", padding=1)
+        y = _conv(F.silu(_gn(y, sd, pre + "norm2.", G, E)), sd, pre + "conv2.", padding=1)
+        return (_conv(h, sd, pre + "nin_shortcut.") if pre + "nin_shortcut.weight" in sd else h) + y
+
+    def attn(h, pre):
+        b, c, hh, ww = h.shape
+        n = _gn(h, sd, pre + "norm.", G, E)
+        q = _conv(n, sd, pre + "q.").reshape(b, c, -1).permute(0, 2, 1)
+        k = _conv(n, sd, pre + "k.").reshape(b, c, -1)
+        w = torch.softmax(torch.bmm(q, k) * c ** -0.5, dim=2)
+        val = _conv(n, sd, pre + "v.").reshape(b, c, -1)
+        a = torch.bmm(val, w.permute(0, 2, 1)).reshape(b, c, hh, ww)
+        return h + _conv(a, sd, pre + "proj_out.")
+
+    def mid(h, pre):
+        return res(attn(res(h, pre + "block_1."), pre + "attn_1."), pre + "block_2.")
+
+    L, R = len(p.vq_ch_mult), p.vq_num_res_blocks
+    h = _conv(x, sd, v + "encoder.conv_in.", padding=1)
+    for i in range(L):
+        for j in range(R):
+            h = res(h, f"{v}encoder.down.{i}.block.{j}.")
+        if i != L - 1:
+            h = _conv(F.pad(h, (0, 1, 0, 1)), sd, f"{v}encoder.down.{i}.downsample.conv.", stride=2)
+    h = mid(h, v + "encoder.mid.")
+    h = _conv(F.silu(_gn(h, sd, v + "encoder.norm_out.", G, E)), sd, v + "encoder.conv_out.", padding=1)
+    z = _conv(h, sd, v + "quant_conv.")
+    h = _conv(_conv(z, sd, v + "post_quant_conv."), sd, v + "decoder.conv_in.", padding=1)
+    h = mid(h, v + "decoder.mid.")
+    for i in reversed(range(L)):
+        for j in range(R + 1):
+            h = res(h, f"{v}decoder.up.{i}.block.{j}.")
+        if i != 0:
+            h = _conv(F.interpolate(h, scale_factor=2.0, mode="nearest"), sd, f"{v}decoder.up.{i}.upsample.conv.", padding=1)
+    h = _conv(F.silu(_gn(h, sd, v + "decoder.norm_out.", G, E)), sd, v + "decoder.conv_out.", padding=1)
+    return z, h
+
+
+def test_converted_networks_compute_what_the_original_computes():
+    sd = synthetic_state_dict(TINY, seed=3)
+    conv = convert_state_dict(sd, TINY)
+    from ssgc_ref.generators.models import build_condition, build_vq
+    unet, vq, cond = build_unet(TINY).eval(), build_vq(TINY).eval(), build_condition(TINY)
+    unet.load_state_dict(conv["unet"])
+    vq.load_state_dict(conv["vqvae"])
+    cond.load_state_dict(conv["condition"])
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 6, 8, 12, generator=g)
+    t = torch.tensor([1, 701])
+    with torch.no_grad():
+        ref = original_unet_forward(sd, TINY, x, t)
+        got = unet(x, t).sample
+        assert torch.allclose(got, ref, atol=1e-4 * ref.abs().max().item()), (got - ref).abs().max()
+        img = torch.rand(1, 3, 32, 48, generator=g) * 2 - 1
+        z_ref, rec_ref = original_vq(sd, TINY, img)
+        z = vq.encode(img).latents
+        assert torch.allclose(z, z_ref, atol=1e-4 * z_ref.abs().max().item())
+        rec = vq.decode(z, force_not_quantize=True).sample
+        assert torch.allclose(rec, rec_ref, atol=1e-4 * rec_ref.abs().max().item())
+        # SpatialRescaler: one-hot, bilinear x0.5 twice, 1x1 conv without bias
+        labels = torch.randint(0, 183, (1, 16, 24), generator=g)
+        onehot = F.one_hot(labels, 183)[..., :182].permute(0, 3, 1, 2).float()
+        for _ in range(2):
+            onehot = F.interpolate(onehot, scale_factor=0.5, mode="bilinear")
+        ref_c = F.conv2d(onehot, sd["cond_stage_model.channel_mapper.weight"])
+        assert torch.allclose(cond(labels), ref_c, atol=1e-5)
