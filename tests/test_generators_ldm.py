@@ -306,3 +306,19 @@ def test_mask_without_roi_is_ignored(gen):
     a = gen.generate(labels_full=labels, colors_full=colors, params=p, progress=False)
     b = gen.generate(labels_full=labels, colors_full=colors, params=p, mask=np.ones((H, W), np.uint8), progress=False)
     assert np.array_equal(a, b)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1))
+def test_feather_weights_match_the_definition(h, w, seed):
+    mask = (np.random.default_rng(seed).random((h, w)) < 0.6).astype(np.uint8)
+    a = feather_weights(mask)
+    for y in range(h):
+        for x in range(w):
+            s = sum(int(mask[min(max(y + dy, 0), h - 1), min(max(x + dx, 0), w - 1)])
+                    for dy in range(-3, 4) for dx in range(-3, 4))
+            assert a[y, x] == ((256 * s + 24) // 49 if mask[y, x] else 0)
