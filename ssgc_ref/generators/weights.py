@@ -55,7 +55,9 @@ class ModelBundle:
 
     def to(self, device, dtype=None) -> "ModelBundle":
         for m in (self.unet, self.vq, self.cond):
-            m.to(device) if dtype is None else m.to(device, dtype)
+            m.to(device)
+            if dtype is not None and any(t.dtype != dtype for t in m.parameters()):
+                m.to(dtype)  # only when needed: diffusers warns on every dtype cast
         return self
 
     def state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
