@@ -70,7 +70,7 @@ def test_sizes_decode_bit_exactly(h, w, bd):
         _check_decodes_to_recon(res, (h, w))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.integers(1, 72), st.integers(1, 72), st.integers(0, 63), st.sampled_from([8, 10]),
        st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans())
 def test_random_pictures_and_decisions(h, w, qp, bd, kind, seed, forced):
@@ -193,3 +193,28 @@ def test_rdoq_levels_stay_near_scalar_quantisation(n, qp, bd, seed, c_idx):
     assert np.all(np.abs(lv) <= np.floor(np.abs(coef) / step + 0.5) + 1)
     assert np.all(lv.astype(np.int64) * coef >= 0) and np.abs(lv).max() <= 32767
     assert not rdoq(np.zeros((n, n), np.int32), qp, bd, c_idx, lam, ContextStates(qp)).any()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 100), st.integers(1, 100), st.integers(14, 63), st.sampled_from([8, 10]),
+       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans())
+def test_deblocking_mirrors_the_decoder(h, w, qp, bd, kind, seed, forced):
+    rng = np.random.default_rng(seed)
+    planes = _picture(rng, h, w, bd, kind)
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, deblocking=True,
+                         forced=RandomDecisions(rng) if forced else None)
+    _check_decodes_to_recon(res, (h, w))
+
+
+def test_deblocking_changes_output_and_decodes_without_simd():
+    rng = np.random.default_rng(21)
+    for bd in (8, 10):
+        planes = _picture(rng, 64, 96, bd, "smooth")
+        off = encode_picture(*planes, qp=50, bit_depth=bd)
+        on = encode_picture(*planes, qp=50, bit_depth=bd, deblocking=True)
+        assert not np.array_equal(off.recon[0], on.recon[0])  # the filter really acts at QP 50
+        set_simd(False)
+        try:
+            _check_decodes_to_recon(on, (64, 96))
+        finally:
+            set_simd(True)

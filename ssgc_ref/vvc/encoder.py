@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cabac import CabacWriter, ContextStates, RateEstimator
+from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .mode_decision import approx_predictions, approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
@@ -104,8 +105,9 @@ class Forced:
 
 
 class _PictureEncoder:
-    def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None):
+    def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False):
         self.bd = bd
+        self.deblocking = deblocking
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
@@ -338,7 +340,8 @@ class _PictureEncoder:
         # conformance window offsets are in chroma units (2 luma samples): an odd width or height
         # decodes one sample larger than the input; the recon is cropped to the input size.
         params = PictureParams(width=self.W, height=self.H, conf_right=(self.W - self.w) & ~1,
-                               conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp)
+                               conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
+                               deblocking=self.deblocking)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -358,9 +361,11 @@ class _PictureEncoder:
                        nal_unit(IDR_N_LP, bw.getvalue())])
 
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
+        rec = deblock(self.rec, self.size_map, self.qp, self.bd) if self.deblocking else self.rec
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
-        return (self.rec[0][:self.h, :self.w].astype(dtype), self.rec[1][:ch, :cw].astype(dtype),
-                self.rec[2][:ch, :cw].astype(dtype))
+        return (rec[0][:self.h, :self.w].astype(dtype), rec[1][:ch, :cw].astype(dtype),
+                rec[2][:ch, :cw].astype(dtype))
 
 
 def _check_planes(y, cb, cr, bit_depth: int):
@@ -387,9 +392,10 @@ def _check_planes(y, cb, cr, bit_depth: int):
 
 
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
-                   forced: Forced | None = None) -> EncodeResult:
+                   deblocking: bool = False, forced: Forced | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
-    intra stream at slice QP ``qp`` (0..63). ``forced`` is a test hook fixing decisions."""
+    intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
+    (the recon is then the deblocked picture). ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -397,7 +403,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         raise InputError(f"VVC encoder: QP {qp!r} outside 0..63")
     if preset not in _PRESETS:
         raise InputError(f"VVC encoder: unknown preset {preset!r} (one of {', '.join(_PRESETS)})")
-    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced)
+    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -11,7 +11,8 @@ from ssgc_format.errors import InputError
 from .encoder import EncodeResult, encode_picture
 
 
-def encode_to_budget(y, cb, cr, *, max_bytes: int, bit_depth: int = 8, preset: str = "medium") -> EncodeResult:
+def encode_to_budget(y, cb, cr, *, max_bytes: int, bit_depth: int = 8, preset: str = "medium",
+                     deblocking: bool = False) -> EncodeResult:
     """Highest-quality (lowest QP) encoding whose Annex-B stream is at most ``max_bytes`` long.
 
     Raises InputError when even QP 63 does not fit (or the budget is not a positive integer)."""
@@ -21,7 +22,7 @@ def encode_to_budget(y, cb, cr, *, max_bytes: int, bit_depth: int = 8, preset: s
 
     def enc(qp: int) -> EncodeResult:
         if qp not in cache:
-            cache[qp] = encode_picture(y, cb, cr, qp=qp, bit_depth=bit_depth, preset=preset)
+            cache[qp] = encode_picture(y, cb, cr, qp=qp, bit_depth=bit_depth, preset=preset, deblocking=deblocking)
         return cache[qp]
 
     worst = enc(63)
