@@ -2,7 +2,6 @@
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from ssgc_format.errors import ModelError
 from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, PROFILE_TINY, PROFILES
 from ssgc_format.schedule import alphas_cumprod
 from ssgc_ref.cli import main as cli_main
-from ssgc_ref.generators.convert import convert_checkpoint, convert_state_dict, load_checkpoint
+from ssgc_ref.generators.convert import convert_state_dict, load_checkpoint
 from ssgc_ref.generators.models import build_unet
 from ssgc_ref.generators.weights import canonical_digest, load_model_dir
 
