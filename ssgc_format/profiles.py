@@ -10,7 +10,7 @@ Plain data only: the reference generator (``ssgc_ref.generators``) builds the ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["ModelProfile", "PROFILES", "PROFILE_NONE", "PROFILE_LDM_SEMANTIC512", "PROFILE_TINY",
            "get_profile", "pad_multiple"]
@@ -51,8 +51,7 @@ class ModelProfile:
     # canonical weights digest (§B.3), lowercase hex; None = not pinned in this registry version
     weights_sha256: str | None = None
     notes: str = ""
-    params_expected: int | None = None
-    extra: dict = field(default_factory=dict)
+    params_expected: int | None = None  # UNet parameter count, where checked
 
     @property
     def vq_factor(self) -> int:
