@@ -50,9 +50,43 @@ def mask_image(img: SSGCImage) -> np.ndarray:
     return m
 
 
+FEATHER_RADIUS = 3  # 7x7 window (§8.8)
+
+
+def feather_weights(mask: np.ndarray, radius: int = FEATHER_RADIUS) -> np.ndarray:
+    """§8.8: A (H, W) int32 in 0..256: 0 outside the mask, (256*S + N//2) // N inside, where S is
+    the number of mask pixels in the (2r+1)^2 window (edge-replicated) and N = (2r+1)^2."""
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {m.shape}")
+    b = (m != 0).astype(np.int64)
+    n = (2 * radius + 1) ** 2
+    p = np.pad(b, radius, mode="edge")
+    # 2-D box sum with an integral image (exact integers)
+    ii = np.zeros((p.shape[0] + 1, p.shape[1] + 1), dtype=np.int64)
+    ii[1:, 1:] = p.cumsum(0).cumsum(1)
+    k = 2 * radius + 1
+    s = ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]
+    a = (256 * s + n // 2) // n
+    return np.where(b == 1, a, 0).astype(np.int32)
+
+
+def feathered_composite(generated: np.ndarray, roi_rgb: np.ndarray, mask: np.ndarray,
+                        radius: int = FEATHER_RADIUS) -> np.ndarray:
+    """§8.8: out = (A*C + (256-A)*G + 128) >> 8 per sample, uint8 (H, W, 3); C and G full size."""
+    g = np.asarray(generated)
+    c = np.asarray(roi_rgb)
+    if g.shape != c.shape or g.ndim != 3 or g.shape[:2] != np.asarray(mask).shape:
+        raise ValueError(f"composite shapes differ: generated {g.shape}, ROI {c.shape}, mask {np.shape(mask)}")
+    a = feather_weights(mask, radius)[..., None].astype(np.int32)
+    out = (a * c.astype(np.int32) + (256 - a) * g.astype(np.int32) + 128) >> 8
+    return out.astype(np.uint8)
+
+
 def composite(generated: np.ndarray, img: SSGCImage, roi_rgb: np.ndarray | None,
               mask: np.ndarray | None = None) -> np.ndarray:
-    """§9.4: paste the decoded ROI over ``generated`` (uint8 (H, W, 3)) where the mask is set.
+    """§9.4: paste the decoded ROI over ``generated`` (uint8 (H, W, 3)) where the mask is set,
+    or blend it with the weights of §8.8 when GENP sets FEATHER.
 
     ``roi_rgb`` is the decoded ROI (uint8 (roi.height, roi.width, 3)); ``mask`` defaults to
     :func:`mask_image`. Returns a new array; ``generated`` is not modified.
@@ -69,6 +103,10 @@ def composite(generated: np.ndarray, img: SSGCImage, roi_rgb: np.ndarray | None,
         got = None if roi_rgb is None else roi_rgb.shape
         raise FormatError(f"decoded ROI is {got}, placement rectangle is {r.width}x{r.height}", chunk="ROIC")
     m = mask_image(img) if mask is None else mask
+    if img.genparams.feather:
+        placed = generated.copy()
+        placed[r.y: r.y + r.height, r.x: r.x + r.width] = roi_rgb
+        return feathered_composite(generated, placed, m)
     window = out[r.y: r.y + r.height, r.x: r.x + r.width]
     sel = m[r.y: r.y + r.height, r.x: r.x + r.width]
     window[sel] = roi_rgb[sel]

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ssgc_format import reconstruct
-from ssgc_format.errors import ModelError
 from ssgc_format.file import SSGCImage, read_ssgc
-from ssgc_format.profiles import PROFILE_NONE, get_profile
+from ssgc_format.profiles import PROFILE_NONE, PROFILE_TINY, get_profile
 
 PREVIEW = "preview"
 AUTO = "auto"
@@ -52,7 +51,7 @@ def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> t
         return PREVIEW, ["the file names no generator (profile 0): decoded the normative preview"]
     if profile is None:
         return PREVIEW, [f"unknown model profile {pid}: decoded the normative preview (spec 9.5)"]
-    if model_dir is not None:
+    if model_dir is not None or pid == PROFILE_TINY:  # the tiny conformance model ships with us
         return "ldm", []
     return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
                      "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "
@@ -85,11 +84,8 @@ def decode_bytes(data: bytes, *, generator: str = AUTO, model_dir: str | None = 
     else:
         from ssgc_ref.generators import get_generator
 
-        try:
-            gen = get_generator(name, profile_id=img.genparams.profile_id, model_dir=model_dir,
-                                allow_model_mismatch=allow_model_mismatch, device=device)
-        except ModelError:
-            raise
+        gen = get_generator(name, profile_id=img.genparams.profile_id, model_dir=model_dir,
+                            allow_model_mismatch=allow_model_mismatch, device=device)
         placed = None
         if roi_rgb is not None:
             placed = np.zeros_like(colors_full)
