@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .contexts import NUM_CTX, init_states
+from .contexts import init_states
 
 
 class ContextStates:

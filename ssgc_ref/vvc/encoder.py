@@ -6,8 +6,12 @@ Decisions (non-normative): per CU, all 67 luma modes are ranked by the SATD of a
 prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are compared by the
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
-same cost, bottom-up per CTU.
+same cost, bottom-up per CTU, a CU needing no luma residual ending the descent (not in "slow");
+RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
+With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
+deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
+samples, so there is no drift).
 """
 
 from __future__ import annotations
@@ -16,20 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bitwriter import BitWriter
 from .cabac import CabacWriter, ContextStates, RateEstimator
+from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
-from .mode_decision import approx_predictions, approx_satd_all, approx_satd_modes
+from .mode_decision import approx_predictions, approx_satd_all, approx_satd_modes, satd
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
-from .contexts import TU_Y
 from .residual_coding import code_residual
-from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, luma_mode_bits, mpm_list, write_chroma_mode,
-                     write_coding_unit, write_luma_mode, write_split_flag)
+from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, write_chroma_mode, write_coding_unit,
+                     write_luma_mode, write_split_flag)
 from .transform import forward_dct2, inverse_dct2
-from .bitwriter import BitWriter
 
 CTU = 32
 MIN_CB = 8
@@ -51,27 +55,6 @@ class EncodeResult:
     recon: tuple[np.ndarray, np.ndarray, np.ndarray]
     qp: int
     bit_depth: int
-
-
-def _hadamard(n: int) -> np.ndarray:
-    h = np.array([[1]], dtype=np.int64)
-    while h.shape[0] < n:
-        h = np.block([[h, h], [h, -h]])
-    return h
-
-
-_H4, _H8 = _hadamard(4), _hadamard(8)
-
-
-def satd(diff: np.ndarray) -> np.ndarray:
-    """Sum of absolute Hadamard-transformed differences of (..., s, s) blocks (8x8 or 4x4 tiles)."""
-    s = diff.shape[-1]
-    t = 8 if s >= 8 else 4
-    hm = _H8 if t == 8 else _H4
-    lead = diff.shape[:-2]
-    b = diff.reshape(lead + (s // t, t, s // t, t)).swapaxes(-3, -2)
-    c = hm @ b @ hm
-    return np.abs(c).sum(axis=(-4, -3, -2, -1))
 
 
 def _code_block(orig: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):

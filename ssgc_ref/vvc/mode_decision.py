@@ -15,6 +15,27 @@ import numpy as np
 from .intra_pred import intra_pred_angle, inv_angle
 
 
+def _hadamard(n: int) -> np.ndarray:
+    h = np.array([[1]], dtype=np.int64)
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+_H4, _H8 = _hadamard(4), _hadamard(8)
+
+
+def satd(diff: np.ndarray) -> np.ndarray:
+    """Sum of absolute Hadamard-transformed differences of (..., s, s) blocks (8x8 or 4x4 tiles)."""
+    s = diff.shape[-1]
+    t = 8 if s >= 8 else 4
+    hm = _H8 if t == 8 else _H4
+    lead = diff.shape[:-2]
+    b = diff.reshape(lead + (s // t, t, s // t, t)).swapaxes(-3, -2)
+    c = hm @ b @ hm
+    return np.abs(c).sum(axis=(-4, -3, -2, -1))
+
+
 @lru_cache(maxsize=None)
 def _gather_tables(s: int):
     """(idx0, idx1, frac) of shape (65, s, s) for modes 2..66 into the line
@@ -70,9 +91,7 @@ def approx_predictions(refs, s: int, modes=None) -> np.ndarray:
 def _tile_hadamard(s: int) -> np.ndarray:
     """Matrix of the tile-wise Hadamard transform (8x8 tiles, 4x4 for s = 4) of a flattened s x s block."""
     t = 8 if s >= 8 else 4
-    h = np.array([[1.0]])
-    while h.shape[0] < t:
-        h = np.block([[h, h], [h, -h]])
+    h = _hadamard(t).astype(np.float64)
     ht = np.kron(h, h)  # on a flattened t x t tile
     n = s // t
     # permutation from tile-major order to raster order
@@ -125,8 +144,6 @@ def approx_satd_all(refs, org: np.ndarray, s: int) -> np.ndarray:
 def approx_satd_modes(refs, org: np.ndarray, s: int, modes) -> np.ndarray:
     """Approximate SATD of the listed modes (any square size; s = 32 falls back to gathering)."""
     if s > 16:
-        from .encoder import satd
-
         return satd(org[None].astype(np.int64) - approx_predictions(refs, s, modes))
     g, t = satd_operator(s)
     line = np.concatenate([refs.left[::-1], [refs.corner], refs.top]).astype(np.float32)

@@ -51,15 +51,6 @@ def chroma_mode(idx: int, luma_mode: int) -> int:
     return 66 if m == luma_mode else m
 
 
-def luma_mode_bits(mode: int, mpm: tuple[int, ...]) -> float:
-    """Rough length of the luma mode syntax, for fast (SATD) pre-selection only."""
-    if mode == INTRA_PLANAR:
-        return 2.0
-    if mode in mpm:
-        return 2.0 + min(mpm.index(mode) + 1, 4)
-    return 6.9
-
-
 def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
     sink.bin(C.SPLIT_CU + ctx_inc, flag)
 
