@@ -13,10 +13,13 @@ import shutil
 
 import numpy as np
 
+from PIL import Image
+
 from conformance.hashes import file_sha256
 from conformance.runner import HERE, VECTORS_JSON, expected_hashes
 from ssgc_format.container import build_file, read_chunks
 from ssgc_format.header import shdr_format
+from ssgc_ref.decoder import decode_bytes
 
 VECTOR_DIR = HERE / "vectors"
 
@@ -48,7 +51,8 @@ def synthetic_labels(width: int, height: int, seed: int) -> np.ndarray:
 
 def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int, int, int] | None = None,
           mask_shape: str = "ellipse", mask_cell_log2: int = 0, bit_depth: int = 8, qp: int = 32,
-          label_cell_log2: int = 4, color_cell_log2: int = 5, profile_id: int = 1) -> bytes:
+          label_cell_log2: int = 4, color_cell_log2: int = 5, profile_id: int = 1, steps: int = 200,
+          gen_flags: int = 0) -> bytes:
     """Encode synthetic content with the reference encoder's building blocks."""
     from ssgc_ref.encoder import EncoderConfig, encode_image
 
@@ -67,7 +71,7 @@ def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int,
             mask[y0: y0 + 3, x0 + w - 4: x0 + w] = True
     cfg = EncoderConfig(label_cell_log2=label_cell_log2, color_cell_log2=color_cell_log2,
                         mask_cell_log2=mask_cell_log2, qp=qp, roi_bit_depth=bit_depth, seed=seed,
-                        profile_id=profile_id, provenance="none")
+                        profile_id=profile_id, steps=steps, gen_flags=gen_flags, provenance="none")
     return encode_image(rgb, mask=mask, labels=labels, config=cfg, meta={"vector": name}).data
 
 
@@ -102,6 +106,15 @@ def main() -> None:
         ("profile-0-preview", "profile 0: the preview is the decoded image", build(
             "profile-0-preview", 48, 40, seed=6, profile_id=0), "8.1 9.5"),
     ]
+    from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE
+
+    generated = [  # decoded with the tiny conformance model (profile 2): checked within tolerance (8.9)
+        ("tiny-model-64x48", "profile 2 (tiny conformance model), 8 DDIM steps, guidance 2, no ROI", build(
+            "tiny-model-64x48", 64, 48, seed=7, profile_id=2, steps=8), "8.3 8.4 8.5 8.6"),
+        ("tiny-model-roi-aware-feather-56x40", "profile 2, ROI-aware sampling and feathered composite", build(
+            "tiny-model-roi-aware-feather-56x40", 56, 40, seed=8, profile_id=2, steps=6, roi=(14, 8, 24, 20),
+            gen_flags=FLAG_ROI_AWARE | FLAG_FEATHER), "8.7 8.8 9.4"),
+    ]
     base = valid[2][2]
     valid += [
         ("ancillary-unknown-skipped", "an unknown ancillary chunk between LABL and CMAP is skipped",
@@ -132,6 +145,13 @@ def main() -> None:
         (VECTOR_DIR / f"{name}.ssgc").write_bytes(data)
         entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": clauses,
                         "bytes": len(data), "file_sha256": file_sha256(data), "expect": expected_hashes(data)})
+    for name, desc, data, clauses in generated:
+        (VECTOR_DIR / f"{name}.ssgc").write_bytes(data)
+        decoded = decode_bytes(data, generator="ldm").image
+        Image.fromarray(decoded).save(VECTOR_DIR / f"{name}.expected.png")
+        entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": clauses,
+                        "bytes": len(data), "file_sha256": file_sha256(data), "expect": expected_hashes(data),
+                        "generated": {"file": f"vectors/{name}.expected.png", "max_rmse": 1.0, "max_peak": 16}})
     for name, desc, data, err, msg in invalid:
         (VECTOR_DIR / f"{name}.ssgc").write_bytes(data)
         entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": "1.6 2",

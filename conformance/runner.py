@@ -8,7 +8,8 @@
 
 Each valid vector lists SHA-256 hashes (spec 9.6) of its normative outputs: the label grid, the
 dequantized color grid, the full-resolution label image, color image and mask, the decoded ROI and
-the preview. Each invalid vector names the error class a decoder must report (the reference decoder
+the preview. Vectors that name the tiny conformance model (profile 2) also carry the expected
+decoded picture, which a decoder must match within the tolerance of spec 8.9. Each invalid vector names the error class a decoder must report (the reference decoder
 must raise exactly that class; another decoder must just fail). Prints one line per vector and a
 closing 'N passed, N failed' line; exits 1 if anything failed.
 """
@@ -79,7 +80,31 @@ def check_reference(v: dict, data: bytes) -> str | None:
         return f"decoded without error, expected {v['error']}"
     got = expected_hashes(data)
     bad = [k for k, h in v["expect"].items() if got.get(k) != h]
-    return f"hash mismatch: {', '.join(bad)}" if bad else None
+    if bad:
+        return f"hash mismatch: {', '.join(bad)}"
+    if "generated" in v:
+        return check_generated(v, data)
+    return None
+
+
+def check_generated(v: dict, data: bytes) -> str | None:
+    """Decode with the model the file names and compare with the expected picture within the
+    tolerance of spec 8.9 (RMSE and peak error over all 8-bit samples)."""
+    from PIL import Image
+
+    from ssgc_ref.decoder import decode_bytes
+
+    g = v["generated"]
+    with Image.open(HERE / g["file"]) as im:
+        expected = np.asarray(im.convert("RGB")).astype(np.float64)
+    got = decode_bytes(data, generator="ldm").image.astype(np.float64)
+    if got.shape != expected.shape:
+        return f"decoded {got.shape}, expected {expected.shape}"
+    d = got - expected
+    rmse, peak = float(np.sqrt((d * d).mean())), float(np.abs(d).max())
+    if rmse > g["max_rmse"] or peak > g["max_peak"]:
+        return f"generated picture outside tolerance: RMSE {rmse:.3f} (max {g['max_rmse']}), peak {peak:.0f} (max {g['max_peak']})"
+    return None
 
 
 def check_external(v: dict, path: Path, command: str) -> str | None:
