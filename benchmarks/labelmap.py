@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import io
 import json
-import lzma
-import math
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
+
+import baselines
+from baselines import best_time, webp_lossless_bytes
 
 from ssgc_format import labelmap as lm
 
@@ -153,19 +152,15 @@ def png_bytes(a: np.ndarray) -> int:
 
 def webp_bytes(a: np.ndarray) -> int:
     from PIL import Image
-    im = Image.fromarray(np.ascontiguousarray(a)).convert("RGB")
-    buf = io.BytesIO()
-    im.save(buf, "WEBP", lossless=True, quality=100, method=6)
-    return buf.tell()
+    return webp_lossless_bytes(Image.fromarray(np.ascontiguousarray(a)).convert("RGB"))
 
 
 def zlib_bytes(a: np.ndarray) -> int:
-    return len(zlib.compress(a.tobytes(), 9))
+    return baselines.zlib_bytes(a.tobytes())
 
 
 def lzma_bytes(a: np.ndarray) -> int:
-    filters = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
-    return len(lzma.compress(a.tobytes(), format=lzma.FORMAT_RAW, filters=filters))
+    return baselines.lzma_bytes(a.tobytes())
 
 
 def order0_bytes(a: np.ndarray) -> float:
@@ -174,13 +169,6 @@ def order0_bytes(a: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum() * a.size / 8)
 
 
-def _best_time(fn, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def measure(name: str, a: np.ndarray) -> dict:
@@ -189,8 +177,8 @@ def measure(name: str, a: np.ndarray) -> dict:
     row = {"map": name, "shape": list(a.shape), "classes": int(len(np.unique(a))),
            "labl": len(data), "png": png_bytes(a), "webp": webp_bytes(a), "zlib": zlib_bytes(a),
            "lzma": lzma_bytes(a), "order0": round(order0_bytes(a), 1),
-           "enc_ms": round(1e3 * _best_time(lambda: lm.encode_label_map(a)), 2),
-           "dec_ms": round(1e3 * _best_time(lambda: lm.decode_label_map(data, *a.shape)), 2)}
+           "enc_ms": round(1e3 * best_time(lambda: lm.encode_label_map(a)), 2),
+           "dec_ms": round(1e3 * best_time(lambda: lm.decode_label_map(data, *a.shape)), 2)}
     row["best_general"] = min(row["png"], row["webp"], row["zlib"], row["lzma"])
     row["ratio"] = round(row["labl"] / row["best_general"], 3)
     return row

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import io
 import json
-import lzma
-import math
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
+
+import baselines
+from baselines import best_time, webp_lossless_bytes
 
 from ssgc_format import mask as mk
 
@@ -82,27 +81,17 @@ def png_bytes(g: np.ndarray) -> int:
 
 def webp_bytes(g: np.ndarray) -> int:
     from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(g.astype(np.uint8) * 255).save(buf, "WEBP", lossless=True, quality=100, method=6)
-    return buf.tell()
+    return webp_lossless_bytes(Image.fromarray(g.astype(np.uint8) * 255))
 
 
 def zlib_bytes(g: np.ndarray) -> int:
-    return len(zlib.compress(np.packbits(g, axis=1).tobytes(), 9))
+    return baselines.zlib_bytes(np.packbits(g, axis=1).tobytes())
 
 
 def lzma_bytes(g: np.ndarray) -> int:
-    filters = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
-    return len(lzma.compress(np.packbits(g, axis=1).tobytes(), format=lzma.FORMAT_RAW, filters=filters))
+    return baselines.lzma_bytes(np.packbits(g, axis=1).tobytes())
 
 
-def _best_time(fn, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def measure(name: str, full: np.ndarray, k: int) -> dict:
@@ -117,8 +106,8 @@ def measure(name: str, full: np.ndarray, k: int) -> dict:
            "extra_px": int(mk.rasterize_mask(g, k, w, h).sum() - full.sum()),
            "mask_bytes": len(data), "png": png_bytes(g), "webp": webp_bytes(g),
            "zlib": zlib_bytes(g), "lzma": lzma_bytes(g),
-           "enc_ms": round(1e3 * _best_time(lambda: mk.encode_mask(g, k)), 2),
-           "dec_ms": round(1e3 * _best_time(lambda: mk.decode_mask(data, w, h)), 2)}
+           "enc_ms": round(1e3 * best_time(lambda: mk.encode_mask(g, k)), 2),
+           "dec_ms": round(1e3 * best_time(lambda: mk.decode_mask(data, w, h)), 2)}
     row["best_general"] = min(row["png"], row["webp"], row["zlib"], row["lzma"])
     row["ratio"] = round(row["mask_bytes"] / row["best_general"], 3)
     return row
