@@ -1,0 +1,948 @@
+"""A clean-room SSGC 1.0 decoder written from the Markdown specification (spec/) alone.
+
+It exists to show that the specification is complete: it was written without reading any other
+Python file of the project. Pure standard library, except PyAV (``import av``) which is used only
+as the "any conforming H.266 decoder" of spec 7.4 to decode the ROI substream; everything else
+(container, range decoder, label map, color map, mask, YCbCr->RGB, mask rule, preview, composite
+and feathered composite) follows the spec's clauses, cited in the comments.
+
+    decode(data) -> dict of raw sample bytes: label_grid, color_grid, label_image, color_image,
+                    mask, roi_rgb (with an ROI) and preview (spec 9.6 sample order).
+
+    python -m conformance.spec_decoder [--vectors]     checks every vector of vectors.json
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+import zlib
+
+__all__ = ["decode", "SSGCError", "FormatError", "ChecksumError", "LimitError", "UnsupportedError"]
+
+
+# ----------------------------------------------------------------------------------------- errors
+
+class SSGCError(Exception):
+    """Any reason a file is not decoded (spec 1.6)."""
+
+
+class FormatError(SSGCError):
+    """The file is not a conforming file."""
+
+
+class ChecksumError(FormatError):
+    """A chunk CRC does not match (spec 2.2)."""
+
+
+class LimitError(FormatError):
+    """A value exceeds a limit of spec 1.5 / 6.5."""
+
+
+class UnsupportedError(SSGCError):
+    """Valid syntax of another version (major version, label set, color space, codec_id)."""
+
+
+# -------------------------------------------------------------------------------- clause 1 helpers
+
+def ceil_div(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def clip(x: int, lo: int, hi: int) -> int:
+    return lo if x < lo else hi if x > hi else x
+
+
+def bit_length(v: int) -> int:
+    return v.bit_length()
+
+
+# ----------------------------------------------------------------------------- clause 3: entropy
+
+P = 24
+ONE = 1 << P
+
+
+def quantize(c: list[int]) -> list[int]:
+    """Spec 3.3: counts -> cumulative frequency table C[0..n] (C[n] = 2^24)."""
+    n = len(c)
+    T = sum(c)
+    if T == 0:
+        c = [1] * n
+        T = n
+    k = ONE - n
+    f = [1 + (ci * k) // T for ci in c]
+    R = ONE - sum(f)
+    m = c.index(max(c))
+    f[m] += R
+    C = [0] * (n + 1)
+    acc = 0
+    for i, fi in enumerate(f):
+        C[i] = acc
+        acc += fi
+    C[n] = acc
+    assert acc == ONE
+    return C
+
+
+_UNIFORM_CACHE: dict[int, list[int]] = {}
+
+
+def uniform(n: int) -> list[int]:
+    """Static uniform model U(n) of 3.3."""
+    t = _UNIFORM_CACHE.get(n)
+    if t is None:
+        t = _UNIFORM_CACHE[n] = quantize([1] * n)
+    return t
+
+
+class AdaptiveModel:
+    """Spec 3.4."""
+
+    __slots__ = ("c", "inc", "limit")
+
+    def __init__(self, init: list[int], inc: int, limit: int):
+        self.c = list(init)
+        self.inc = inc
+        self.limit = limit
+
+    def table(self) -> list[int]:
+        return quantize(self.c)
+
+    def update(self, s: int) -> None:
+        c = self.c
+        c[s] += self.inc
+        if sum(c) > self.limit:
+            self.c = [(x + 1) >> 1 for x in c]
+
+
+class RangeDecoder:
+    """Spec 3.2, 3.5, 3.6, 3.7."""
+
+    def __init__(self, payload: bytes, chunk: str):
+        if len(payload) % 4:
+            raise FormatError(f"{chunk}: range-coded payload length {len(payload)} is not a multiple of 4")
+        self.chunk = chunk
+        self.words = struct.unpack(f">{len(payload) // 4}I", payload)
+        self.pos = 0
+        self.range = (1 << 64) - 1
+        hi = self._read_word()
+        lo = self._read_word()
+        self.value = (hi << 32) | lo
+
+    def _read_word(self) -> int:
+        if self.pos < len(self.words):
+            w = self.words[self.pos]
+            self.pos += 1
+            return w
+        return 0
+
+    def decode(self, C: list[int]) -> int:
+        scale = self.range >> 24
+        q = self.value // scale
+        if q >= ONE:
+            raise FormatError(f"{self.chunk}: invalid range-coded data (q >= 2^24) at word {self.pos}")
+        s = bisect.bisect_right(C, q) - 1
+        self.value -= scale * C[s]
+        self.range = scale * (C[s + 1] - C[s])
+        if self.range < (1 << 32):
+            self.range <<= 32
+            self.value = (self.value << 32) | self._read_word()
+        return s
+
+    def decode_adaptive(self, model: AdaptiveModel) -> int:
+        s = self.decode(model.table())
+        model.update(s)
+        return s
+
+    def read_bits(self, N: int) -> int:
+        assert 1 <= N <= 64
+        v = 0
+        w = N - 16 * ((N - 1) // 16)
+        k = N
+        while k > 0:
+            v = (v << w) | self.decode(uniform(1 << w))
+            k -= w
+            w = 16
+        return v
+
+
+# ---------------------------------------------------------------------------- clause 2: container
+
+SIGNATURE = b"\x89SGC\r\n\x1a\n"
+CRITICAL_ORDER = ["SHDR", "GENP", "LABL", "CMAP", "MASK", "ROIC", "SEND"]
+MAX_FILE = 1 << 30
+MAX_CHUNK = 1 << 28
+
+
+def _is_letter(b: int) -> bool:
+    return 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A
+
+
+def parse_chunks(data: bytes) -> list[tuple[str, bytes, int]]:
+    """Spec 2.3 level 1: framing and CRC. Returns (type, data, offset) up to and including SEND."""
+    if len(data) > MAX_FILE:
+        raise LimitError(f"file size {len(data)} exceeds 2^30 bytes")
+    if len(data) < 8 or data[:8] != SIGNATURE:
+        raise FormatError("bad signature (not an SSGC file, or damaged by a text-mode transfer)")
+    pos = 8
+    chunks = []
+    while True:
+        if len(data) - pos < 12:
+            raise FormatError(f"truncated chunk framing at offset {pos} (no SEND chunk)")
+        length, = struct.unpack_from(">I", data, pos)
+        ctype = data[pos + 4:pos + 8]
+        if not all(_is_letter(b) for b in ctype):
+            raise FormatError(f"chunk type {ctype!r} at offset {pos} is not four ASCII letters")
+        name = ctype.decode("ascii")
+        if length > MAX_CHUNK:
+            raise LimitError(f"chunk {name} at offset {pos}: length {length} exceeds 2^28")
+        if len(data) - pos < length + 12:
+            raise FormatError(f"chunk {name} at offset {pos} is truncated")
+        body = data[pos + 8:pos + 8 + length]
+        crc, = struct.unpack_from(">I", data, pos + 8 + length)
+        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
+            raise ChecksumError(f"chunk {name} at offset {pos}: CRC mismatch")
+        chunks.append((name, body, pos))
+        pos += length + 12
+        if name == "SEND":
+            break
+    if pos != len(data):
+        raise FormatError(f"{len(data) - pos} byte(s) after the SEND chunk at offset {pos}")
+    return chunks
+
+
+def check_order(chunks, has_roi_of) -> dict[str, tuple[bytes, int]]:
+    """Spec 2.4. has_roi_of(SHDR data) gives HAS_ROI (parsing SHDR first)."""
+    if not chunks or chunks[0][0] != "SHDR":
+        raise FormatError("the first chunk is not SHDR")
+    # The header is read first: a file of another major version is unsupported (1.6, 2.5)
+    # whatever its chunks are, so the version is checked before the chunk rules of 2.4.
+    has_roi = has_roi_of(chunks[0][1])
+    crit = {}
+    seq = []
+    for name, body, off in chunks:
+        if name[0].isupper():
+            if name not in CRITICAL_ORDER:
+                raise FormatError(f"unknown critical chunk {name} at offset {off}")
+            if name in crit:
+                raise FormatError(f"duplicate critical chunk {name} at offset {off}")
+            crit[name] = (body, off)
+            seq.append(name)
+        elif name == "meta":
+            check_meta(body, off)
+        # other ancillary chunks are skipped (2.2)
+    expected = [t for t in CRITICAL_ORDER if has_roi or t not in ("MASK", "ROIC")]
+    if seq != expected:
+        missing = [t for t in expected if t not in crit]
+        extra = [t for t in seq if t not in expected]
+        if missing:
+            raise FormatError(f"missing critical chunk(s) {', '.join(missing)}")
+        if extra:
+            raise FormatError(f"chunk(s) {', '.join(extra)} present although HAS_ROI = 0")
+        raise FormatError(f"critical chunks out of order: {' '.join(seq)}")
+    return crit
+
+
+def check_meta(body: bytes, off: int) -> None:
+    """Spec 2.7."""
+    z = body.find(b"\x00")
+    if z < 1 or z > 79:
+        raise FormatError(f"meta chunk at offset {off}: key missing or too long")
+    if not all(0x20 <= b <= 0x7E for b in body[:z]):
+        raise FormatError(f"meta chunk at offset {off}: invalid byte in key")
+    try:
+        body[z + 1:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"meta chunk at offset {off}: value is not UTF-8") from None
+
+
+def parse_shdr(body: bytes) -> dict:
+    """Spec 2.5 (and 5.2 for the color fields)."""
+    if len(body) < 2:
+        raise FormatError("SHDR: too short")
+    major, minor = body[0], body[1]
+    if major != 1:
+        raise UnsupportedError(f"SHDR: version {major}.{minor} is not supported by a 1.0 decoder")
+    if (minor == 0 and len(body) != 14) or (minor > 0 and len(body) < 14):
+        raise FormatError(f"SHDR: length {len(body)} invalid for version 1.{minor}")
+    W, H = struct.unpack_from(">HH", body, 2)
+    label_set, lk, ck, cs = body[6], body[7], body[8], body[9]
+    steps = tuple(body[10:13])
+    flags = body[13]
+    if not (1 <= W <= 16384 and 1 <= H <= 16384):
+        raise LimitError(f"SHDR: image size {W}x{H} outside 1..16384")
+    if W * H > (1 << 26):
+        raise LimitError(f"SHDR: {W}x{H} = {W * H} pixels exceeds 2^26 pixels")
+    if flags & 0xFE:
+        raise FormatError(f"SHDR: reserved flag bits set (flags = {flags:#04x})")
+    if label_set != 1:
+        raise UnsupportedError(f"SHDR: label set {label_set} is not supported")
+    if not 2 <= lk <= 6:
+        raise LimitError(f"SHDR: label_cell_log2 {lk} outside 2..6")
+    if not 2 <= ck <= 8:
+        raise LimitError(f"SHDR: color_cell_log2 {ck} outside 2..8")
+    if cs not in (0, 1):
+        raise UnsupportedError(f"SHDR: color space {cs} is not supported")
+    if 0 in steps:
+        raise FormatError("SHDR: a color step is 0")
+    return dict(version=(major, minor), W=W, H=H, label_set=label_set, label_cell_log2=lk,
+                color_cell_log2=ck, color_space=cs, color_steps=steps, has_roi=flags & 1)
+
+
+def parse_genp(body: bytes) -> dict:
+    """Spec 8.2."""
+    if len(body) != 20:
+        raise FormatError(f"GENP: length {len(body)} is not 20")
+    profile, seed, steps, strength, guidance, eta, flags = struct.unpack(">HQHHHHH", body)
+    if not 1 <= steps <= 1000:
+        raise FormatError(f"GENP: steps {steps} outside 1..1000")
+    if strength > 1000:
+        raise FormatError(f"GENP: strength_permille {strength} > 1000")
+    if eta > 256:
+        raise FormatError(f"GENP: eta_q8 {eta} > 256")
+    if flags & ~3:
+        raise FormatError(f"GENP: reserved flag bits set ({flags:#06x})")
+    return dict(profile_id=profile, seed=seed, steps=steps, strength_permille=strength,
+                guidance_q8=guidance, eta_q8=eta, roi_aware=flags & 1, feather=(flags >> 1) & 1)
+
+
+# ---------------------------------------------------------------------------- clause 4: label map
+
+NUM_LABELS = 183
+
+
+def decode_labels(payload: bytes, grid_h: int, grid_w: int) -> list[list[int]]:
+    rd = RangeDecoder(payload, "LABL")
+    LABEL = AdaptiveModel([1] * NUM_LABELS, 32, 8192)
+    RANK: dict[int, AdaptiveModel] = {}
+    G = [[0] * grid_w for _ in range(grid_h)]
+    for i in range(grid_h):
+        for j in range(grid_w):
+            v = (G[i][j - 1] if j >= 1 else -1,
+                 G[i - 1][j] if i >= 1 else -1,
+                 G[i - 1][j + 1] if i >= 1 and j + 1 < grid_w else -1,
+                 G[i - 1][j - 1] if i >= 1 and j >= 1 else -1)
+            cand: list[int] = []
+            ctx = 0
+            for x in v:
+                t = 0
+                if x != -1:
+                    if x in cand:
+                        t = cand.index(x) + 1
+                    else:
+                        cand.append(x)
+                        t = len(cand)
+                ctx = 5 * ctx + t
+            k = len(cand)
+            if k == 0:
+                G[i][j] = rd.decode_adaptive(LABEL)
+                continue
+            m = RANK.get(ctx)
+            if m is None:
+                m = RANK[ctx] = AdaptiveModel([4] + [1] * k, 16, 8192)
+            rank = rd.decode_adaptive(m)
+            if rank < k:
+                G[i][j] = cand[rank]
+            else:
+                c2 = list(LABEL.c)
+                for e in cand:
+                    c2[e] = 0
+                lab = rd.decode(quantize(c2))
+                LABEL.update(lab)
+                G[i][j] = lab
+    return G
+
+
+def label_image(G, H, W, k) -> bytes:
+    """Spec 4.4."""
+    out = bytearray(H * W)
+    for y in range(H):
+        row = G[y >> k]
+        base = y * W
+        for x in range(W):
+            out[base + x] = row[x >> k]
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------------- clause 5: color map
+
+CM_E = 8
+CM_INIT = [48, 20, 10, 5, 3, 2, 1, 1, 1]
+CM_INC = 32
+CM_LIMIT = 8192
+CS_RANGES = {0: ((0, 255), (0, 255), (0, 255)), 1: ((0, 255), (-255, 255), (-255, 255))}
+
+
+def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> list:
+    """Spec 5.3: returns Q[ch][i][j]."""
+    qlo, qhi, M, n = [], [], [], []
+    for ch in range(3):
+        lo, hi = CS_RANGES[cs][ch]
+        s = steps[ch]
+        qlo.append(-ceil_div(-lo, s))
+        qhi.append(ceil_div(hi, s))
+        M.append(qhi[ch] - qlo[ch] + 1)
+        n.append(min(M[ch], CM_E + 1))
+    A = [[AdaptiveModel(CM_INIT[:n[ch]], CM_INC, CM_LIMIT) for _ in range(2)] for ch in range(3)]
+    T = [uniform(M[ch] - CM_E) if M[ch] > CM_E + 1 else None for ch in range(3)]
+    rd = RangeDecoder(payload, "CMAP")
+    Q = [[[0] * grid_w for _ in range(grid_h)] for _ in range(3)]
+    for i in range(grid_h):
+        for j in range(grid_w):
+            for ch in range(3):
+                q = Q[ch]
+                if i == 0 and j == 0:
+                    pred, act = (qlo[ch] + qhi[ch]) >> 1, 0
+                elif i == 0:
+                    pred = q[0][j - 1]
+                    act = abs(pred - q[0][j - 2]) if j >= 2 else 0
+                elif j == 0:
+                    pred = q[i - 1][0]
+                    act = abs(pred - q[i - 2][0]) if i >= 2 else 0
+                else:
+                    Wv, Nv, NWv = q[i][j - 1], q[i - 1][j], q[i - 1][j - 1]
+                    if NWv >= max(Wv, Nv):
+                        pred = min(Wv, Nv)
+                    elif NWv <= min(Wv, Nv):
+                        pred = max(Wv, Nv)
+                    else:
+                        pred = Wv + Nv - NWv
+                    act = abs(Wv - NWv) + abs(Nv - NWv)
+                ctx = 1 if act > 0 else 0
+                z = rd.decode_adaptive(A[ch][ctx])
+                if M[ch] > CM_E + 1 and z == CM_E:
+                    z = CM_E + rd.decode(T[ch])
+                r = -((z + 1) >> 1) if z & 1 else z >> 1
+                q[i][j] = qlo[ch] + (pred - qlo[ch] + r) % M[ch]
+    return Q
+
+
+def dequantize(Q, grid_h, grid_w, cs, steps) -> list:
+    """Spec 5.4: CR[i][j] = (R, G, B)."""
+    CR = [[None] * grid_w for _ in range(grid_h)]
+    for i in range(grid_h):
+        for j in range(grid_w):
+            v = [Q[ch][i][j] * steps[ch] for ch in range(3)]
+            if cs == 0:
+                R, G, B = v
+            else:
+                t = v[0] - (v[2] >> 1)
+                G = v[2] + t
+                B = t - (v[1] >> 1)
+                R = B + v[1]
+            CR[i][j] = (clip(R, 0, 255), clip(G, 0, 255), clip(B, 0, 255))
+    return CR
+
+
+def upsample_colors(CR, grid_h, grid_w, H, W, k) -> bytes:
+    """Spec 5.5."""
+    c = 1 << k
+
+    def taps(p, n):
+        t = 2 * p + 1 - c
+        j = t >> (k + 1)
+        w1 = t & (2 * c - 1)
+        return clip(j, 0, n - 1), clip(j + 1, 0, n - 1), 2 * c - w1, w1
+
+    xt = [taps(x, grid_w) for x in range(W)]
+    sh = 2 * k + 2
+    rnd = 1 << (2 * k + 1)
+    out = bytearray(H * W * 3)
+    o = 0
+    for y in range(H):
+        i0, i1, v0, v1 = taps(y, grid_h)
+        r0, r1 = CR[i0], CR[i1]
+        for (j0, j1, h0, h1) in xt:
+            a, b, cc, d = r0[j0], r1[j0], r0[j1], r1[j1]
+            for ch in range(3):
+                acc = h0 * (v0 * a[ch] + v1 * b[ch]) + h1 * (v0 * cc[ch] + v1 * d[ch])
+                out[o] = (acc + rnd) >> sh
+                o += 1
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------------- clause 6: mask
+
+STRAIGHT, LEFT, RIGHT = 0, 1, 2
+DELTA = (0, 3, 1)
+DX = (1, 0, -1, 0)
+DY = (0, 1, 0, -1)
+
+
+def decode_mask(payload: bytes, H: int, W: int):
+    """Spec 6.2-6.4. Returns (k, mh, mw, g)."""
+    rd = RangeDecoder(payload, "MASK")
+    k = rd.read_bits(2)
+    c = 1 << k
+    mw, mh = ceil_div(W, c), ceil_div(H, c)
+    E = 2 * mw * mh + mw + mh
+    max_steps = min(E, 1 << 20)
+    max_contours = max_steps // 4
+    B = bit_length(max_contours)
+    prefix = rd.decode(uniform(B + 1))
+    if prefix >= 2:
+        num = (1 << (prefix - 1)) | rd.read_bits(prefix - 1)
+    else:
+        num = prefix
+    if num > max_contours:
+        raise LimitError(f"MASK: {num} contours exceed max_contours {max_contours}")
+    used = bytearray(E)
+    V = []
+    DIR = AdaptiveModel([1, 1], 24, 256)
+    TURN = [AdaptiveModel([1, 1, 1], 24, 256) for _ in range(45)]
+    n_corners = (mw + 1) * (mh + 1)
+    s_prev = -1
+    steps = 0
+    hbase = (mh + 1) * mw
+    for _ in range(num):
+        remaining = n_corners - s_prev - 1
+        if remaining <= 0:
+            raise FormatError("MASK: no corner left for a contour start")
+        delta = rd.read_bits(bit_length(remaining - 1)) if remaining >= 2 else 0
+        if delta >= remaining:
+            raise FormatError("MASK: start_delta beyond the last corner")
+        s = s_prev + 1 + delta
+        s_prev = s
+        x0, y0 = s % (mw + 1), s // (mw + 1)
+        first = rd.decode_adaptive(DIR)
+        d = 0 if first == 0 else 1
+        t1 = t2 = STRAIGHT
+        run = prev_run = 0
+        x, y = x0, y0
+        length = 0
+        while True:
+            nx, ny = x + DX[d], y + DY[d]
+            if nx < 0 or nx > mw or ny < 0 or ny > mh:
+                raise FormatError("MASK: contour leaves the corner lattice")
+            if d & 1:
+                top = min(y, ny)
+                eid = hbase + top * (mw + 1) + x
+                V.append((x, top))
+            else:
+                eid = y * mw + min(x, nx)
+            if used[eid]:
+                raise FormatError("MASK: an edge is walked twice")
+            used[eid] = 1
+            length += 1
+            steps += 1
+            if steps > max_steps:
+                raise LimitError(f"MASK: more than max_steps = {max_steps} steps")
+            x, y = nx, ny
+            if x == x0 and y == y0:
+                break
+            rel = 4 if prev_run == 0 else clip(run - prev_run, -2, 1) + 2
+            ctx = (3 * t1 + t2) * 5 + rel
+            turn = rd.decode_adaptive(TURN[ctx])
+            d = (d + DELTA[turn]) & 3
+            if turn == STRAIGHT:
+                run += 1
+            else:
+                if run > 0:
+                    prev_run = run
+                run = 0
+            t2 = t1
+            t1 = turn
+        if length < 4:
+            raise FormatError("MASK: contour shorter than 4 steps")
+    T = [bytearray(mw + 1) for _ in range(mh)]
+    for (x, top) in V:
+        T[top][x] = 1
+    g = []
+    for j in range(mh):
+        p = 0
+        row = bytearray(mw)
+        Tj = T[j]
+        for i in range(mw):
+            p ^= Tj[i]
+            row[i] = p
+        g.append(row)
+    return k, mh, mw, g
+
+
+def rasterize_mask(g, k, H, W) -> bytearray:
+    """Spec 6.6."""
+    out = bytearray(H * W)
+    for y in range(H):
+        row = g[y >> k]
+        base = y * W
+        for x in range(W):
+            out[base + x] = row[x >> k]
+    return out
+
+
+# ---------------------------------------------------------------------------------- clause 7: ROI
+
+def parse_roic_head(body: bytes, H: int, W: int) -> dict:
+    """Spec 7.2, 7.3."""
+    if len(body) < 11:
+        raise FormatError(f"ROIC: payload of {len(body)} bytes is shorter than 11")
+    codec_id, x, y, w, h, bd = struct.unpack_from(">BHHHHB", body, 0)
+    if codec_id != 1:
+        raise UnsupportedError(f"ROIC: codec_id {codec_id} is not supported")
+    if w < 2 or h < 2 or w & 1 or h & 1 or w > W or h > H:
+        raise FormatError(f"ROIC: rectangle size {w}x{h} invalid (even, 2..W / 2..H)")
+    if x + w > W or y + h > H:
+        raise FormatError(f"ROIC: rectangle ({x},{y},{w},{h}) outside the {W}x{H} image")
+    if bd not in (8, 10):
+        raise FormatError(f"ROIC: bit_depth {bd} is not 8 or 10")
+    return dict(x=x, y=y, width=w, height=h, bit_depth=bd, substream=body[10:])
+
+
+class _BitReader:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def u(self, n: int) -> int:
+        v = 0
+        for _ in range(n):
+            byte = self.pos >> 3
+            if byte >= len(self.data):
+                raise FormatError("ROIC: SPS truncated")
+            v = (v << 1) | ((self.data[byte] >> (7 - (self.pos & 7))) & 1)
+            self.pos += 1
+        return v
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 32:
+                raise FormatError("ROIC: bad ue(v) in SPS")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def align(self) -> None:
+        while self.pos & 7:
+            self.u(1)
+
+
+def _nal_units(stream: bytes):
+    """Annex-B byte stream -> NAL unit payloads (with their 2-byte header)."""
+    i, n = 0, len(stream)
+    starts = []
+    while True:
+        j = stream.find(b"\x00\x00\x01", i)
+        if j < 0:
+            break
+        starts.append(j + 3)
+        i = j + 3
+    for a, s in enumerate(starts):
+        e = starts[a + 1] - 3 if a + 1 < len(starts) else n
+        nal = stream[s:e]
+        while nal.endswith(b"\x00") and a + 1 < len(starts):   # trailing zero / 4-byte start code
+            nal = nal[:-1]
+        yield nal
+
+
+def _rbsp(nal: bytes) -> bytes:
+    out = bytearray()
+    zeros = 0
+    for b in nal:
+        if zeros >= 2 and b == 3:
+            zeros = 0
+            continue
+        out.append(b)
+        zeros = zeros + 1 if b == 0 else 0
+    return bytes(out)
+
+
+def _sps_max_size(rbsp: bytes) -> tuple[int, int]:
+    """H.266 7.3.2.4 up to sps_pic_height_max_in_luma_samples (spec 7.4 rule 5)."""
+    r = _BitReader(rbsp)
+    r.u(4)                    # sps_seq_parameter_set_id
+    r.u(4)                    # sps_video_parameter_set_id
+    max_sub = r.u(3)          # sps_max_sublayers_minus1
+    r.u(2)                    # sps_chroma_format_idc
+    r.u(2)                    # sps_log2_ctu_size_minus5
+    if r.u(1):                # sps_ptl_dpb_hrd_params_present_flag -> profile_tier_level(1, max_sub)
+        r.u(7); r.u(1)        # general_profile_idc, general_tier_flag
+        r.u(8)                # general_level_idc
+        r.u(1); r.u(1)        # ptl_frame_only_constraint_flag, ptl_multilayer_enabled_flag
+        if r.u(1):            # gci_present_flag: general_constraints_info()
+            r.u(71)           # the fixed-size constraint fields (H.266 7.3.3.2)
+            nadd = r.u(8)     # gci_num_additional_bits
+            r.u(nadd)
+        r.align()             # gci_alignment_zero_bit
+        present = [r.u(1) for _ in range(max_sub)]
+        r.align()             # ptl_reserved_zero_bit
+        for p in present:
+            if p:
+                r.u(8)        # sublayer_level_idc
+        for _ in range(r.u(8)):   # ptl_num_sub_profiles
+            r.u(32)
+    r.u(1)                    # sps_gdr_enabled_flag
+    if r.u(1):                # sps_ref_pic_resampling_enabled_flag
+        r.u(1)                # sps_res_change_in_clvs_allowed_flag
+    return r.ue(), r.ue()
+
+
+def decode_roi(roi: dict) -> bytes:
+    """Spec 7.4 (with PyAV as the H.266 decoder) and 7.5. Returns the height x width RGB bytes."""
+    w, h, bd = roi["width"], roi["height"], roi["bit_depth"]
+    stream = roi["substream"]
+    if not stream:
+        raise FormatError("ROIC: empty substream")
+    n_sps = 0
+    for nal in _nal_units(stream):
+        if len(nal) < 2:
+            continue
+        if nal[0] & 0x80:
+            raise FormatError("ROIC: forbidden_zero_bit set in a NAL unit header")
+        nut = (nal[1] >> 3) & 31
+        if nut <= 11 and nut not in (7, 8):   # VCL NAL unit other than IDR_W_RADL / IDR_N_LP
+            raise FormatError(f"ROIC: VCL NAL unit type {nut} is not IDR_W_RADL or IDR_N_LP (7.4 rule 1)")
+        if nut == 15:           # SPS_NUT
+            n_sps += 1
+            mw_, mh_ = _sps_max_size(_rbsp(nal[2:]))
+            if mw_ > w + 64 or mh_ > h + 64:
+                raise LimitError(f"ROIC: SPS picture size {mw_}x{mh_} exceeds the rectangle + 64")
+    if n_sps == 0:
+        raise FormatError("ROIC: substream without an SPS")
+    import av  # the "any conforming H.266 decoder" of 7.4
+    try:
+        ctx = av.CodecContext.create("vvc", "r")
+        frames = []
+        for pkt in ctx.parse(stream) + ctx.parse(None):
+            frames.extend(ctx.decode(pkt))
+        frames.extend(ctx.decode(None))
+    except av.error.FFmpegError as e:
+        raise FormatError(f"ROIC: the H.266 decoder rejects the substream: {e}") from None
+    if len(frames) != 1:
+        raise FormatError(f"ROIC: substream gives {len(frames)} pictures, not 1")
+    fr = frames[0]
+    fmt = fr.format.name
+    want = "yuv420p" if bd == 8 else "yuv420p10le"
+    if fmt != want:
+        raise FormatError(f"ROIC: decoded format {fmt}, expected {want} (4:2:0, {bd} bits)")
+    if fr.width != w or fr.height != h:
+        raise FormatError(f"ROIC: decoded picture {fr.width}x{fr.height}, rectangle {w}x{h}")
+    bps = 1 if bd == 8 else 2
+
+    def plane(idx, pw, ph):
+        p = fr.planes[idx]
+        buf = bytes(p)
+        ls = p.line_size
+        rows = []
+        for yy in range(ph):
+            row = buf[yy * ls: yy * ls + pw * bps]
+            rows.append(list(row) if bps == 1 else list(struct.unpack(f"<{pw}H", row)))
+        return rows
+
+    CW, CH = w // 2, h // 2
+    Y = plane(0, w, h)
+    Cb = plane(1, CW, CH)
+    Cr = plane(2, CW, CH)
+    return ycbcr_to_rgb(Y, Cb, Cr, w, h, bd)
+
+
+KY, KR_CR, KG_CB, KG_CR, KB_CB = 19077, 26149, -6419, -13320, 33050
+
+
+def ycbcr_to_rgb(Y, Cb, Cr, w, h, bd) -> bytes:
+    """Spec 7.5."""
+    s = bd - 8
+    CW, CH = w // 2, h // 2
+
+    def near(t):
+        return t >> 1
+
+    def far(t, n):
+        return min(near(t) + 1, n - 1) if t & 1 else max(near(t) - 1, 0)
+
+    jx = [(near(px), far(px, CW)) for px in range(w)]
+    y16 = 16 << s
+    c0 = 2048 << s
+    sh = 18 + s
+    rnd = 1 << (sh - 1)
+    out = bytearray(w * h * 3)
+    o = 0
+    for py in range(h):
+        i0, i1 = near(py), far(py, CH)
+        cb0, cb1, cr0, cr1 = Cb[i0], Cb[i1], Cr[i0], Cr[i1]
+        Yr = Y[py]
+        for px in range(w):
+            j0, j1 = jx[px]
+            U16 = 9 * cb0[j0] + 3 * cb0[j1] + 3 * cb1[j0] + cb1[j1]
+            V16 = 9 * cr0[j0] + 3 * cr0[j1] + 3 * cr1[j0] + cr1[j1]
+            yd = (Yr[px] - y16) << 4
+            ud = U16 - c0
+            vd = V16 - c0
+            out[o] = clip((KY * yd + KR_CR * vd + rnd) >> sh, 0, 255)
+            out[o + 1] = clip((KY * yd + KG_CB * ud + KG_CR * vd + rnd) >> sh, 0, 255)
+            out[o + 2] = clip((KY * yd + KB_CB * ud + rnd) >> sh, 0, 255)
+            o += 3
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------------- clause 9: composite
+
+def composite(G: bytes, roi_rgb: bytes | None, rect, m: bytearray, H: int, W: int,
+              feather: bool) -> bytes:
+    """Spec 9.4 (binary) or 8.8 (FEATHER). G, the result: H x W x 3 bytes."""
+    if roi_rgb is None or not any(m):
+        return bytes(G)
+    rx, ry, rw, rh = rect
+    out = bytearray(G)
+    if not feather:
+        for y in range(ry, ry + rh):
+            for x in range(rx, rx + rw):
+                if m[y * W + x]:
+                    o = (y * W + x) * 3
+                    r = ((y - ry) * rw + (x - rx)) * 3
+                    out[o:o + 3] = roi_rgb[r:r + 3]
+        return bytes(out)
+    # 8.8: 7x7 window sums with edge replication, then A = (256 * sum + 24) // 49 where m = 1
+    # horizontal pass
+    hs = [[0] * W for _ in range(H)]
+    for y in range(H):
+        row = m[y * W:(y + 1) * W]
+        for x in range(W):
+            hs[y][x] = sum(row[clip(x + d, 0, W - 1)] for d in range(-3, 4))
+    for y in range(H):
+        for x in range(W):
+            if not m[y * W + x]:
+                continue
+            S = sum(hs[clip(y + d, 0, H - 1)][x] for d in range(-3, 4))
+            A = (256 * S + 24) // 49
+            o = (y * W + x) * 3
+            r = ((y - ry) * rw + (x - rx)) * 3   # m = 1 only inside the rectangle (9.3)
+            for ch in range(3):
+                out[o + ch] = (A * roi_rgb[r + ch] + (256 - A) * G[o + ch] + 128) >> 8
+    return bytes(out)
+
+
+# ------------------------------------------------------------------------------------ clause 9
+
+def decode(data: bytes) -> dict[str, bytes]:
+    """Decode an SSGC file into its normative outputs (raw samples, spec 9.6 order)."""
+    chunks = parse_chunks(data)
+    shdr_box = {}
+
+    def has_roi_of(body):
+        shdr_box["v"] = parse_shdr(body)
+        return shdr_box["v"]["has_roi"]
+
+    crit = check_order(chunks, has_roi_of)
+    hdr = shdr_box["v"]
+    W, H = hdr["W"], hdr["H"]
+    genp = parse_genp(crit["GENP"][0])
+
+    lk = hdr["label_cell_log2"]
+    lgh, lgw = ceil_div(H, 1 << lk), ceil_div(W, 1 << lk)
+    Gl = decode_labels(crit["LABL"][0], lgh, lgw)
+
+    ck = hdr["color_cell_log2"]
+    cgh, cgw = ceil_div(H, 1 << ck), ceil_div(W, 1 << ck)
+    Q = decode_colors(crit["CMAP"][0], cgh, cgw, hdr["color_space"], hdr["color_steps"])
+    CR = dequantize(Q, cgh, cgw, hdr["color_space"], hdr["color_steps"])
+
+    out = {
+        "label_grid": bytes(v for row in Gl for v in row),
+        "color_grid": bytes(v for row in CR for px in row for v in px),
+        "label_image": label_image(Gl, H, W, lk),
+    }
+    C = upsample_colors(CR, cgh, cgw, H, W, ck)
+    out["color_image"] = C
+
+    m = bytearray(H * W)
+    roi_rgb = None
+    rect = None
+    if hdr["has_roi"]:
+        mk, mh, mw, g = decode_mask(crit["MASK"][0], H, W)
+        Mfull = rasterize_mask(g, mk, H, W)
+        roi = parse_roic_head(crit["ROIC"][0], H, W)
+        rect = (roi["x"], roi["y"], roi["width"], roi["height"])
+        rx, ry, rw, rh = rect
+        for y in range(ry, ry + rh):          # 9.3: the mask restricted to the rectangle
+            b = y * W
+            m[b + rx:b + rx + rw] = Mfull[b + rx:b + rx + rw]
+        roi_rgb = decode_roi(roi)
+    out["mask"] = bytes(m)
+    if roi_rgb is not None:
+        out["roi_rgb"] = roi_rgb
+    # 9.5: the preview is step 5 with G = C, then the composite of step 6 (9.4 / 8.8)
+    out["preview"] = composite(C, roi_rgb, rect, m, H, W, bool(genp["feather"]))
+    return out
+
+
+# ------------------------------------------------------------------------------------ the runner
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_vectors(names=None, verbose=True) -> tuple[int, int, list[str]]:
+    with open(os.path.join(HERE, "vectors.json")) as f:
+        spec = json.load(f)
+    passed = failed = 0
+    lines = []
+    for v in spec["vectors"]:
+        if names is not None and v["name"] not in names:
+            continue
+        t0 = time.time()
+        with open(os.path.join(HERE, v["file"]), "rb") as f:
+            data = f.read()
+        problems = []
+        if hashlib.sha256(data).hexdigest() != v["file_sha256"]:
+            problems.append("file SHA-256 differs from vectors.json")
+        if "error" in v:
+            try:
+                decode(data)
+                problems.append(f"decoded, but {v['error']} expected")
+                got = "no error"
+            except SSGCError as e:
+                got = f"{type(e).__name__}: {e}"
+                if type(e).__name__ != v["error"]:
+                    problems.append(f"raised {type(e).__name__}, {v['error']} expected")
+                if v.get("message") and v["message"].lower() not in str(e).lower():
+                    problems.append(f"message {str(e)!r} lacks {v['message']!r}")
+            detail = got
+        else:
+            try:
+                res = decode(data)
+            except Exception as e:  # noqa: BLE001 - report any failure of a valid vector
+                res = None
+                problems.append(f"raised {type(e).__name__}: {e}")
+            if res is not None:
+                for key, h in v["expect"].items():
+                    if key not in res:
+                        problems.append(f"{key} missing")
+                    elif hashlib.sha256(res[key]).hexdigest() != h:
+                        problems.append(f"{key} hash differs")
+                for key in res:
+                    if key not in v["expect"]:
+                        problems.append(f"{key} produced but not expected")
+            detail = ", ".join(sorted(v["expect"]))
+        dt = time.time() - t0
+        ok = not problems
+        passed += ok
+        failed += not ok
+        line = f"{'ok  ' if ok else 'FAIL'} {v['name']} ({dt:.2f} s): " + ("; ".join(problems) if problems else detail)
+        lines.append(line)
+        if verbose:
+            print(line, flush=True)
+    if verbose:
+        print(f"{passed} passed, {failed} failed")
+    return passed, failed, lines
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in ("--vectors",):
+        # decode single files: print the SHA-256 of every output
+        for path in argv:
+            with open(path, "rb") as f:
+                res = decode(f.read())
+            for k, b in res.items():
+                print(f"{path} {k} {hashlib.sha256(b).hexdigest()} ({len(b)} bytes)")
+        return 0
+    _, failed, _ = run_vectors()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
