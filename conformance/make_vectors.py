@@ -52,7 +52,7 @@ def synthetic_labels(width: int, height: int, seed: int) -> np.ndarray:
 def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int, int, int] | None = None,
           mask_shape: str = "ellipse", mask_cell_log2: int = 0, bit_depth: int = 8, qp: int = 32,
           label_cell_log2: int = 4, color_cell_log2: int = 5, profile_id: int = 1, steps: int = 200,
-          gen_flags: int = 0) -> bytes:
+          gen_flags: int = 0, color_space: int | None = None, color_steps: tuple[int, int, int] | None = None) -> bytes:
     """Encode synthetic content with the reference encoder's building blocks."""
     from ssgc_ref.encoder import EncoderConfig, encode_image
 
@@ -69,7 +69,8 @@ def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int,
             r = ((xx - x0 - w / 2) / (w / 2)) ** 2 + ((yy - y0 - h / 2) / (h / 2)) ** 2
             mask = (r <= 1) & (r >= 0.3)
             mask[y0: y0 + 3, x0 + w - 4: x0 + w] = True
-    cfg = EncoderConfig(label_cell_log2=label_cell_log2, color_cell_log2=color_cell_log2,
+    colors = {} if color_space is None else {"color_space": color_space, "color_steps": color_steps}
+    cfg = EncoderConfig(**colors, label_cell_log2=label_cell_log2, color_cell_log2=color_cell_log2,
                         mask_cell_log2=mask_cell_log2, qp=qp, roi_bit_depth=bit_depth, seed=seed,
                         profile_id=profile_id, steps=steps, gen_flags=gen_flags, provenance="none")
     return encode_image(rgb, mask=mask, labels=labels, config=cfg, meta={"vector": name}).data
@@ -79,6 +80,71 @@ def reframe(data: bytes, edit) -> bytes:
     chunks = [[c.type, c.data] for c in read_chunks(data)]
     edit(chunks)
     return build_file([(t, d) for t, d in chunks])
+
+
+def _index(chunks, chunk_type: bytes) -> int:
+    return next(i for i, c in enumerate(chunks) if c[0] == chunk_type)
+
+
+def insert_before(data: bytes, before: bytes, chunk_type: bytes, payload: bytes) -> bytes:
+    return reframe(data, lambda cs: cs.insert(_index(cs, before), [chunk_type, payload]))
+
+
+def duplicate(data: bytes, chunk_type: bytes) -> bytes:
+    return reframe(data, lambda cs: cs.insert(_index(cs, chunk_type), list(cs[_index(cs, chunk_type)])))
+
+
+def remove(data: bytes, chunk_type: bytes) -> bytes:
+    return reframe(data, lambda cs: cs.pop(_index(cs, chunk_type)))
+
+
+def swap(data: bytes, a: bytes, b: bytes) -> bytes:
+    def edit(cs):
+        i, j = _index(cs, a), _index(cs, b)
+        cs[i], cs[j] = cs[j], cs[i]
+    return reframe(data, edit)
+
+
+def replace_payload(data: bytes, chunk_type: bytes, fn) -> bytes:
+    def edit(cs):
+        i = _index(cs, chunk_type)
+        cs[i][1] = fn(cs[i][1])
+    return reframe(data, edit)
+
+
+def with_mask_beyond_rectangle(data: bytes) -> bytes:
+    """The same file with every mask cell set: the mask now reaches outside the ROI rectangle."""
+    import dataclasses
+
+    import numpy as np
+
+    from ssgc_format.file import MaskGrid, read_ssgc, write_ssgc
+
+    img = read_ssgc(data)
+    grid = np.ones_like(img.mask.grid)
+    return write_ssgc(dataclasses.replace(img, mask=MaskGrid(img.mask.cell_log2, grid)))
+
+
+def genp_with(data: bytes, **fields) -> bytes:
+    from ssgc_format.genparams import genp_format
+
+    def edit(payload: bytes) -> bytes:
+        f = dict(genp_format.parse(payload))
+        f.pop("_io", None)
+        f.update(fields)
+        return genp_format.build(f)
+    return replace_payload(data, b"GENP", edit)
+
+
+def roic_with(data: bytes, **fields) -> bytes:
+    from ssgc_format.roi import ROIC_HEAD_LENGTH, roic_head_format
+
+    def edit(payload: bytes) -> bytes:
+        f = dict(roic_head_format.parse(payload[:ROIC_HEAD_LENGTH]))
+        f.pop("_io", None)
+        f.update(fields)
+        return roic_head_format.build(f) + payload[ROIC_HEAD_LENGTH:]
+    return replace_payload(data, b"ROIC", edit)
 
 
 def set_header(data: bytes, extra: bytes = b"", **fields) -> bytes:
@@ -91,6 +157,8 @@ def set_header(data: bytes, extra: bytes = b"", **fields) -> bytes:
 
 
 def main() -> None:
+    from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE
+
     valid = [
         ("min-1x1", "1x1 image, no ROI, smallest grids", build("min-1x1", 1, 1, seed=1), "2 4 5 9"),
         ("odd-37x23-fine-cells", "odd size, label and color cells of 4 px", build(
@@ -100,14 +168,21 @@ def main() -> None:
         ("roi-ellipse-96x64", "elliptic ROI coded with VVC 8-bit, pixel-precise mask", build(
             "roi-ellipse-96x64", 96, 64, seed=4, roi=(30, 10, 40, 36)), "6 7 9.3 9.4"),
         ("roi-ring-cell4-10bit-90x70", "ring mask with a hole and a second component, 4-px mask cells, "
-         "VVC 10-bit, odd-aligned rectangle", build(
+         "VVC 10-bit", build(
              "roi-ring-cell4-10bit-90x70", 90, 70, seed=5, roi=(21, 13, 41, 37), mask_shape="ring",
              mask_cell_log2=2, bit_depth=10, qp=40), "6 7.5"),
         ("profile-0-preview", "profile 0: the preview is the decoded image", build(
             "profile-0-preview", 48, 40, seed=6, profile_id=0), "8.1 9.5"),
+        ("color-rgb-steps24-cell256-300x260", "color space 0 (RGB), steps 24, 256-px color cells (2x2 grid)",
+         build("color-rgb-steps24-cell256-300x260", 300, 260, seed=9, profile_id=0, color_space=0,
+               color_steps=(24, 24, 24), color_cell_log2=8), "5.2 5.4 5.5"),
+        ("feather-border-mask2px-64x48", "FEATHER with the mask at the picture's corner (edge replication), "
+         "2-px mask cells, preview", build(
+             "feather-border-mask2px-64x48", 64, 48, seed=10, profile_id=0, roi=(0, 0, 30, 26),
+             mask_cell_log2=1, gen_flags=FLAG_FEATHER), "6.6 8.8 9.4"),
+        ("mask8px-66x50", "8-px mask cells over an odd-sized picture", build(
+            "mask8px-66x50", 66, 50, seed=11, roi=(20, 9, 30, 28), mask_cell_log2=3), "6.1 6.6"),
     ]
-    from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE
-
     generated = [  # decoded with the tiny conformance model (profile 2): checked within tolerance (8.9)
         ("tiny-model-64x48", "profile 2 (tiny conformance model), 8 DDIM steps, guidance 2, no ROI", build(
             "tiny-model-64x48", 64, 48, seed=7, profile_id=2, steps=8), "8.3 8.4 8.5 8.6"),
@@ -116,9 +191,12 @@ def main() -> None:
             gen_flags=FLAG_ROI_AWARE | FLAG_FEATHER), "8.7 8.8 9.4"),
     ]
     base = valid[2][2]
+    with_roi = valid[3][2]
     valid += [
         ("ancillary-unknown-skipped", "an unknown ancillary chunk between LABL and CMAP is skipped",
-         reframe(base, lambda cs: cs.insert(4, [b"xTra", b"ignore me"])), "2.2"),
+         insert_before(base, b"CMAP", b"xTra", b"ignore me"), "2.2"),
+        ("mask-beyond-rectangle", "every mask cell set: only the ROI rectangle is pasted",
+         with_mask_beyond_rectangle(with_roi), "9.3"),
         ("minor-version-1.7-longer-shdr", "version 1.7 with 3 extra SHDR bytes a 1.0 decoder ignores",
          set_header(base, extra=b"\1\2\3", version_minor=7), "1.7 2.5"),
     ]
@@ -127,10 +205,21 @@ def main() -> None:
         ("crc-mismatch", "one bit flipped in LABL data", _flip(base, b"LABL"), "ChecksumError", "CRC"),
         ("truncated", "file cut in the middle of CMAP", base[: read_chunks(base)[-2].offset + 9], "FormatError", ""),
         ("trailing-bytes", "a byte after SEND", base + b"\0", "FormatError", "after the SEND"),
-        ("unknown-critical", "an unknown critical chunk", reframe(base, lambda cs: cs.insert(2, [b"QQQQ", b""])),
+        ("unknown-critical", "an unknown critical chunk", insert_before(base, b"GENP", b"QQQQ", b""),
          "FormatError", "unknown critical"),
-        ("duplicate-labl", "LABL twice", reframe(base, lambda cs: cs.insert(3, list(cs[2]))), "FormatError", "duplicate"),
-        ("missing-cmap", "no CMAP chunk", reframe(base, lambda cs: cs.pop(3)), "FormatError", ""),
+        ("duplicate-labl", "LABL twice", duplicate(base, b"LABL"), "FormatError", "duplicate"),
+        ("missing-cmap", "no CMAP chunk", remove(base, b"CMAP"), "FormatError", "CMAP"),
+        ("labl-cmap-swapped", "CMAP before LABL", swap(base, b"LABL", b"CMAP"), "FormatError", "out of order"),
+        ("mask-without-has-roi", "MASK and ROIC present but HAS_ROI = 0", set_header(with_roi, flags=0),
+         "FormatError", "HAS_ROI"),
+        ("genp-zero-steps", "GENP steps = 0", genp_with(base, steps=0), "FormatError", "steps"),
+        ("genp-reserved-flag", "a reserved GENP flag bit", genp_with(base, flags=0x8000), "FormatError", "reserved"),
+        ("meta-not-utf8", "a meta value that is not UTF-8", insert_before(base, b"GENP", b"meta", b"k\0\xff\xfe"),
+         "FormatError", "UTF-8"),
+        ("roic-codec-2", "a reserved ROI codec id", roic_with(with_roi, codec_id=2), "UnsupportedError", "codec"),
+        ("roic-outside-image", "the ROI rectangle crosses the right edge", roic_with(with_roi, x=90),
+         "FormatError", "rectangle"),
+        ("roic-odd-width", "an odd ROI width", roic_with(with_roi, width=39), "FormatError", "even"),
         ("version-2", "major version 2", set_header(base, version_major=2), "UnsupportedError", "version 2"),
         ("reserved-flag", "a reserved SHDR flag bit", set_header(base, flags=0x40), "FormatError", "reserved"),
         ("huge-dimensions", "16384x16384 exceeds 2^26 pixels", set_header(base, width=16384, height=16384),
