@@ -70,13 +70,15 @@ def test_sizes_decode_bit_exactly(h, w, bd):
         _check_decodes_to_recon(res, (h, w))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.integers(1, 72), st.integers(1, 72), st.integers(0, 63), st.sampled_from([8, 10]),
-       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans())
-def test_random_pictures_and_decisions(h, w, qp, bd, kind, seed, forced):
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 140), st.integers(1, 140), st.integers(0, 63), st.sampled_from([8, 10]),
+       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans(),
+       st.sampled_from([32, 64]), st.booleans())
+def test_random_pictures_and_decisions(h, w, qp, bd, kind, seed, forced, ctu, deblocking):
     rng = np.random.default_rng(seed)
     planes = _picture(rng, h, w, bd, kind)
-    res = encode_picture(*planes, qp=qp, bit_depth=bd, forced=RandomDecisions(rng) if forced else None)
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, ctu_size=ctu, deblocking=deblocking,
+                         forced=RandomDecisions(rng) if forced else None)
     _check_decodes_to_recon(res, (h, w))
 
 
@@ -113,8 +115,9 @@ def test_decodes_without_simd():
 @pytest.mark.parametrize("preset", ["fast", "medium", "slow"])
 def test_presets(preset):
     rng = np.random.default_rng(3)
-    planes = _picture(rng, 40, 40, 8, "edges")
-    _check_decodes_to_recon(encode_picture(*planes, qp=32, preset=preset), (40, 40))
+    planes = _picture(rng, 72, 80, 8, "edges")
+    for qp in (32, 55):
+        _check_decodes_to_recon(encode_picture(*planes, qp=qp, preset=preset), (72, 80))
 
 
 def test_quality_improves_with_lower_qp():
@@ -167,6 +170,8 @@ def test_bad_input_raises_input_error():
         encode_picture(y.astype(float), c, c, qp=30)
     with pytest.raises(InputError):
         encode_picture(y, c, c, qp=30, preset="ludicrous")
+    with pytest.raises(InputError):
+        encode_picture(y, c, c, qp=30, ctu_size=128)
 
 
 def test_oracle_rejects_garbage():
@@ -197,11 +202,12 @@ def test_rdoq_levels_stay_near_scalar_quantisation(n, qp, bd, seed, c_idx):
 
 @settings(max_examples=80, deadline=None)
 @given(st.integers(1, 100), st.integers(1, 100), st.integers(14, 63), st.sampled_from([8, 10]),
-       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans())
-def test_deblocking_mirrors_the_decoder(h, w, qp, bd, kind, seed, forced):
+       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.booleans(),
+       st.sampled_from([32, 64]))
+def test_deblocking_mirrors_the_decoder(h, w, qp, bd, kind, seed, forced, ctu):
     rng = np.random.default_rng(seed)
     planes = _picture(rng, h, w, bd, kind)
-    res = encode_picture(*planes, qp=qp, bit_depth=bd, deblocking=True,
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, deblocking=True, ctu_size=ctu,
                          forced=RandomDecisions(rng) if forced else None)
     _check_decodes_to_recon(res, (h, w))
 
@@ -210,8 +216,9 @@ def test_deblocking_changes_output_and_decodes_without_simd():
     rng = np.random.default_rng(21)
     for bd in (8, 10):
         planes = _picture(rng, 64, 96, bd, "smooth")
-        off = encode_picture(*planes, qp=50, bit_depth=bd)
+        off = encode_picture(*planes, qp=50, bit_depth=bd, deblocking=False)
         on = encode_picture(*planes, qp=50, bit_depth=bd, deblocking=True)
+        assert on.data != off.data  # the PPS differs
         assert not np.array_equal(off.recon[0], on.recon[0])  # the filter really acts at QP 50
         set_simd(False)
         try:

@@ -1,8 +1,8 @@
 """Deblocking filter of H.266 (§8.8.3) for the SSGC VVC profile, mirrored by the encoder so that its
 reconstruction equals the decoder's output when pps_deblocking_filter_disabled_flag is 0.
 
-Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge), one
-TU per CU, square CUs 8..32 on the quad-tree grid, no subblock/ISP edges, one slice, QP constant
+Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge), square
+transform blocks 8..32 on the quad-tree grid (a 64x64 CU has four 32x32 TUs), no subblock/ISP edges, one slice, QP constant
 (SliceQpY, chroma QP equal through the identity table), beta/tc offsets 0. Vertical edges of the
 whole picture are filtered first, then horizontal edges on that result; within one direction the
 edges are 8 samples apart and never touch each other's samples.
@@ -19,7 +19,6 @@ TC_TABLE = (0,) * 18 + (3, 4, 4, 4, 4, 5, 5, 5, 5, 7, 7, 8, 9, 10, 10, 11, 13, 1
 BETA_TABLE = (0,) * 16 + (6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 22, 24, 26, 28, 30, 32, 34,
                           36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72,
                           74, 76, 78, 80, 82, 84, 86, 88)
-CTU = 32
 
 
 def _thresholds(qp: int, bd: int) -> tuple[int, int]:
@@ -175,7 +174,7 @@ def _chroma_segment(A, r, x, tc, beta, lp, lq, maxv):
         A[r + k, x:x + 4] = Q
 
 
-def _pass(planes, sizes, qp, bd, horizontal):
+def _pass(planes, sizes, qp, bd, horizontal, ctu):
     """Filter every edge of one direction in place; arrays are transposed for horizontal edges."""
     beta, tc = _thresholds(qp, bd)
     if tc == 0:
@@ -185,7 +184,7 @@ def _pass(planes, sizes, qp, bd, horizontal):
     S = sizes  # CU size per 8x8 unit, already transposed for the horizontal pass
     h, w = Y.shape
     for x in range(8, w, 8):
-        ctu_edge = horizontal and x % CTU == 0
+        ctu_edge = horizontal and x % ctu == 0
         for r in range(0, h, 4):
             sq = int(S[r >> 3, x >> 3])
             if x % sq:
@@ -209,11 +208,11 @@ def _pass(planes, sizes, qp, bd, horizontal):
                     _chroma_segment(C, r >> 1, xc, tc, beta, lp, lq, maxv)
 
 
-def deblock(planes: list[np.ndarray], size_map: np.ndarray, qp: int, bd: int) -> list[np.ndarray]:
-    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``size_map`` holds the CU
-    size of every 8x8 luma unit."""
+def deblock(planes: list[np.ndarray], tb_size_map: np.ndarray, qp: int, bd: int, ctu: int = 32) -> list[np.ndarray]:
+    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``tb_size_map`` holds the
+    luma transform-block size of every 8x8 luma unit (square blocks on the quad-tree grid)."""
     out = [np.array(p, dtype=np.int64) for p in planes]
-    _pass(out, size_map, qp, bd, horizontal=False)
+    _pass(out, tb_size_map, qp, bd, False, ctu)
     t = [np.ascontiguousarray(p.T) for p in out]
-    _pass(t, np.ascontiguousarray(size_map.T), qp, bd, horizontal=True)
+    _pass(t, np.ascontiguousarray(tb_size_map.T), qp, bd, True, ctu)
     return [np.ascontiguousarray(p.T).astype(np.int32) for p in t]

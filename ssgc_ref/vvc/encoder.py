@@ -35,15 +35,15 @@ from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, write_chroma_
                      write_luma_mode, write_split_flag)
 from .transform import forward_dct2, inverse_dct2
 
-CTU = 32
 MIN_CB = 8
+MAX_TB = 32  # MaxTbSizeY (sps_max_luma_transform_size_64_flag = 0)
 
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
-    # best, chroma modes compared by RD cost)
-    "fast": (1, 1.0, 1),
-    "medium": (3, 1.25, 2),
-    "slow": (6, 10.0, 5),
+    # best, chroma modes compared by RD cost, default CTU size)
+    "fast": (1, 1.0, 1, 32),
+    "medium": (3, 1.25, 2, 64),
+    "slow": (6, 10.0, 5, 64),
 }
 
 
@@ -88,13 +88,15 @@ class Forced:
 
 
 class _PictureEncoder:
-    def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False):
+    def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
+                 ctu: int = 32):
         self.bd = bd
+        self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
-        self.n_rd, self.prune_ratio, self.n_rd_chroma = _PRESETS[preset]
+        self.n_rd, self.prune_ratio, self.n_rd_chroma, _ = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
@@ -150,7 +152,7 @@ class _PictureEncoder:
 
     def mpm(self, x: int, y: int, s: int) -> tuple[int, ...]:
         a = int(self.mode_map[(y + s - 1) // 8, (x - 1) // 8]) if x > 0 else 0
-        b = int(self.mode_map[(y - 1) // 8, (x + s - 1) // 8]) if y % CTU else 0
+        b = int(self.mode_map[(y - 1) // 8, (x + s - 1) // 8]) if y % self.ctu else 0
         return mpm_list(a, b)
 
     # -- one CU --------------------------------------------------------------------------------
@@ -184,79 +186,105 @@ class _PictureEncoder:
         better = [k for k in np.argsort(cost[1:], kind="stable") + 1 if cost[k] < cost[0]]
         return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
+    def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool):
+        """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, size)] of the planes
+        ``comps`` (luma, or Cb and Cr) in decoding order with intra mode ``mode``. Later blocks
+        predict from earlier ones, so the reconstruction is written as it goes; ``keep`` = False
+        restores the planes afterwards. Returns ([[levels or None per block] per comp], distortion)."""
+        bd = self.bd
+        unit = 4 if comps[0] == 0 else 2
+        av = self.avail[0 if comps[0] == 0 else 1]
+        saved = []
+        levels: list[list] = [[] for _ in comps]
+        dist = 0
+        for tx, ty, t in tbs:
+            if not keep:
+                saved.append((tx, ty, t, [self.rec[k][ty:ty + t, tx:tx + t].copy() for k in comps],
+                               av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit].copy()))
+            for i, k in enumerate(comps):
+                qp = self.qp if k == 0 else self.qpc[k - 1]
+                refs = reference_samples(self.rec[k], av, tx, ty, t, t, bd, unit)
+                pred = predict_from_refs(refs, t, t, mode, k, bd)
+                org = self.org[k][ty:ty + t, tx:tx + t]
+                lv, rec = _code_block(org, pred, qp, bd, None if rd is None else (k, self.lam, rd))
+                levels[i].append(lv)
+                dist += _ssd(org, rec)
+                self.rec[k][ty:ty + t, tx:tx + t] = rec
+            av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit] = True
+        for tx, ty, t, old, oldav in reversed(saved):
+            for k, o in zip(comps, old):
+                self.rec[k][ty:ty + t, tx:tx + t] = o
+            av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit] = oldav
+        return levels, dist
+
     def code_cu(self, x: int, y: int, s: int, ctx: ContextStates) -> tuple[CodingUnit, int]:
-        """Decide and reconstruct one CU; returns it and its distortion (luma + chroma SSD)."""
-        bd, qp = self.bd, self.qp
+        """Decide and reconstruct one CU (one TU, or four 32x32 TUs for a 64x64 CU); returns it and
+        its distortion (luma + chroma SSD)."""
+        bd = self.bd
         mpm = self.mpm(x, y, s)
-        org = self.org[0][y:y + s, x:x + s]
-        refs = reference_samples(self.rec[0], self.avail[0], x, y, s, s, bd, 4)
+        t = min(s, MAX_TB)
+        tbs = [(x + dx, y + dy, t) for dy in range(0, s, t) for dx in range(0, s, t)]
+        ctbs = [(tx // 2, ty // 2, t // 2) for tx, ty, _ in tbs]
         fm = self.forced.luma_mode(x, y, s) if self.forced else None
-        cands = [fm] if fm is not None else self._luma_candidates(refs, org, s, mpm)
+        if fm is not None:
+            cands = [fm]
+        else:
+            refs = reference_samples(self.rec[0], self.avail[0], x, y, s, s, bd, 4)
+            cands = self._luma_candidates(refs, self.org[0][y:y + s, x:x + s], s, mpm)
         best = None
-        for m in cands:
-            pred = predict_from_refs(refs, s, s, m, 0, bd)
-            lv, rec = _code_block(org, pred, qp, bd, (0, self.lam, ctx) if self.rdoq_all else None)
-            if len(cands) > 1:
+        if len(cands) > 1:
+            for m in cands:
+                (lvs,), d = self._trial((0,), tbs, m, ctx if self.rdoq_all else None, keep=False)
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
                 write_luma_mode(est, m, mpm)
-                est.bin(TU_Y, 0 if lv is None else 1)
-                if lv is not None:
-                    code_residual(est, lv, 0)
+                for lv in lvs:
+                    est.bin(TU_Y, 0 if lv is None else 1)
+                    if lv is not None:
+                        code_residual(est, lv, 0)
                 ctx.restore(snap)
-                j = _ssd(org, rec) + self.lam * est.bits
-            else:
-                j = 0.0
-            if best is None or j < best[0]:
-                best = (j, m, lv, rec, pred)
-        _, mode, lv_y, rec_y, pred_y = best
-        if self.rdoq_final:
-            lv_y, rec_y = _code_block(org, pred_y, qp, bd, (0, self.lam, ctx))
-        self.rec[0][y:y + s, x:x + s] = rec_y
-        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True
+                j = d + self.lam * est.bits
+                if best is None or j < best[0]:
+                    best = (j, m)
+        mode = cands[0] if best is None else best[1]
+        (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True)
         self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = mode
         self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = s
-        dist = _ssd(org, rec_y)
 
         c, xc, yc = s // 2, x // 2, y // 2
         fc = self.forced.chroma_idx(x, y, s) if self.forced else None
-        crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
-        corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
-        ccands = [fc] if fc is not None else self._chroma_candidates(crefs, corg, c, mode)
+        if fc is not None:
+            ccands = [fc]
+        else:
+            crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
+            corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
+            ccands = self._chroma_candidates(crefs, corg, c, mode)
         bestc = None
         seen = set()
-        for idx in ccands:
-            cm = chroma_mode(idx, mode)
-            if cm in seen:
-                continue
-            seen.add(cm)
-            out = []
-            for k in (0, 1):
-                pred = predict_from_refs(crefs[k], c, c, cm, k + 1, bd)
-                out.append(_code_block(corg[k], pred, self.qpc[k], bd,
-                                       (k + 1, self.lam, ctx) if self.rdoq_all else None) + (pred,))
-            d = _ssd(corg[0], out[0][1]) + _ssd(corg[1], out[1][1])
-            if len(ccands) > 1:
+        if len(ccands) > 1:
+            for idx in ccands:
+                cm = chroma_mode(idx, mode)
+                if cm in seen:
+                    continue
+                seen.add(cm)
+                rd = ctx if self.rdoq_all else None
+                (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=False)
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
                 write_chroma_mode(est, idx)
-                for k in (0, 1):
-                    if out[k][0] is not None:
-                        code_residual(est, out[k][0], k + 1)
+                for k, lvs in ((1, lcb), (2, lcr)):
+                    for lv in lvs:
+                        if lv is not None:
+                            code_residual(est, lv, k)
                 ctx.restore(snap)
-                j = d + self.lam * est.bits
-            else:
-                j = 0.0
-            if bestc is None or j < bestc[0]:
-                bestc = (j, idx, out, d)
-        _, cidx, out, dc = bestc
-        if self.rdoq_final:
-            out = [_code_block(corg[k], out[k][2], self.qpc[k], bd, (k + 1, self.lam, ctx)) for k in (0, 1)]
-            dc = _ssd(corg[0], out[0][1]) + _ssd(corg[1], out[1][1])
-        self.rec[1][yc:yc + c, xc:xc + c] = out[0][1]
-        self.rec[2][yc:yc + c, xc:xc + c] = out[1][1]
-        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = True
-        cu = CodingUnit(x, y, s, mode, cidx, mpm, (lv_y, out[0][0], out[1][0]))
+                j = dc + self.lam * est.bits
+                if bestc is None or j < bestc[0]:
+                    bestc = (j, idx)
+        cidx = ccands[0] if bestc is None else bestc[1]
+        cm = chroma_mode(cidx, mode)
+        rd = ctx if (self.rdoq_final or self.rdoq_all) else None
+        (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True)
+        cu = CodingUnit(x, y, s, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
         return cu, dist + dc
 
     # -- quad-tree -------------------------------------------------------------------------------
@@ -279,7 +307,7 @@ class _PictureEncoder:
             write_coding_unit(est, cu)
             leaf = (("cu", inc, cu), dist + self.lam * est.bits)
             # early termination: a CU predicted well enough to need no luma residual is not split
-            if not try_split or (fs is None and self.early_skip and cu.levels[0] is None):
+            if not try_split or (fs is None and self.early_skip and all(tu[0] is None for tu in cu.tus)):
                 return leaf
             leaf_state = self._save(x, y, s)
             leaf_ctx = ctx.snapshot()
@@ -324,14 +352,14 @@ class _PictureEncoder:
         # decodes one sample larger than the input; the recon is cropped to the input size.
         params = PictureParams(width=self.W, height=self.H, conf_right=(self.W - self.w) & ~1,
                                conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
-                               deblocking=self.deblocking)
+                               deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
-        for cy in range(0, self.H, CTU):
-            for cx in range(0, self.W, CTU):
+        for cy in range(0, self.H, self.ctu):
+            for cx in range(0, self.W, self.ctu):
                 ectx.restore(wctx.snapshot())
-                tree, _ = self.code_tree(cx, cy, CTU, ectx)
+                tree, _ = self.code_tree(cx, cy, self.ctu, ectx)
                 self.write_tree(writer, tree)
         writer.term(1)  # end_of_slice_one_bit after the last CTU
         body, tail, nbits = writer.finish()
@@ -345,7 +373,8 @@ class _PictureEncoder:
 
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
-        rec = deblock(self.rec, self.size_map, self.qp, self.bd) if self.deblocking else self.rec
+        rec = (deblock(self.rec, np.minimum(self.size_map, MAX_TB), self.qp, self.bd, self.ctu)
+               if self.deblocking else self.rec)
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
         return (rec[0][:self.h, :self.w].astype(dtype), rec[1][:ch, :cw].astype(dtype),
                 rec[2][:ch, :cw].astype(dtype))
@@ -375,10 +404,13 @@ def _check_planes(y, cb, cr, bit_depth: int):
 
 
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
-                   deblocking: bool = False, forced: Forced | None = None) -> EncodeResult:
+                   deblocking: bool = True, ctu_size: int | None = None,
+                   forced: Forced | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
-    (the recon is then the deblocked picture). ``forced`` is a test hook fixing decisions."""
+    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
+    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64). ``forced`` is a
+    test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -386,7 +418,11 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         raise InputError(f"VVC encoder: QP {qp!r} outside 0..63")
     if preset not in _PRESETS:
         raise InputError(f"VVC encoder: unknown preset {preset!r} (one of {', '.join(_PRESETS)})")
-    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking))
+    if ctu_size is None:
+        ctu_size = _PRESETS[preset][3]
+    if ctu_size not in (32, 64):
+        raise InputError(f"VVC encoder: CTU size {ctu_size!r} not supported (32 or 64)")
+    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

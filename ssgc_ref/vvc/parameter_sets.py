@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from .bitwriter import BitWriter
 
-LOG2_CTU = 5  # CtbSizeY = 32
 LOG2_MIN_CB = 3  # MinCbSizeY = 8
 LOG2_MAX_POC_LSB = 8
 
@@ -27,6 +26,7 @@ class PictureParams:
     bit_depth: int
     qp: int  # SliceQpY
     deblocking: bool = False
+    log2_ctu: int = 5  # CtbSizeY = 32 or 64 (MaxTbSizeY stays 32)
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -50,7 +50,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(4, 0)  # sps_video_parameter_set_id
     w.u(3, 0)  # sps_max_sublayers_minus1
     w.u(2, 1)  # sps_chroma_format_idc: 4:2:0
-    w.u(2, LOG2_CTU - 5)  # sps_log2_ctu_size_minus5
+    w.u(2, p.log2_ctu - 5)  # sps_log2_ctu_size_minus5
     w.u(1, 1)  # sps_ptl_dpb_hrd_params_present_flag
     _profile_tier_level(w)
     w.u(1, 0)  # sps_gdr_enabled_flag
@@ -83,7 +83,8 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_qtbtt_dual_tree_intra_flag
     w.ue(0)  # sps_log2_diff_min_qt_min_cb_inter_slice
     w.ue(0)  # sps_max_mtt_hierarchy_depth_inter_slice
-    # CtbSizeY == 32: sps_max_luma_transform_size_64_flag absent (inferred 0)
+    if p.log2_ctu > 5:
+        w.u(1, 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY = 32
     w.u(1, 0)  # sps_transform_skip_enabled_flag
     w.u(1, 0)  # sps_mts_enabled_flag
     w.u(1, 0)  # sps_lfnst_enabled_flag

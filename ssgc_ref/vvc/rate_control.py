@@ -14,7 +14,7 @@ from .encoder import EncodeResult, encode_picture
 
 
 def encode_to_budget(y, cb, cr, *, max_bytes: int, bit_depth: int = 8, preset: str = "medium",
-                     deblocking: bool = False) -> EncodeResult:
+                     deblocking: bool = True, ctu_size: int | None = None) -> EncodeResult:
     """Highest-quality (lowest QP) encoding whose Annex-B stream is at most ``max_bytes`` long.
 
     Raises InputError when even QP 63 does not fit (or the budget is not a positive integer)."""
@@ -24,7 +24,8 @@ def encode_to_budget(y, cb, cr, *, max_bytes: int, bit_depth: int = 8, preset: s
 
     def enc(p: str, qp: int) -> EncodeResult:
         if (p, qp) not in cache:
-            cache[p, qp] = encode_picture(y, cb, cr, qp=qp, bit_depth=bit_depth, preset=p, deblocking=deblocking)
+            cache[p, qp] = encode_picture(y, cb, cr, qp=qp, bit_depth=bit_depth, preset=p, deblocking=deblocking,
+                                          ctu_size=ctu_size)
         return cache[p, qp]
 
     def fits(p: str, qp: int) -> bool:

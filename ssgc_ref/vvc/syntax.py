@@ -105,14 +105,22 @@ class CodingUnit:
     luma_mode: int
     chroma_idx: int
     mpm: tuple[int, ...]
-    levels: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]  # None = not coded
+    # per transform unit, in decoding order: (luma, cb, cr) TransCoeffLevel arrays, None = not coded
+    tus: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
-    """coding_unit() + transform_tree() + transform_unit() of one intra CU (size <= MaxTbSizeY)."""
+    """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a 64x64 CU has four
+    32x32 TUs in z-order, MaxTbSizeY being 32)."""
     write_luma_mode(sink, cu.luma_mode, cu.mpm)
     write_chroma_mode(sink, cu.chroma_idx)
-    ly, lcb, lcr = cu.levels
+    for tu in cu.tus:
+        write_transform_unit(sink, tu)
+
+
+def write_transform_unit(sink, tu) -> None:
+    """tu_cb_coded_flag, tu_cr_coded_flag, tu_y_coded_flag (always coded for intra), residuals."""
+    ly, lcb, lcr = tu
     cbf_cb = 0 if lcb is None else 1
     cbf_cr = 0 if lcr is None else 1
     sink.bin(C.TU_CB, cbf_cb)
