@@ -6,7 +6,9 @@ is 16x16 at the default color_cell_log2 = 5. The grid comes from
 §2.2.2). Error = dequantized grid vs. the unquantized grid, in RGB: mean absolute error (levels)
 and PSNR. Baselines on the same quantized indices: zlib-9, lzma (raw, extreme), PNG and WebP
 lossless (pillow; indices offset to 0..255 as an RGB picture), and the order-0 entropy of the
-indices (per channel, ideal static code with the histogram for free).
+indices (per channel, ideal static code with the histogram for free). For color space 2 (half-
+resolution chroma) the baselines see the canonical (gh, gw, 3) index array, chroma replicated over
+2x2 blocks, as a file of that layout would store it.
 
     python benchmarks/colormap.py            # prints tables, writes benchmarks/results/colormap.json
 """
@@ -34,6 +36,7 @@ IMAGES = ["astronaut", "coffee", "chelsea", "rocket", "horse", "retina", "camera
           "immunohistochemistry", "colorwheel", "hubble_deep_field"]
 SIZE = 512
 CELL_LOG2 = 5
+PREVIOUS_DEFAULT = (1, (16, 32, 32))  # the default before color space 2, for comparison
 
 
 def load(name: str) -> np.ndarray:
@@ -108,14 +111,37 @@ def main() -> int:
     sweep = []
     configs = [(0, (s, s, s)) for s in (8, 12, 16, 20, 24, 32)]
     configs += [(1, (y, c, c)) for y in (8, 12, 16, 20, 24) for c in (12, 16, 24, 32, 40, 48) if c >= y]
+    configs += [(2, (y, c, c)) for y in (12, 14, 15, 16, 20) for c in (12, 16, 20, 24, 32) if c >= y]
     print("== 1. color space / steps (default coder), mean over", len(IMAGES), "images, 16x16 grids")
-    print(f"{'space':8} {'steps':14} {'bytes':>6} {'max':>5} {'MAE':>6} {'PSNR':>6} {'maxerr':>6}")
+    print(f"{'space':10} {'steps':14} {'bytes':>6} {'max':>5} {'MAE':>6} {'PSNR':>6} {'maxerr':>6}")
     for cs, steps in configs:
         s = summary(measure(grids, cs, steps))
         sweep.append({"color_space": cs, "steps": list(steps), **s})
-        print(f"{cm.COLOR_SPACES[cs][0]:8} {str(steps):14} {s['bytes_mean']:6.1f} {s['bytes_max']:5d} "
+        print(f"{cm.COLOR_SPACES[cs][0]:10} {str(steps):14} {s['bytes_mean']:6.1f} {s['bytes_max']:5d} "
               f"{s['mae_mean']:6.2f} {s['psnr_mean']:6.2f} {s['max_err']:6.0f}")
     results["sweep"] = sweep
+    best = {}  # per color space: the smallest mean bytes at MAE and PSNR no worse than the v1 default
+    ref = next(r for r in sweep if r["color_space"] == 1 and r["steps"] == [16, 32, 32])
+    for r in sweep:
+        if r["mae_mean"] <= ref["mae_mean"] and r["psnr_mean"] >= ref["psnr_mean"]:
+            if r["color_space"] not in best or r["bytes_mean"] < best[r["color_space"]]["bytes_mean"]:
+                best[r["color_space"]] = r
+    print(f"\nsmallest at MAE <= {ref['mae_mean']:.2f} and PSNR >= {ref['psnr_mean']:.2f} (YCoCg-R (16, 32, 32)):")
+    for cs_, r in sorted(best.items()):
+        print(f"  {cm.COLOR_SPACES[cs_][0]:10} {str(tuple(r['steps'])):14} {r['bytes_mean']:6.1f} bytes "
+              f"(max {r['bytes_max']}), MAE {r['mae_mean']:.2f}, PSNR {r['psnr_mean']:.2f}")
+    results["best_at_reference_error"] = {str(k): v for k, v in best.items()}
+    # color space 2 dequantizes chroma by 3/4-1/4 interpolation (spec 5.4); replication instead
+    # (the same indices read as color space 1, chroma constant over each 2x2 block) for comparison
+    cs2 = (cm.COLOR_SPACE_YCOCG_R_HALF, cm.DEFAULT_STEPS)
+    rep = [errors(g, cm.dequantize_color_map(cm.quantize_color_map(g, *cs2), cm.COLOR_SPACE_YCOCG_R, cs2[1]))
+           for g in grids.values()]
+    itp = summary(measure(grids, *cs2))
+    print(f"{cm.COLOR_SPACES[cs2[0]][0]} {cs2[1]}: chroma interpolated (5.4) MAE {itp['mae_mean']:.2f}, "
+          f"PSNR {itp['psnr_mean']:.2f}; chroma replicated MAE {np.mean([r[0] for r in rep]):.2f}, "
+          f"PSNR {np.mean([r[1] for r in rep]):.2f}")
+    results["cs2_chroma_replicated"] = {"mae_mean": float(np.mean([r[0] for r in rep])),
+                                        "psnr_mean": float(np.mean([r[1] for r in rep]))}
 
     # 2. coder variants at the default steps
     cs, steps = cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS
@@ -142,17 +168,20 @@ def main() -> int:
 
     # 3. per image at the defaults, against general-purpose coders
     rows = measure(grids, cs, steps)
-    print(f"\n== 3. per image at the defaults {cm.COLOR_SPACES[cs][0]} {steps}")
-    print(f"{'image':22} {'CMAP':>5} {'order0':>7} {'zlib':>5} {'lzma':>5} {'png':>5} {'webp':>5} "
+    prev = {r["image"]: r for r in measure(grids, *PREVIOUS_DEFAULT)}
+    print(f"\n== 3. per image at the defaults {cm.COLOR_SPACES[cs][0]} {steps}; 'prev' = "
+          f"{cm.COLOR_SPACES[PREVIOUS_DEFAULT[0]][0]} {PREVIOUS_DEFAULT[1]} (bytes / MAE)")
+    print(f"{'image':22} {'prev':>10} {'CMAP':>5} {'order0':>7} {'zlib':>5} {'lzma':>5} {'png':>5} {'webp':>5} "
           f"{'MAE':>6} {'PSNR':>6}")
     per = []
     for r in rows:
         b = baselines(r["q"], cs, steps)
-        per.append({k: v for k, v in r.items() if k != "q"} | b)
-        print(f"{r['image']:22} {r['bytes']:5d} {b['order0']:7.1f} {b['zlib']:5d} {b['lzma']:5d} "
+        p = prev[r["image"]]
+        per.append({k: v for k, v in r.items() if k != "q"} | b | {"prev_bytes": p["bytes"], "prev_mae": p["mae"]})
+        print(f"{r['image']:22} {p['bytes']:4d}/{p['mae']:5.2f} {r['bytes']:5d} {b['order0']:7.1f} {b['zlib']:5d} {b['lzma']:5d} "
               f"{b['png']:5d} {b['webp']:5d} {r['mae']:6.2f} {r['psnr']:6.2f}")
-    mean = {k: float(np.mean([p[k] for p in per])) for k in ("bytes", "order0", "zlib", "lzma", "png", "webp", "mae", "psnr")}
-    print(f"{'mean':22} {mean['bytes']:5.1f} {mean['order0']:7.1f} {mean['zlib']:5.1f} {mean['lzma']:5.1f} "
+    mean = {k: float(np.mean([p[k] for p in per])) for k in ("prev_bytes", "prev_mae", "bytes", "order0", "zlib", "lzma", "png", "webp", "mae", "psnr")}
+    print(f"{'mean':22} {mean['prev_bytes']:4.0f}/{mean['prev_mae']:5.2f} {mean['bytes']:5.1f} {mean['order0']:7.1f} {mean['zlib']:5.1f} {mean['lzma']:5.1f} "
           f"{mean['png']:5.1f} {mean['webp']:5.1f} {mean['mae']:6.2f} {mean['psnr']:6.2f}")
     results["defaults"] = {"color_space": cs, "steps": list(steps), "per_image": per, "mean": mean}
 

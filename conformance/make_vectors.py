@@ -176,6 +176,14 @@ def main() -> None:
         ("color-rgb-steps24-cell256-300x260", "color space 0 (RGB), steps 24, 256-px color cells (2x2 grid)",
          build("color-rgb-steps24-cell256-300x260", 300, 260, seed=9, profile_id=0, color_space=0,
                color_steps=(24, 24, 24), color_cell_log2=8), "5.2 5.4 5.5"),
+        ("color-ycocg-full-steps16-32-75x41", "color space 1 (YCoCg-R, chroma at full resolution), "
+         "steps (16, 32, 32), 8-px color cells (10x6 grid)",
+         build("color-ycocg-full-steps16-32-75x41", 75, 41, seed=11, profile_id=0, color_space=1,
+               color_steps=(16, 32, 32), color_cell_log2=3), "5.2 5.3 5.4"),
+        ("color-ycocg-half-steps7-3-250-37x27", "color space 2 (YCoCg-R, half-resolution chroma), "
+         "odd 10x7 grid (5x4 chroma planes), steps (7, 3, 250): escapes in Co, Cg with 5 indices and no escape",
+         build("color-ycocg-half-steps7-3-250-37x27", 37, 27, seed=12, profile_id=0, color_space=2,
+               color_steps=(7, 3, 250), color_cell_log2=2), "5.2 5.3 5.4"),
         ("feather-border-mask2px-64x48", "FEATHER with the mask at the picture's corner (edge replication), "
          "2-px mask cells, preview", build(
              "feather-border-mask2px-64x48", 64, 48, seed=10, profile_id=0, roi=(0, 0, 30, 26),

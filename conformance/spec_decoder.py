@@ -286,7 +286,7 @@ def parse_shdr(body: bytes) -> dict:
         raise LimitError(f"SHDR: label_cell_log2 {lk} outside 2..6")
     if not 2 <= ck <= 8:
         raise LimitError(f"SHDR: color_cell_log2 {ck} outside 2..8")
-    if cs not in (0, 1):
+    if cs not in (0, 1, 2):
         raise UnsupportedError(f"SHDR: color space {cs} is not supported")
     if 0 in steps:
         raise FormatError("SHDR: a color step is 0")
@@ -375,11 +375,19 @@ CM_E = 8
 CM_INIT = [48, 20, 10, 5, 3, 2, 1, 1, 1]
 CM_INC = 32
 CM_LIMIT = 8192
-CS_RANGES = {0: ((0, 255), (0, 255), (0, 255)), 1: ((0, 255), (-255, 255), (-255, 255))}
+CS_RANGES = {0: ((0, 255), (0, 255), (0, 255)), 1: ((0, 255), (-255, 255), (-255, 255)),
+             2: ((0, 255), (-255, 255), (-255, 255))}
+
+
+def plane_size(grid_h: int, grid_w: int, cs: int, ch: int) -> tuple:
+    """Spec 5.2 index planes: (ph[ch], pw[ch]); chroma of color space 2 on the half grid."""
+    if cs == 2 and ch > 0:
+        return ceil_div(grid_h, 2), ceil_div(grid_w, 2)
+    return grid_h, grid_w
 
 
 def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> list:
-    """Spec 5.3: returns Q[ch][i][j]."""
+    """Spec 5.3: returns the index planes P[ch][y][x] (spec 5.2; = Q[ch][i][j] for cs 0 and 1)."""
     qlo, qhi, M, n = [], [], [], []
     for ch in range(3):
         lo, hi = CS_RANGES[cs][ch]
@@ -391,10 +399,18 @@ def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> l
     A = [[AdaptiveModel(CM_INIT[:n[ch]], CM_INC, CM_LIMIT) for _ in range(2)] for ch in range(3)]
     T = [uniform(M[ch] - CM_E) if M[ch] > CM_E + 1 else None for ch in range(3)]
     rd = RangeDecoder(payload, "CMAP")
-    Q = [[[0] * grid_w for _ in range(grid_h)] for _ in range(3)]
-    for i in range(grid_h):
-        for j in range(grid_w):
+    Q = []
+    for ch in range(3):
+        ph, pw = plane_size(grid_h, grid_w, cs, ch)
+        Q.append([[0] * pw for _ in range(ph)])
+    for ci in range(grid_h):
+        for cj in range(grid_w):
             for ch in range(3):
+                i, j = ci, cj
+                if cs == 2 and ch > 0:
+                    if (ci & 1) or (cj & 1):
+                        continue  # spec 5.3.1: no chroma symbol at this cell
+                    i, j = ci >> 1, cj >> 1
                 q = Q[ch]
                 if i == 0 and j == 0:
                     pred, act = (qlo[ch] + qhi[ch]) >> 1, 0
@@ -422,12 +438,29 @@ def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> l
     return Q
 
 
+def ctaps(p: int, n: int) -> tuple:
+    """Spec 5.4: the nearer half-grid sample (weight 3) and the other one (weight 1)."""
+    a = p >> 1
+    b = min(a + 1, n - 1) if p & 1 else max(a - 1, 0)
+    return a, b
+
+
 def dequantize(Q, grid_h, grid_w, cs, steps) -> list:
-    """Spec 5.4: CR[i][j] = (R, G, B)."""
+    """Spec 5.4: CR[i][j] = (R, G, B); Q are the index planes of decode_colors."""
     CR = [[None] * grid_w for _ in range(grid_h)]
     for i in range(grid_h):
         for j in range(grid_w):
-            v = [Q[ch][i][j] * steps[ch] for ch in range(3)]
+            if cs == 2:
+                v = [Q[0][i][j] * steps[0]]
+                for ch in (1, 2):
+                    ph, pw = plane_size(grid_h, grid_w, cs, ch)
+                    a, b = ctaps(i, ph)
+                    c, d = ctaps(j, pw)
+                    P, s = Q[ch], steps[ch]
+                    acc = 3 * (3 * P[a][c] * s + P[b][c] * s) + (3 * P[a][d] * s + P[b][d] * s)
+                    v.append((acc + 8) >> 4)
+            else:
+                v = [Q[ch][i][j] * steps[ch] for ch in range(3)]
             if cs == 0:
                 R, G, B = v
             else:

@@ -4,13 +4,19 @@ The color map is a ``grid_h x grid_w`` picture, one color per ``c x c`` cell (``
 ``k = SHDR.color_cell_log2``), stored as quantization indices ``q`` in a color space
 (``SHDR.color_space``) with one quantizer step per channel (``SHDR.color_steps``):
 
-* §5.2 color spaces, steps and index ranges (:data:`COLOR_SPACES`, :func:`index_range`),
-* §5.3 the CMAP payload: per channel MED prediction, residual wrapped into the index range and
-  zigzag-mapped, adaptive models chosen by a local activity context, an escape for large residuals,
-* §5.4 dequantization to RGB in integers (normative),
+* §5.2 color spaces, steps and index ranges (:data:`COLOR_SPACES`, :func:`index_range`); color
+  space 2 keeps Co and Cg on a half-resolution plane (one sample per 2x2 block of cells),
+* §5.3 the CMAP payload: per channel MED prediction on the channel's own plane, residual wrapped
+  into the index range and zigzag-mapped, adaptive models chosen by a local activity context, an
+  escape for large residuals,
+* §5.4 dequantization to RGB in integers (normative; color space 2 interpolates the chroma),
 * §5.5 separable bilinear upsampling to the picture size in integers (normative).
 
 :func:`quantize_color_map` is the informative encoder step (§5.6).
+
+Index arrays are ``(grid_h, grid_w, 3)`` for every color space. In color space 2 the canonical
+layout holds each chroma sample replicated over its 2x2 block of cells: the decoder returns that
+layout and the encoder accepts nothing else; dequantization reads the top-left cell of each block.
 
 Symbol  →  meaning
     k, c      color_cell_log2, c = 2^k: cell size in pixels
@@ -34,16 +40,20 @@ _CHUNK = "CMAP"
 # §5.2 color spaces: id -> (name, per-channel (lo, hi) value range before quantization).
 COLOR_SPACE_RGB = 0
 COLOR_SPACE_YCOCG_R = 1
+COLOR_SPACE_YCOCG_R_HALF = 2  # YCoCg-R, Co and Cg on a half-resolution grid (§5.2)
+_YCOCG_RANGES = ((0, 255), (-255, 255), (-255, 255))
 COLOR_SPACES = {
     COLOR_SPACE_RGB: ("RGB", ((0, 255), (0, 255), (0, 255))),
-    COLOR_SPACE_YCOCG_R: ("YCoCg-R", ((0, 255), (-255, 255), (-255, 255))),
+    COLOR_SPACE_YCOCG_R: ("YCoCg-R", _YCOCG_RANGES),
+    COLOR_SPACE_YCOCG_R_HALF: ("YCoCg-R/2", _YCOCG_RANGES),
 }
 MIN_STEP, MAX_STEP = 1, 255
 
-# Chosen by benchmarks/colormap.py: 97 bytes on average for a 16x16 map of a photo (24..148),
-# mean absolute RGB error 4.8 levels (PSNR 32.9 dB) against the unquantized grid.
-DEFAULT_COLOR_SPACE = COLOR_SPACE_YCOCG_R
-DEFAULT_STEPS = (16, 32, 32)
+# Chosen by benchmarks/colormap.py: the smallest setting at a mean error no worse than YCoCg-R
+# (16, 32, 32), 97.2 bytes for a 16x16 map of a photo (24..148): 81.6 bytes (24..112), mean absolute
+# RGB error 4.63 levels (PSNR 33.0 dB) against the unquantized grid.
+DEFAULT_COLOR_SPACE = COLOR_SPACE_YCOCG_R_HALF
+DEFAULT_STEPS = (15, 20, 20)
 
 MAX_CELL_LOG2 = 8
 MAX_GRID_CELLS = 1 << 22  # §5.3: W*H <= 2^26 and k >= 2 (§1.5) bound grid_h * grid_w by 2^22
@@ -180,6 +190,39 @@ def _check_grid_shape(grid_h: int, grid_w: int) -> None:
         raise LimitError(f"color grid {grid_h}x{grid_w} exceeds {MAX_GRID_CELLS} cells", chunk=_CHUNK)
 
 
+def _half_chroma(color_space: int) -> bool:
+    return int(color_space) == COLOR_SPACE_YCOCG_R_HALF
+
+
+def _plane_shapes(grid_h: int, grid_w: int, color_space: int) -> list[tuple[int, int]]:
+    """Shape of each channel's index plane: chroma of color space 2 on the ceil-half grid (§5.2)."""
+    half = ((grid_h + 1) >> 1, (grid_w + 1) >> 1)
+    return [(grid_h, grid_w)] + [half if _half_chroma(color_space) else (grid_h, grid_w)] * 2
+
+
+def _scan(grid_h: int, grid_w: int, color_space: int):
+    """Symbols in payload order (§5.3.1): ``(ch, y, x)`` with (y, x) in channel ``ch``'s plane.
+
+    Raster order of the cells, channels 0, 1, 2 within a cell; with half-resolution chroma the
+    chroma sample (i/2, j/2) is coded at the cell (i, j) with i and j both even.
+    """
+    half = _half_chroma(color_space)
+    for i in range(grid_h):
+        for j in range(grid_w):
+            yield 0, i, j
+            if not half:
+                yield 1, i, j
+                yield 2, i, j
+            elif not (i | j) & 1:
+                yield 1, i >> 1, j >> 1
+                yield 2, i >> 1, j >> 1
+
+
+def _replicate(plane: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """Half-grid sample (y, x) copied to cells (2y..2y+1, 2x..2x+1), cropped to the grid."""
+    return np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)[:grid_h, :grid_w]
+
+
 def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
     coders = _coders(color_space, steps, coding)
     if not isinstance(q, np.ndarray) or q.ndim != 3 or q.shape[2] != 3 or q.size == 0:
@@ -192,21 +235,27 @@ def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
         lo, hi = int(q[..., ch].min()), int(q[..., ch].max())
         if lo < cd.qlo or hi > cd.qlo + cd.m - 1:
             raise InputError(f"channel {ch} indices {lo}..{hi} outside {cd.qlo}..{cd.qlo + cd.m - 1}")
-    planes = [q[..., ch].astype(np.int64) for ch in range(3)]
-    enc = RangeEncoder()
     gh, gw = q.shape[:2]
-    for y in range(gh):
-        for x in range(gw):
-            for ch, cd in enumerate(coders):
-                pred, act = _predict(planes[ch], y, x, cd.mid)
-                z = _to_zigzag(int(planes[ch][y, x]), pred, cd.qlo, cd.m)
-                if cd.models:
-                    model = cd.models[_context(act, coding)]
-                    if cd.escaped and z >= cd.escape:
-                        enc.encode(cd.escape, model)
-                        enc.encode(z - cd.escape, cd.tail)
-                    else:
-                        enc.encode(z, model)
+    planes = [q[..., ch].astype(np.int64) for ch in range(3)]
+    if _half_chroma(color_space):
+        for ch in (1, 2):
+            planes[ch] = planes[ch][::2, ::2]
+            bad = np.argwhere(_replicate(planes[ch], gh, gw) != q[..., ch])
+            if bad.size:
+                raise InputError(f"color space {COLOR_SPACE_YCOCG_R_HALF}: channel {ch} is not constant "
+                                 f"over 2x2 blocks of cells (cell {tuple(int(v) for v in bad[0])})")
+    enc = RangeEncoder()
+    for ch, y, x in _scan(gh, gw, color_space):
+        cd, plane = coders[ch], planes[ch]
+        pred, act = _predict(plane, y, x, cd.mid)
+        z = _to_zigzag(int(plane[y, x]), pred, cd.qlo, cd.m)
+        if cd.models:
+            model = cd.models[_context(act, coding)]
+            if cd.escaped and z >= cd.escape:
+                enc.encode(cd.escape, model)
+                enc.encode(z - cd.escape, cd.tail)
+            else:
+                enc.encode(z, model)
     return enc.to_bytes()
 
 
@@ -217,24 +266,26 @@ def _decode(data: bytes, grid_h: int, grid_w: int, color_space: int, steps,
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise FormatError(f"payload must be bytes, got {type(data).__name__}", chunk=_CHUNK)
     dec = RangeDecoder(bytes(data), chunk=_CHUNK)
-    planes = [np.zeros((grid_h, grid_w), dtype=np.int64) for _ in range(3)]
-    for y in range(grid_h):
-        for x in range(grid_w):
-            for ch, cd in enumerate(coders):
-                pred, act = _predict(planes[ch], y, x, cd.mid)
-                z = 0
-                if cd.models:
-                    z = dec.decode(cd.models[_context(act, coding)])
-                    if cd.escaped and z == cd.escape:
-                        z += dec.decode(cd.tail)
-                planes[ch][y, x] = _from_zigzag(z, pred, cd.qlo, cd.m)
+    planes = [np.zeros(shape, dtype=np.int64) for shape in _plane_shapes(grid_h, grid_w, color_space)]
+    for ch, y, x in _scan(grid_h, grid_w, color_space):
+        cd = coders[ch]
+        pred, act = _predict(planes[ch], y, x, cd.mid)
+        z = 0
+        if cd.models:
+            z = dec.decode(cd.models[_context(act, coding)])
+            if cd.escaped and z == cd.escape:
+                z += dec.decode(cd.tail)
+        planes[ch][y, x] = _from_zigzag(z, pred, cd.qlo, cd.m)
+    if _half_chroma(color_space):
+        planes[1:] = [_replicate(p, grid_h, grid_w) for p in planes[1:]]
     return np.stack(planes, axis=-1)
 
 
 def encode_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> bytes:
     """The CMAP payload for the index grid ``q`` (``(grid_h, grid_w, 3)`` integers), spec §5.3.
 
-    Raises :class:`InputError` if an index lies outside :func:`index_range`.
+    Raises :class:`InputError` if an index lies outside :func:`index_range`, or, in color space 2,
+    if a chroma channel is not constant over each 2x2 block of cells (the canonical layout).
     Guarantee: ``decode_color_map(encode_color_map(q, cs, s), gh, gw, cs, s) == q``.
     """
     return _encode(q, color_space, steps, _CODING)
@@ -244,6 +295,7 @@ def decode_color_map(data: bytes, grid_h: int, grid_w: int, color_space: int,
                      steps: Sequence[int]) -> np.ndarray:
     """Decode a CMAP payload into indices ``int64 (grid_h, grid_w, 3)`` (spec §5.3).
 
+    In color space 2 each decoded chroma sample is replicated over its 2x2 block of cells.
     Every decoded index lies in :func:`index_range`. Bad data raises :class:`FormatError`
     (chunk ``CMAP``) and nothing else; trailing words after the last symbol are ignored, as the
     range decoder of clause 3 reads zeros past the end of the payload.
@@ -271,15 +323,43 @@ def _ycocg_r_inverse(v: np.ndarray) -> np.ndarray:
     return np.stack([b + co, g, b], axis=-1)
 
 
+def _chroma_taps(n: int, half_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell i of one axis: the nearer half-grid sample ``i >> 1`` (weight 3) and the other
+    neighbour (weight 1), ``i >> 1`` -/+ 1 for even/odd i, clamped to the half grid (§5.4)."""
+    i = np.arange(n, dtype=np.int64)
+    near = i >> 1
+    far = np.where(i & 1, np.minimum(near + 1, half_n - 1), np.maximum(near - 1, 0))
+    return near, far
+
+
+def _upsample_chroma(u: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """Half-grid chroma values to the cell grid: ``(9a + 3b + 3c + d + 8) >> 4`` (§5.4, exact)."""
+    r0, r1 = _chroma_taps(grid_h, u.shape[0])
+    c0, c1 = _chroma_taps(grid_w, u.shape[1])
+    rows = 3 * u[r0] + u[r1]
+    return (3 * rows[:, c0] + rows[:, c1] + 8) >> 4
+
+
 def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
     """Indices to ``uint8 (gh, gw, 3)`` RGB (spec §5.4, normative).
 
-    ``v_ch = q_ch * s_ch``; color space 1 converts ``(Y, Co, Cg)`` to RGB with the YCoCg-R
-    inverse (arithmetic shifts); the result is clipped to 0..255.
+    ``v_ch = q_ch * s_ch``; color spaces 1 and 2 convert ``(Y, Co, Cg)`` to RGB with the YCoCg-R
+    inverse (arithmetic shifts); the result is clipped to 0..255. Color space 2 first
+    interpolates Co and Cg from the half grid (the indices of the cells with even row and column,
+    i.e. the top-left cell of each 2x2 block; the other chroma indices are not read) with the
+    integer 3/4-1/4 bilinear rule of §5.4.
     """
     check_color_params(color_space, steps)
-    v = np.asarray(q, dtype=np.int64) * np.asarray([int(s) for s in steps], dtype=np.int64)
-    if int(color_space) == COLOR_SPACE_YCOCG_R:
+    q = np.asarray(q)
+    if q.ndim != 3 or q.shape[2] != 3 or q.size == 0 or not np.issubdtype(q.dtype, np.integer):
+        raise InputError(f"color map indices must be a non-empty integer (gh, gw, 3) array, got "
+                         f"{q.dtype} {q.shape}")
+    q = q.astype(np.int64)
+    v = q * np.asarray([int(s) for s in steps], dtype=np.int64)
+    if _half_chroma(color_space):
+        for ch in (1, 2):
+            v[..., ch] = _upsample_chroma(v[::2, ::2, ch], *q.shape[:2])
+    if int(color_space) != COLOR_SPACE_RGB:
         v = _ycocg_r_inverse(v)
     return np.clip(v, 0, 255).astype(np.uint8)
 
@@ -288,7 +368,9 @@ def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[i
     """Informative encoder step (spec §5.6): ``uint8 (gh, gw, 3)`` RGB to indices ``int64``.
 
     Converts to the color space (YCoCg-R forward transform, exact), then
-    ``q = floor((2 v + s) / (2 s))`` (round half up), clamped to :func:`index_range`.
+    ``q = floor((2 v + s) / (2 s))`` (round half up), clamped to :func:`index_range`. In color
+    space 2 a chroma sample quantizes the mean of its block's ``n`` values (sum ``S``) with one
+    rounding, ``floor((2 S + n s) / (2 n s))``, and is replicated over the block.
     """
     if (not isinstance(rgb_grid, np.ndarray) or rgb_grid.dtype != np.uint8 or rgb_grid.ndim != 3
             or rgb_grid.shape[2] != 3 or rgb_grid.size == 0):
@@ -297,13 +379,26 @@ def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[i
                          f"{getattr(rgb_grid, 'shape', '')}")
     ranges = index_range(color_space, steps)
     v = rgb_grid.astype(np.int64)
-    if int(color_space) == COLOR_SPACE_YCOCG_R:
+    if int(color_space) != COLOR_SPACE_RGB:
         v = _ycocg_r_forward(rgb_grid)
     s = np.asarray([int(x) for x in steps], dtype=np.int64)
     q = (2 * v + s) // (2 * s)
+    if _half_chroma(color_space):
+        gh, gw = v.shape[:2]
+        sums, counts = _block_sums(v[..., 1:]), _block_sums(np.ones((gh, gw, 1), dtype=np.int64))
+        n_s = counts * s[1:]
+        q[..., 1:] = _replicate((2 * sums + n_s) // (2 * n_s), gh, gw)
     lo = np.asarray([r[0] for r in ranges], dtype=np.int64)
     hi = np.asarray([r[1] for r in ranges], dtype=np.int64)
     return np.clip(q, lo, hi)
+
+
+def _block_sums(a: np.ndarray) -> np.ndarray:
+    """Sums over 2x2 blocks of cells ``(ceil(gh/2), ceil(gw/2), ...)``; edge blocks sum what they have."""
+    gh, gw = a.shape[:2]
+    p = np.zeros(((gh + 1) & ~1, (gw + 1) & ~1) + a.shape[2:], dtype=np.int64)
+    p[:gh, :gw] = a
+    return p[0::2, 0::2] + p[0::2, 1::2] + p[1::2, 0::2] + p[1::2, 1::2]
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,7 +23,14 @@ def index_grids(draw, max_side=6):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     q = np.stack([rng.integers(lo, hi + 1, size=(gh, gw)) for lo, hi in cm.index_range(cs, steps)], axis=-1)
+    if cs == cm.COLOR_SPACE_YCOCG_R_HALF:
+        q[..., 1:] = replicate(q[::2, ::2, 1:], gh, gw)
     return cs, steps, q
+
+
+def replicate(half: np.ndarray, gh: int, gw: int) -> np.ndarray:
+    """The canonical layout of color space 2: chroma sample (y, x) over cells (2y..2y+1, 2x..2x+1)."""
+    return np.repeat(np.repeat(half, 2, axis=0), 2, axis=1)[:gh, :gw]
 
 
 def fixed_map() -> np.ndarray:
@@ -55,22 +62,32 @@ def test_round_trip_default_16x16_with_large_residuals():
     assert np.array_equal(cm.decode_color_map(payload, 16, 16, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS), q)
 
 
-def test_golden_payload():
-    """Fails if the CMAP syntax, its constants or the range coder's output change."""
-    q = cm.quantize_color_map(fixed_map(), cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
-    payload = cm.encode_color_map(q, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
-    assert hashlib.sha256(q.astype("<i2").tobytes()).hexdigest() == GOLDEN_Q
-    assert hashlib.sha256(payload).hexdigest() == GOLDEN_PAYLOAD
-    assert len(payload) == GOLDEN_LEN
-    rgb = cm.dequantize_color_map(q, cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS)
+# (color space, steps) -> sha256 of the indices, of the payload, payload length, sha256 of CR + C
+GOLDEN = {
+    (1, (16, 32, 32)): ("8f35a90343ba6a91325b5fba6f26accf65b410a5b5fe469499d220f4a3db5613",
+                        "15c6d65a80f126dfef11118a113bf45a2dd7eb674ded17930d4ff4834ea6e92d", 108,
+                        "6dda52003801dc08e1b71f8da7148db62dae13daf6892cb7a70b9ed9c878e442"),
+    (2, (15, 20, 20)): ("503f5a49e7da261189eb09ef48baecb295c304e0a80549a5b8be3bc8e34550b9",
+                        "1431780b95e5df105f331c2753cf2cabe27bf75f6c25cc450daa666ea12a203e", 84,
+                        "b7fabb3a4909156a04ac400c6325e3acbbbfdca920a8d9c5e7ef2938dad4d79a"),
+}
+
+
+@pytest.mark.parametrize("cs,steps", sorted(GOLDEN))
+def test_golden_payload(cs, steps):
+    """Fails if the CMAP syntax, its constants, the range coder's output or 5.4/5.5 change."""
+    q = cm.quantize_color_map(fixed_map(), cs, steps)
+    payload = cm.encode_color_map(q, cs, steps)
+    rgb = cm.dequantize_color_map(q, cs, steps)
     up = cm.upsample_color_map(rgb, 500, 509, 5)
-    assert hashlib.sha256(rgb.tobytes() + up.tobytes()).hexdigest() == GOLDEN_RECON
+    got = (hashlib.sha256(q.astype("<i2").tobytes()).hexdigest(), hashlib.sha256(payload).hexdigest(),
+           len(payload), hashlib.sha256(rgb.tobytes() + up.tobytes()).hexdigest())
+    assert got == GOLDEN[cs, steps]
 
 
-GOLDEN_Q = "8f35a90343ba6a91325b5fba6f26accf65b410a5b5fe469499d220f4a3db5613"
-GOLDEN_PAYLOAD = "15c6d65a80f126dfef11118a113bf45a2dd7eb674ded17930d4ff4834ea6e92d"
-GOLDEN_LEN = 108
-GOLDEN_RECON = "6dda52003801dc08e1b71f8da7148db62dae13daf6892cb7a70b9ed9c878e442"
+def test_default_is_the_measured_choice():
+    """spec 5.2/5.6: color space 2 with steps (15, 20, 20) (benchmarks/colormap.py)."""
+    assert (cm.DEFAULT_COLOR_SPACE, cm.DEFAULT_STEPS) == (2, (15, 20, 20))
 
 
 def test_encoder_rejects_out_of_range_indices():
@@ -117,7 +134,7 @@ def test_bad_grid_size():
 # ---- parameters
 
 
-@pytest.mark.parametrize("cs", [2, 3, 255, -1])
+@pytest.mark.parametrize("cs", [3, 4, 255, -1])
 def test_unknown_color_space(cs):
     with pytest.raises(UnsupportedError):
         cm.check_color_params(cs, (16, 32, 32))
@@ -150,7 +167,7 @@ def test_grid_size():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from(SPACES))
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0, 1]))
 def test_step_one_is_lossless(seed, cs):
     rgb = np.random.default_rng(seed).integers(0, 256, size=(5, 7, 3)).astype(np.uint8)
     q = cm.quantize_color_map(rgb, cs, (1, 1, 1))
@@ -239,22 +256,33 @@ def test_upsample_rejects_wrong_grid():
 
 
 def decode_per_spec(data, gh, gw, cs, steps):
-    """§5.3 transcribed with the constants of its table, sharing only clause 3's coder."""
+    """§5.2/5.3 transcribed with the constants of its table, sharing only clause 3's coder.
+
+    Returns the index planes P[ch] (lists of rows; chroma at half resolution in color space 2).
+    """
     from ssgc_format.entropy import AdaptiveModel, RangeDecoder, StaticModel
 
     E, INIT, INC, LIMIT = 8, [48, 20, 10, 5, 3, 2, 1, 1, 1], 32, 8192
-    lohi = {0: [(0, 255)] * 3, 1: [(0, 255), (-255, 255), (-255, 255)]}[cs]
+    lohi = {0: [(0, 255)] * 3, 1: [(0, 255), (-255, 255), (-255, 255)],
+            2: [(0, 255), (-255, 255), (-255, 255)]}[cs]
     qlo = [-((-lo + s - 1) // s) for (lo, _), s in zip(lohi, steps)]
     qhi = [(hi + s - 1) // s for (_, hi), s in zip(lohi, steps)]
     M = [b - a + 1 for a, b in zip(qlo, qhi)]
     n = [min(m, E + 1) for m in M]
     A = [[AdaptiveModel(n[ch], INIT[: n[ch]], increment=INC, limit=LIMIT) for _ in range(2)] for ch in range(3)]
     T = [StaticModel.uniform(M[ch] - E) if M[ch] > E + 1 else None for ch in range(3)]
-    Q = [[[0] * gw for _ in range(gh)] for _ in range(3)]
+    ph = [gh] + [(gh + 1) // 2 if cs == 2 else gh] * 2
+    pw = [gw] + [(gw + 1) // 2 if cs == 2 else gw] * 2
+    Q = [[[0] * pw[ch] for _ in range(ph[ch])] for ch in range(3)]
     dec = RangeDecoder(data, chunk="CMAP")
-    for i in range(gh):
-        for j in range(gw):
+    for ii in range(gh):
+        for jj in range(gw):
             for ch in range(3):
+                i, j = ii, jj
+                if cs == 2 and ch > 0:
+                    if (ii & 1) or (jj & 1):
+                        continue
+                    i, j = ii >> 1, jj >> 1
                 P = Q[ch]
                 if i == 0 and j == 0:
                     pred, act = (qlo[ch] + qhi[ch]) >> 1, 0
@@ -271,7 +299,39 @@ def decode_per_spec(data, gh, gw, cs, steps):
                     z = E + dec.decode(T[ch])
                 r = -((z + 1) >> 1) if z & 1 else z >> 1
                 P[i][j] = qlo[ch] + (pred - qlo[ch] + r) % M[ch]
-    return np.array(Q).transpose(1, 2, 0)
+    return Q
+
+
+def dequantize_per_spec(P, gh, gw, cs, steps):
+    """§5.4 per cell with Python integers, from the planes of decode_per_spec."""
+    def ctaps(p, n):
+        a = p >> 1
+        return a, (min(a + 1, n - 1) if p & 1 else max(a - 1, 0))
+
+    CR = np.zeros((gh, gw, 3), dtype=np.uint8)
+    for i in range(gh):
+        for j in range(gw):
+            v = [P[ch][i][j] * steps[ch] for ch in range(3)] if cs != 2 else [P[0][i][j] * steps[0]]
+            if cs == 2:
+                for ch in (1, 2):
+                    (a, b), (c, d) = ctaps(i, len(P[ch])), ctaps(j, len(P[ch][0]))
+                    u = [[x * steps[ch] for x in row] for row in P[ch]]
+                    acc = 3 * (3 * u[a][c] + u[b][c]) + (3 * u[a][d] + u[b][d])
+                    v.append((acc + 8) >> 4)
+            if cs == 0:
+                R, G, B = v
+            else:
+                t = v[0] - (v[2] >> 1)
+                G = v[2] + t
+                B = t - (v[1] >> 1)
+                R = B + v[1]
+            CR[i, j] = [min(max(x, 0), 255) for x in (R, G, B)]
+    return CR
+
+
+def planes_of(q, cs):
+    """The index planes of a (gh, gw, 3) array in the canonical layout (top-left cell of each block)."""
+    return [q[..., 0].tolist()] + [(q[::2, ::2, ch] if cs == 2 else q[..., ch]).tolist() for ch in (1, 2)]
 
 
 @settings(max_examples=30, deadline=None)
@@ -279,7 +339,10 @@ def decode_per_spec(data, gh, gw, cs, steps):
 def test_spec_transcription_decodes_the_same(case):
     cs, steps, q = case
     payload = cm.encode_color_map(q, cs, steps)
-    assert np.array_equal(decode_per_spec(payload, *q.shape[:2], cs, steps), q)
+    planes = decode_per_spec(payload, *q.shape[:2], cs, steps)
+    assert planes == planes_of(q, cs)
+    assert np.array_equal(dequantize_per_spec(planes, *q.shape[:2], cs, steps),
+                          cm.dequantize_color_map(q, cs, steps))
 
 
 def test_worked_example_of_the_spec():
@@ -294,3 +357,97 @@ def test_worked_example_of_the_spec():
     red = cm.upsample_color_map(cr, 10, 6, 2)[..., 0]
     assert red[2].tolist() == [204, 204, 201, 196, 190, 185, 167, 138, 108, 79]
     assert red[5].tolist() == [180, 180, 173, 158, 144, 129, 115, 100, 86, 71]
+
+
+def test_worked_example_color_space_2():
+    rgb = np.array([[[200, 120, 40], [190, 130, 60], [60, 90, 200]],
+                    [[180, 140, 70], [100, 110, 160], [50, 80, 210]]], dtype=np.uint8)
+    steps = (15, 20, 20)
+    assert cm.index_range(2, steps) == [(0, 17), (-13, 13), (-13, 13)]
+    q = cm.quantize_color_map(rgb, 2, steps)
+    assert planes_of(q, 2) == [[[8, 8, 7], [9, 8, 7]], [[4, -7]], [[0, -2]]]
+    payload = cm.encode_color_map(q, 2, steps)
+    assert payload.hex() == "859259af6084c8f9"
+    assert decode_per_spec(payload, 2, 3, 2, steps) == planes_of(q, 2)
+    cr = cm.dequantize_color_map(q, 2, steps)
+    assert cr.tolist() == [[[160, 120, 80], [138, 115, 113], [78, 90, 163]],
+                           [[175, 135, 95], [138, 115, 113], [78, 90, 163]]]
+
+
+# ---- color space 2 (half-resolution chroma)
+
+
+@pytest.mark.parametrize("gh,gw", [(1, 1), (1, 7), (7, 1), (3, 5), (2, 2), (4, 6), (5, 5)])
+def test_color_space_2_round_trip_odd_grids(gh, gw):
+    rng = np.random.default_rng(gh * 31 + gw)
+    rgb = rng.integers(0, 256, (gh, gw, 3), dtype=np.uint8)
+    for steps in ((15, 20, 20), (1, 1, 1), (255, 255, 255), (4, 9, 200)):
+        q = cm.quantize_color_map(rgb, 2, steps)
+        assert q.shape == (gh, gw, 3)
+        assert np.array_equal(q[..., 1:], replicate(q[::2, ::2, 1:], gh, gw))
+        payload = cm.encode_color_map(q, 2, steps)
+        back = cm.decode_color_map(payload, gh, gw, 2, steps)
+        assert back.shape == (gh, gw, 3) and np.array_equal(back, q)
+        assert decode_per_spec(payload, gh, gw, 2, steps) == planes_of(q, 2)
+        assert np.array_equal(cm.dequantize_color_map(q, 2, steps),
+                              dequantize_per_spec(planes_of(q, 2), gh, gw, 2, steps))
+
+
+def test_color_space_2_codes_a_quarter_of_the_chroma():
+    """The same indices cost fewer bytes with half-resolution chroma (fewer chroma symbols)."""
+    q = cm.quantize_color_map(fixed_map(), 2, (16, 32, 32))
+    assert len(cm.encode_color_map(q, 2, (16, 32, 32))) < len(cm.encode_color_map(q, 1, (16, 32, 32)))
+
+
+@pytest.mark.parametrize("cell", [(0, 1), (1, 0), (1, 1), (2, 3), (4, 3), (3, 4)])
+def test_color_space_2_rejects_chroma_not_replicated(cell):
+    q = cm.quantize_color_map(fixed_map()[:5, :5], 2, (15, 20, 20))
+    bad = q.copy()
+    bad[cell + (1,)] += 1 if bad[cell + (1,)] < 13 else -1
+    with pytest.raises(InputError, match="2x2"):
+        cm.encode_color_map(bad, 2, (15, 20, 20))
+    cm.encode_color_map(bad, 1, (15, 20, 20))  # the same array is fine at full resolution
+
+
+def test_color_space_2_quantizer_is_the_rounded_block_mean():
+    """§5.6: P = (2S + n s) // (2 n s) over the cells of the block that exist, clipped."""
+    rng = np.random.default_rng(7)
+    gh, gw, steps = 5, 3, (15, 20, 20)
+    rgb = rng.integers(0, 256, (gh, gw, 3), dtype=np.uint8)
+    q = cm.quantize_color_map(rgb, 2, steps)
+    r, g, b = (rgb[..., c].astype(int) for c in range(3))
+    co = r - b
+    values = {1: co, 2: g - (b + (co >> 1))}
+    for y in range((gh + 1) // 2):
+        for x in range((gw + 1) // 2):
+            cells = [(i, j) for i in (2 * y, 2 * y + 1) for j in (2 * x, 2 * x + 1) if i < gh and j < gw]
+            for ch in (1, 2):
+                total, n, s = sum(int(values[ch][c]) for c in cells), len(cells), steps[ch]
+                assert q[2 * y, 2 * x, ch] == min(max((2 * total + n * s) // (2 * n * s), -13), 13)
+
+
+def test_color_space_2_constant_grid_is_exact_and_decoded_chroma_replicated():
+    rgb = np.zeros((5, 7, 3), dtype=np.uint8)
+    rgb[...] = (90, 200, 30)
+    q = cm.quantize_color_map(rgb, 2, (1, 1, 1))
+    assert np.array_equal(cm.dequantize_color_map(q, 2, (1, 1, 1)), rgb)
+    payload = cm.encode_color_map(q, 2, (1, 1, 1))
+    assert np.array_equal(cm.decode_color_map(payload, 5, 7, 2, (1, 1, 1)), q)
+
+
+def test_clean_room_decoder_color_space_2():
+    """conformance/spec_decoder.py (written from the spec) on the worked example of §5.7."""
+    from conformance import spec_decoder as sd
+
+    P = sd.decode_colors(bytes.fromhex("859259af6084c8f9"), 2, 3, 2, (15, 20, 20))
+    assert P == [[[8, 8, 7], [9, 8, 7]], [[4, -7]], [[0, -2]]]
+    assert sd.dequantize(P, 2, 3, 2, (15, 20, 20)) == [[(160, 120, 80), (138, 115, 113), (78, 90, 163)],
+                                                        [(175, 135, 95), (138, 115, 113), (78, 90, 163)]]
+
+
+@pytest.mark.parametrize("cs", SPACES)
+def test_dequantize_rejects_bad_arrays(cs):
+    for bad in (np.zeros((2, 2), dtype=np.int64), np.zeros((0, 2, 3), dtype=np.int64),
+                np.zeros((2, 2, 3), dtype=np.float64)):
+        with pytest.raises(InputError):
+            cm.dequantize_color_map(bad, cs, (15, 20, 20))
