@@ -41,7 +41,7 @@ def make_image(rng: np.random.Generator, width: int, height: int, *, roi: bool, 
         x, y = int(rng.integers(0, width - 1)), int(rng.integers(0, height - 1))
         payload = ROIPayload(codec_id=1, x=x, y=y, width=2 * int(rng.integers(1, (width - x) // 2 + 1)),
                              height=2 * int(rng.integers(1, (height - y) // 2 + 1)), bit_depth=8,
-                             substream=rng.integers(0, 256, int(rng.integers(0, 64)), dtype=np.uint8).tobytes())
+                             substream=rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes())
     gp = GenerationParams(seed=int(rng.integers(0, 2**63)), steps=int(rng.integers(1, 1001)))
     return SSGCImage(header=h, genparams=gp, labels=labels, colors=colors, mask=mask, roi=payload,
                      meta=(("encoder", "test"),))

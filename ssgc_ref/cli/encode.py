@@ -54,6 +54,8 @@ def add_arguments(p) -> None:
     s.add_argument("--label-cell", type=int, choices=(4, 8, 16, 32, 64), default=16, help="label map cell size in pixels")
     s.add_argument("--color-cell", type=int, choices=(4, 8, 16, 32, 64, 128, 256), default=32,
                    help="color map cell size in pixels (32 gives 16x16 at 512x512)")
+    s.add_argument("--color-space", type=int, choices=sorted(colormap.COLOR_SPACES), default=colormap.DEFAULT_COLOR_SPACE,
+                   help="0 = RGB, 1 = YCoCg-R, 2 = YCoCg-R with chroma at half resolution (spec 5.2)")
     s.add_argument("--color-steps", metavar="A,B,C", default=",".join(map(str, colormap.DEFAULT_STEPS)),
                    help="quantizer step of each color channel (spec 5.2)")
     gen = p.add_argument_group("generation parameters (stored in the file, used by the decoder)")
@@ -94,7 +96,7 @@ def config_from_args(args):
         raise InputError("--strength must be in 0..1 and --guidance in 0..255")
     return EncoderConfig(
         segmenter=args.segmenter, label_cell_log2=_log2(args.label_cell), color_cell_log2=_log2(args.color_cell),
-        color_steps=_steps(args.color_steps), mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
+        color_space=args.color_space, color_steps=_steps(args.color_steps), mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
         roi_bytes=args.roi_bytes, match_rate=args.match_rate, roi_bit_depth=args.bit_depth,
         profile_id=args.profile, seed=args.seed, steps=args.steps,
         strength_permille=round(args.strength * 1000), guidance_q8=round(args.guidance * 256),
