@@ -288,31 +288,18 @@ class _PictureEncoder:
         return cu, dist + dc
 
     # -- quad-tree -------------------------------------------------------------------------------
-    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates):
-        """Decide the coding tree of the block at (x, y), size s. Returns (tree, cost) where tree is
-        ('cu', CodingUnit) or ('split', ctx_inc or None, [children]); ctx is advanced."""
-        inside = x + s <= self.W and y + s <= self.H
-        can_split = s > MIN_CB
-        fs = self.forced.split(x, y, s) if (self.forced and inside and can_split) else None
-        try_leaf = inside and fs is not True
-        try_split = can_split and (not inside or fs is not False)
-        leaf = None
-        if try_leaf:
-            snap0 = ctx.snapshot()
-            est = RateEstimator(ctx)
-            inc = self.split_ctx(x, y, s) if can_split else None
-            if can_split:
-                write_split_flag(est, inc, 0)
-            cu, dist = self.code_cu(x, y, s, ctx)
-            write_coding_unit(est, cu)
-            leaf = (("cu", inc, cu), dist + self.lam * est.bits)
-            # early termination: a CU predicted well enough to need no luma residual is not split
-            if not try_split or (fs is None and self.early_skip and all(tu[0] is None for tu in cu.tus)):
-                return leaf
-            leaf_state = self._save(x, y, s)
-            leaf_ctx = ctx.snapshot()
-            ctx.restore(snap0)
-            self._restore_empty(x, y, s)
+    def _leaf(self, x: int, y: int, s: int, can_split: bool, ctx: ContextStates):
+        """Code the block as one CU: (('cu', split ctx or None, cu), cost)."""
+        est = RateEstimator(ctx)
+        inc = self.split_ctx(x, y, s) if can_split else None
+        if can_split:
+            write_split_flag(est, inc, 0)
+        cu, dist = self.code_cu(x, y, s, ctx)
+        write_coding_unit(est, cu)
+        return ("cu", inc, cu), dist + self.lam * est.bits
+
+    def _split(self, x: int, y: int, s: int, inside: bool, ctx: ContextStates):
+        """Code the block as four quad-tree children: (('split', ctx or None, children), cost)."""
         est = RateEstimator(ctx)
         inc = self.split_ctx(x, y, s) if inside else None
         if inside:
@@ -326,11 +313,52 @@ class _PictureEncoder:
                     t, c = self.code_tree(x + dx, y + dy, h, ctx)
                     children.append(t)
                     cost += c
-        if leaf is not None and leaf[1] <= cost:
+        return ("split", inc, children), cost
+
+    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates):
+        """Decide the coding tree of the block at (x, y), size s. Returns (tree, cost) where tree is
+        ('cu', ctx_inc or None, CodingUnit) or ('split', ctx_inc or None, [children]); ctx, the
+        reconstruction and the maps are left in the chosen option's state.
+
+        Below 64: the leaf is tried first, and a leaf needing no luma residual ends the descent
+        (presets fast/medium). At 64: the split is tried first, and the 64x64 leaf only when none of
+        the four 32x32 children was split further."""
+        inside = x + s <= self.W and y + s <= self.H
+        can_split = s > MIN_CB
+        fs = self.forced.split(x, y, s) if (self.forced and inside and can_split) else None
+        try_leaf = inside and fs is not True
+        try_split = can_split and (not inside or fs is not False)
+        if not try_split:
+            return self._leaf(x, y, s, can_split, ctx)
+        if not try_leaf:
+            return self._split(x, y, s, inside, ctx)
+        snap0 = ctx.snapshot()
+        if s > MAX_TB:
+            split = self._split(x, y, s, inside, ctx)
+            if fs is None and self.early_skip and any(t[0] == "split" for t in split[0][2]):
+                return split
+            split_state, split_ctx = self._save(x, y, s), ctx.snapshot()
+            ctx.restore(snap0)
+            self._restore_empty(x, y, s)
+            leaf = self._leaf(x, y, s, can_split, ctx)
+            if leaf[1] <= split[1]:
+                return leaf
+            self._restore(x, y, s, split_state)
+            ctx.restore(split_ctx)
+            return split
+        leaf = self._leaf(x, y, s, can_split, ctx)
+        # early termination: a CU predicted well enough to need no luma residual is not split
+        if fs is None and self.early_skip and all(tu[0] is None for tu in leaf[0][2].tus):
+            return leaf
+        leaf_state, leaf_ctx = self._save(x, y, s), ctx.snapshot()
+        ctx.restore(snap0)
+        self._restore_empty(x, y, s)
+        split = self._split(x, y, s, inside, ctx)
+        if leaf[1] <= split[1]:
             self._restore(x, y, s, leaf_state)
             ctx.restore(leaf_ctx)
             return leaf
-        return ("split", inc, children), cost
+        return split
 
     def _restore_empty(self, x: int, y: int, s: int) -> None:
         self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = False
