@@ -6,8 +6,9 @@ Decisions (non-normative): per CU, all 67 luma modes are ranked by the SATD of a
 prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are compared by the
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
-same cost, bottom-up per CTU, a CU needing no luma residual ending the descent (not in "slow");
-RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
+same cost per CTU (CTU 64 for medium/slow, 32 for fast; a 64x64 CU is four 32x32 TUs), a CU needing
+no luma residual ending the descent and a 64x64 leaf tried only when no 32x32 child split (not in
+"slow"); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
