@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 NAME = "demo"
 HELP = "encode and decode bundled example images, compare with VVC alone, print the bit budget"
@@ -71,6 +72,11 @@ def vvc_alone(rgb, max_bytes: int):
     return data, np.pad(dec, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
 
 
+def _status(args, text: str) -> None:
+    if not args.quiet:
+        print(f"... {text}", file=sys.stderr, flush=True)
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -89,11 +95,15 @@ def run(args) -> int:
         rgb = _load(name)
         mask = faces_mask(rgb, margin=0.25) if name == "astronaut" else None
         cfg = EncoderConfig(qp=args.qp, seed=args.seed)
+        _status(args, f"{name}: encoding ({'face ROI with VVC, ' if mask is not None else ''}semantics)")
         enc = encode_image(rgb, mask=mask, config=cfg)
         path = os.path.join(args.output, f"{name}.ssgc")
         write_atomic(path, enc.data, force=True)
+        _status(args, f"{name}: decoding")
         dec = decode_bytes(enc.data, model_dir=args.model, progress=not args.quiet)
         try:
+            _status(args, f"{name}: coding the whole picture with VVC alone at <= {len(enc.data)} bytes "
+                          "(a search over QP: up to a minute)")
             _, alone = vvc_alone(rgb, len(enc.data))
         except InputError as e:  # even QP 63 does not fit: show an empty panel and say why
             print(f"   VVC alone: {e}")
