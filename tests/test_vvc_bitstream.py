@@ -11,29 +11,8 @@ from ssgc_ref.vvc.bitwriter import BitWriter
 from ssgc_ref.vvc.cabac import CabacWriter, ContextStates, RateEstimator
 from ssgc_ref.vvc.contexts import NUM_CTX
 from ssgc_ref.vvc.nal import annexb, emulation_prevention, nal_unit
+from ssgc_ref.vvc.sps_probe import BitReader
 from ssgc_ref.vvc.syntax import decode_remainder, mpm_list, write_luma_mode
-
-
-class BitReader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def u(self, n: int) -> int:
-        v = 0
-        for _ in range(n):
-            v = (v << 1) | ((self.data[self.pos >> 3] >> (7 - (self.pos & 7))) & 1)
-            self.pos += 1
-        return v
-
-    def ue(self) -> int:
-        z = 0
-        while self.u(1) == 0:
-            z += 1
-        return (1 << z) - 1 + self.u(z)
-
-    def se(self) -> int:
-        k = self.ue()
-        return (k + 1) // 2 if k & 1 else -(k // 2)
 
 
 @settings(max_examples=60, deadline=None)

@@ -45,7 +45,9 @@ def _rbsp(nal_payload: bytes) -> bytes:
     return bytes(out)
 
 
-class _Bits:
+class BitReader:
+    """u(n), ue(v) and se(v) of H.266 7.2, most significant bit first; SpsProbeError past the end."""
+
     def __init__(self, data: bytes):
         self.data = data
         self.pos = 0
@@ -67,11 +69,15 @@ class _Bits:
                 raise SpsProbeError("SPS exp-Golomb code longer than 32 bits")
         return (1 << zeros) - 1 + self.u(zeros)
 
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k & 1 else -(k // 2)
+
     def align(self) -> None:
         self.pos = (self.pos + 7) & ~7
 
 
-def _profile_tier_level(r: _Bits, max_sublayers_minus1: int) -> None:
+def _profile_tier_level(r: BitReader, max_sublayers_minus1: int) -> None:
     r.u(7 + 1 + 8 + 1 + 1)  # profile, tier, level, frame_only, multilayer
     if r.u(1):  # gci_present_flag
         r.u(_GCI_FIXED_BITS)
@@ -88,7 +94,7 @@ def _profile_tier_level(r: _Bits, max_sublayers_minus1: int) -> None:
 
 
 def _sps_size(rbsp: bytes) -> tuple[int, int]:
-    r = _Bits(rbsp)
+    r = BitReader(rbsp)
     r.u(4 + 4)  # sps_seq_parameter_set_id, sps_video_parameter_set_id
     max_sublayers_minus1 = r.u(3)
     r.u(2 + 2)  # chroma format, log2 CTU size
