@@ -58,8 +58,8 @@ def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> t
                      "preview (upsampled color map with the ROI pasted) instead"]
 
 
-def decode_bytes(data: bytes, *, generator: str = AUTO, model_dir: str | None = None,
-                 allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> DecodeResult:
+def _prepare(data: bytes, generator: str, model_dir: str | None) -> DecodeResult:
+    """Steps 1-4 of spec 9.1 (all bit-exact) and the choice of generator; no generation yet."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     img = read_ssgc(data)
@@ -76,23 +76,51 @@ def decode_bytes(data: bytes, *, generator: str = AUTO, model_dir: str | None = 
         r = img.roi
         roi_rgb = decode_roi(r.substream, r.width, r.height, r.bit_depth)
         seconds["ROI (VVC)"] = time.perf_counter() - t
-
     name, notes = choose_generator(img, generator, model_dir)
-    t = time.perf_counter()
-    if name == PREVIEW:
-        generated = colors_full
-    else:
+    return DecodeResult(colors_full, img, labels_full, colors_full, mask_full, roi_rgb, colors_full, name,
+                        notes, seconds)
+
+
+def _generator_item(res: DecodeResult) -> dict:
+    placed = None
+    if res.roi_rgb is not None:
+        r = res.parsed.roi
+        placed = np.zeros_like(res.colors_full)
+        placed[r.y: r.y + r.height, r.x: r.x + r.width] = res.roi_rgb
+    return dict(labels_full=res.labels_full, colors_full=res.colors_full, params=res.parsed.genparams,
+                roi_rgb=placed, mask=res.mask_full)
+
+
+def decode_many(files: list[bytes], *, generator: str = AUTO, model_dir: str | None = None,
+                allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> list[DecodeResult]:
+    """Decode several files. Files that use the same model share one loaded generator, and those with
+    the same size and sampling parameters run as one network batch (``generate_batch``)."""
+    results = [_prepare(d, generator, model_dir) for d in files]
+    groups: dict[tuple, list[int]] = {}
+    for n, res in enumerate(results):
+        if res.generator != PREVIEW:
+            groups.setdefault((res.generator, res.parsed.genparams.profile_id), []).append(n)
+    for (name, profile_id), idx in groups.items():
         from ssgc_ref.generators import get_generator
 
-        gen = get_generator(name, profile_id=img.genparams.profile_id, model_dir=model_dir,
+        t = time.perf_counter()
+        gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
                             allow_model_mismatch=allow_model_mismatch, device=device)
-        placed = None
-        if roi_rgb is not None:
-            placed = np.zeros_like(colors_full)
-            r = img.roi
-            placed[r.y: r.y + r.height, r.x: r.x + r.width] = roi_rgb
-        generated = gen.generate(labels_full=labels_full, colors_full=colors_full, params=img.genparams,
-                                 roi_rgb=placed, mask=mask_full, progress=progress)
-    seconds["generation"] = time.perf_counter() - t
-    final = reconstruct.composite(generated, img, roi_rgb, mask_full)
-    return DecodeResult(final, img, labels_full, colors_full, mask_full, roi_rgb, generated, name, notes, seconds)
+        items = [_generator_item(results[n]) for n in idx]
+        batch = getattr(gen, "generate_batch", None)
+        images = (batch(items, progress=progress) if batch and len(items) > 1
+                  else [gen.generate(**it, progress=progress) for it in items])
+        seconds = (time.perf_counter() - t) / len(idx)
+        for n, generated in zip(idx, images):
+            results[n].generated = generated
+            results[n].seconds["generation"] = seconds
+    for res in results:
+        res.image = reconstruct.composite(res.generated, res.parsed, res.roi_rgb, res.mask_full)
+    return results
+
+
+def decode_bytes(data: bytes, *, generator: str = AUTO, model_dir: str | None = None,
+                 allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> DecodeResult:
+    """Decode one file (spec 9.1): see :func:`decode_many` for the arguments."""
+    return decode_many([data], generator=generator, model_dir=model_dir, allow_model_mismatch=allow_model_mismatch,
+                       device=device, progress=progress)[0]

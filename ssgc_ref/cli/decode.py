@@ -25,12 +25,15 @@ examples:
   ssgc-ref decode photo.ssgc -o photo.png
   ssgc-ref decode photo.ssgc -o photo.png --model ~/models/ldm-semantic512 --dump steps/
   ssgc-ref decode photo.ssgc -o photo.png --generator preview --verify 3f1c...
+  ssgc-ref decode a.ssgc b.ssgc c.ssgc -o decoded/ --model ~/models/ldm-semantic512 --device cuda
 """
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", help="input .ssgc file ('-' = standard input)")
-    p.add_argument("-o", "--output", required=True, help="output image, PNG ('-' = PNG to standard output)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="input .ssgc file(s) ('-' = standard input)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output PNG ('-' = standard output); with several inputs, a folder that receives NAME.png "
+                        "for each (files sharing a model are generated as one batch)")
     p.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--generator", default="auto", help="auto | preview | ldm")
     p.add_argument("--model", metavar="DIR", help="converted model folder (see convert-model)")
@@ -86,29 +89,41 @@ def dump(res, folder: str, force: bool) -> list[str]:
 
 def run(args) -> int:
     from ssgc_format.errors import FormatError, InputError
-    from ssgc_ref.decoder import decode_bytes
+    from ssgc_ref.decoder import decode_many
     from ssgc_ref.fileio import read_bounded, write_atomic
 
     if args.generator not in ("auto", "preview", "ldm"):
         raise InputError(f"unknown generator {args.generator!r}: valid are auto, preview, ldm")
-    data = read_bounded(args.file)
-    res = decode_bytes(data, generator=args.generator, model_dir=args.model,
-                       allow_model_mismatch=args.allow_model_mismatch, device=args.device,
-                       progress=not args.quiet)
-    digest = pixel_sha256(res.image)
-    if args.verify and args.verify.lower() != digest:
-        raise FormatError(f"--verify failed: decoded pixels hash to {digest}")
-    write_atomic(args.output, png_bytes(res.image), force=args.force)
-    written = dump(res, args.dump, args.force) if args.dump else []
-    if not args.quiet:
-        out = sys.stderr if args.output == "-" else sys.stdout
-        h = res.parsed.header
-        print(f"{args.file} -> {args.output}: {h.width}x{h.height}, generator '{res.generator}', "
-              f"pixels sha256 {digest}", file=out)
-        for n in res.notes:
-            print(f"note: {n}", file=out)
-        times = ", ".join(f"{k} {v:.2f} s" for k, v in res.seconds.items())
-        print(f"time: {times}", file=out)
-        if written:
-            print(f"intermediates: {', '.join(written)}", file=out)
+    many = len(args.files) > 1
+    if many and args.verify:
+        raise InputError("--verify checks one decoded file: give a single input")
+    if many and args.output == "-":
+        raise InputError("several inputs need -o FOLDER, not standard output")
+    datas = [read_bounded(f) for f in args.files]
+    results = decode_many(datas, generator=args.generator, model_dir=args.model,
+                          allow_model_mismatch=args.allow_model_mismatch, device=args.device,
+                          progress=not args.quiet)
+    if many:
+        os.makedirs(args.output, exist_ok=True)
+    for name, res in zip(args.files, results):
+        stem = os.path.splitext(os.path.basename(name))[0] or "stdin"
+        out_path = os.path.join(args.output, stem + ".png") if many else args.output
+        digest = pixel_sha256(res.image)
+        if args.verify and args.verify.lower() != digest:
+            raise FormatError(f"--verify failed: decoded pixels hash to {digest}")
+        write_atomic(out_path, png_bytes(res.image), force=args.force)
+        written = []
+        if args.dump:
+            written = dump(res, os.path.join(args.dump, stem) if many else args.dump, args.force)
+        if not args.quiet:
+            out = sys.stderr if args.output == "-" else sys.stdout
+            h = res.parsed.header
+            print(f"{name} -> {out_path}: {h.width}x{h.height}, generator '{res.generator}', "
+                  f"pixels sha256 {digest}", file=out)
+            for n in res.notes:
+                print(f"note: {n}", file=out)
+            times = ", ".join(f"{k} {v:.2f} s" for k, v in res.seconds.items())
+            print(f"time: {times}", file=out)
+            if written:
+                print(f"intermediates: {', '.join(written)}", file=out)
     return 0
