@@ -257,6 +257,42 @@ def test_substitution_process():
     assert r.top[:8].tolist() == plane[15, 16:24].tolist() and np.all(r.top[8:] == plane[15, 23])
 
 
+def _naive_reference_samples(plane, avail, x0, y0, n, bd, unit):
+    """The substitution process sample by sample (8.4.5.2.8 read literally)."""
+    pos = [(x0 - 1, y0 + j) for j in range(2 * n - 1, -1, -1)] + [(x0 - 1, y0 - 1)]
+    pos += [(x0 + i, y0 - 1) for i in range(2 * n)]
+
+    def ok(x, y):
+        return (x >= 0 and y >= 0 and y // unit < avail.shape[0] and x // unit < avail.shape[1]
+                and bool(avail[y // unit, x // unit]))
+
+    have = [ok(x, y) for x, y in pos]
+    seq = [int(plane[y, x]) if h else None for (x, y), h in zip(pos, have)]
+    if not any(have):
+        seq = [1 << (bd - 1)] * len(seq)
+    else:
+        if seq[0] is None:
+            seq[0] = next(v for v in seq if v is not None)
+        for i in range(1, len(seq)):
+            if seq[i] is None:
+                seq[i] = seq[i - 1]
+    return seq
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from((4, 8, 16, 32, 64)), st.sampled_from((2, 4)), st.integers(0, 2**32 - 1))
+def test_reference_samples_match_sample_by_sample_substitution(n, unit, seed):
+    # blocks anywhere on the unit grid, near or past the picture's right and bottom edges
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(1, 24, 2)
+    plane = rng.integers(0, 1024, (rows * unit, cols * unit)).astype(np.int32)
+    avail = rng.random((rows, cols)) < rng.random()
+    x0, y0 = unit * int(rng.integers(0, cols)), unit * int(rng.integers(0, rows))
+    r = reference_samples(plane, avail, x0, y0, n, n, 10, unit)
+    got = r.left[::-1].tolist() + [r.corner] + r.top.tolist()
+    assert got == _naive_reference_samples(plane, avail, x0, y0, n, 10, unit)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(SIZES), st.sampled_from((0, 1, 2)), st.integers(0, 66), st.sampled_from((8, 10)),
        st.integers(0, 2**32 - 1))

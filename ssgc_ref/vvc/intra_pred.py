@@ -106,6 +106,34 @@ def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) ->
     return out
 
 
+def _ref_line_aligned(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, n_left: int, n_top: int,
+                      u: int, bit_depth: int):
+    """(availability, samples) of the reference line [p[-1][n_left-1] .. p[-1][0], corner,
+    p[0][-1] .. p[n_top-1][-1]] read with slices; the block lies on the ``u``-sample grid.
+    Unavailable entries hold 1 << (bitDepth - 1)."""
+    rows, cols = avail.shape
+    n = n_left + 1 + n_top
+    ok = np.zeros(n, dtype=bool)
+    seq = np.full(n, 1 << (bit_depth - 1), dtype=np.int64)
+    if x0 > 0:
+        a = avail[y0 // u:min((y0 + n_left) // u, rows), (x0 - 1) // u]
+        k = a.size * u
+        if k:
+            ok[n_left - k:n_left] = np.repeat(a, u)[::-1]
+            seq[n_left - k:n_left] = plane[y0:y0 + k, x0 - 1][::-1]
+    if y0 > 0:
+        a = avail[(y0 - 1) // u, x0 // u:min((x0 + n_top) // u, cols)]
+        k = a.size * u
+        if k:
+            ok[n_left + 1:n_left + 1 + k] = np.repeat(a, u)
+            seq[n_left + 1:n_left + 1 + k] = plane[y0 - 1, x0:x0 + k]
+        if x0 > 0 and avail[(y0 - 1) // u, (x0 - 1) // u]:
+            ok[n_left] = True
+            seq[n_left] = plane[y0 - 1, x0 - 1]
+    seq[~ok] = 1 << (bit_depth - 1)
+    return ok, seq
+
+
 def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
                       bit_depth: int, avail_unit: int) -> ReferenceSamples:
     """Reference sample availability marking and substitution, refIdx 0.
@@ -116,12 +144,16 @@ def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w:
     entry copies its predecessor. With nothing available, every sample is 1 << (bitDepth - 1).
     """
     n_left, n_top = 2 * h, 2 * w
-    ys = np.concatenate([np.arange(y0 + n_left - 1, y0 - 1, -1), [y0 - 1], np.full(n_top, y0 - 1)])
-    xs = np.concatenate([np.full(n_left, x0 - 1), [x0 - 1], np.arange(x0, x0 + n_top)])
-    ok = _avail_line(avail, avail_unit, xs, ys)
-    seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
-    if ok.any():
+    u = avail_unit
+    if x0 % u == 0 and y0 % u == 0 and w % u == 0 and h % u == 0:
+        ok, seq = _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth)
+    else:
+        ys = np.concatenate([np.arange(y0 + n_left - 1, y0 - 1, -1), [y0 - 1], np.full(n_top, y0 - 1)])
+        xs = np.concatenate([np.full(n_left, x0 - 1), [x0 - 1], np.arange(x0, x0 + n_top)])
+        ok = _avail_line(avail, u, xs, ys)
+        seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
         seq[ok] = plane[ys[ok], xs[ok]]
+    if ok.any() and not ok.all():
         if not ok[0]:
             seq[0] = seq[int(np.argmax(ok))]
             ok = ok.copy()

@@ -22,18 +22,20 @@ def _hadamard(n: int) -> np.ndarray:
     return h
 
 
-_H4, _H8 = _hadamard(4), _hadamard(8)
+# float64 so that the products go through BLAS; exact, integer sums stay far below 2^53
+_H4, _H8 = _hadamard(4).astype(np.float64), _hadamard(8).astype(np.float64)
 
 
 def satd(diff: np.ndarray) -> np.ndarray:
-    """Sum of absolute Hadamard-transformed differences of (..., s, s) blocks (8x8 or 4x4 tiles)."""
+    """Sum of absolute Hadamard-transformed differences of (..., s, s) integer blocks (8x8 or 4x4
+    tiles), int64 (computed exactly in float64)."""
     s = diff.shape[-1]
     t = 8 if s >= 8 else 4
     hm = _H8 if t == 8 else _H4
     lead = diff.shape[:-2]
-    b = diff.reshape(lead + (s // t, t, s // t, t)).swapaxes(-3, -2)
+    b = diff.astype(np.float64).reshape(lead + (s // t, t, s // t, t)).swapaxes(-3, -2)
     c = hm @ b @ hm
-    return np.abs(c).sum(axis=(-4, -3, -2, -1))
+    return np.abs(c).sum(axis=(-4, -3, -2, -1)).astype(np.int64)
 
 
 @lru_cache(maxsize=None)
