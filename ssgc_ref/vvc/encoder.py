@@ -58,11 +58,10 @@ class EncodeResult:
     bit_depth: int
 
 
-def _code_block(orig: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
-    """Transform, quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) and reconstruct one
-    block: (levels or None, reconstruction int32)."""
-    res = orig - pred
-    coef = forward_dct2(res, bd)
+def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
+    """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
+    ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
+    int32)."""
     lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
@@ -187,12 +186,18 @@ class _PictureEncoder:
         better = [k for k in np.argsort(cost[1:], kind="stable") + 1 if cost[k] < cost[0]]
         return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
-    def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool):
+    def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool, memo: dict | None = None):
         """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, size)] of the planes
         ``comps`` (luma, or Cb and Cr) in decoding order with intra mode ``mode``. Later blocks
         predict from earlier ones, so the reconstruction is written as it goes; ``keep`` = False
-        restores the planes afterwards. Returns ([[levels or None per block] per comp], distortion)."""
+        restores the planes afterwards. Returns ([[levels or None per block] per comp], distortion).
+
+        ``memo`` (one transform block only): the CU's trials share it; it holds the reference
+        samples (key ("refs", comp)) and each (comp, mode)'s prediction and transformed residual,
+        which do not depend on the other trials as long as the block's neighbourhood is unchanged."""
         bd = self.bd
+        if len(tbs) != 1:
+            memo = None
         unit = 4 if comps[0] == 0 else 2
         av = self.avail[0 if comps[0] == 0 else 1]
         saved = []
@@ -204,10 +209,19 @@ class _PictureEncoder:
                                av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit].copy()))
             for i, k in enumerate(comps):
                 qp = self.qp if k == 0 else self.qpc[k - 1]
-                refs = reference_samples(self.rec[k], av, tx, ty, t, t, bd, unit)
-                pred = predict_from_refs(refs, t, t, mode, k, bd)
                 org = self.org[k][ty:ty + t, tx:tx + t]
-                lv, rec = _code_block(org, pred, qp, bd, None if rd is None else (k, self.lam, rd))
+                hit = None if memo is None else memo.get((k, mode))
+                if hit is None:
+                    refs = None if memo is None else memo.get(("refs", k))
+                    if refs is None:
+                        refs = reference_samples(self.rec[k], av, tx, ty, t, t, bd, unit)
+                    pred = predict_from_refs(refs, t, t, mode, k, bd)
+                    coef = forward_dct2(org - pred, bd)
+                    if memo is not None:
+                        memo[(k, mode)] = (pred, coef)
+                else:
+                    pred, coef = hit
+                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd))
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + t, tx:tx + t] = rec
@@ -227,15 +241,17 @@ class _PictureEncoder:
         tbs = [(x + dx, y + dy, t) for dy in range(0, s, t) for dx in range(0, s, t)]
         ctbs = [(tx // 2, ty // 2, t // 2) for tx, ty, _ in tbs]
         fm = self.forced.luma_mode(x, y, s) if self.forced else None
+        memo: dict = {}
         if fm is not None:
             cands = [fm]
         else:
             refs = reference_samples(self.rec[0], self.avail[0], x, y, s, s, bd, 4)
+            memo[("refs", 0)] = refs
             cands = self._luma_candidates(refs, self.org[0][y:y + s, x:x + s], s, mpm)
         best = None
         if len(cands) > 1:
             for m in cands:
-                (lvs,), d = self._trial((0,), tbs, m, ctx if self.rdoq_all else None, keep=False)
+                (lvs,), d = self._trial((0,), tbs, m, ctx if self.rdoq_all else None, keep=False, memo=memo)
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
                 write_luma_mode(est, m, mpm)
@@ -248,7 +264,8 @@ class _PictureEncoder:
                 if best is None or j < best[0]:
                     best = (j, m)
         mode = cands[0] if best is None else best[1]
-        (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True)
+        (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True,
+                                     memo=memo)
         self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = mode
         self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = s
 
@@ -258,6 +275,7 @@ class _PictureEncoder:
             ccands = [fc]
         else:
             crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
+            memo[("refs", 1)], memo[("refs", 2)] = crefs
             corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
             ccands = self._chroma_candidates(crefs, corg, c, mode)
         bestc = None
@@ -269,7 +287,7 @@ class _PictureEncoder:
                     continue
                 seen.add(cm)
                 rd = ctx if self.rdoq_all else None
-                (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=False)
+                (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=False, memo=memo)
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
                 write_chroma_mode(est, idx)
@@ -284,7 +302,7 @@ class _PictureEncoder:
         cidx = ccands[0] if bestc is None else bestc[1]
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
-        (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True)
+        (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
         cu = CodingUnit(x, y, s, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
         return cu, dist + dc
 
