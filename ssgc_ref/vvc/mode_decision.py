@@ -140,7 +140,8 @@ def approx_satd_all(refs, org: np.ndarray, s: int) -> np.ndarray:
     g, t = satd_operator(s)
     line = np.concatenate([refs.left[::-1], [refs.corner], refs.top]).astype(np.float32)
     to = t @ org.reshape(-1).astype(np.float32)
-    return np.abs(to[None, :] - g @ line).sum(axis=1)
+    gl = (g.reshape(-1, g.shape[2]) @ line).reshape(67, -1)  # one matrix-vector product (BLAS)
+    return np.abs(to[None, :] - gl).sum(axis=1)
 
 
 def approx_satd_modes(refs, org: np.ndarray, s: int, modes) -> np.ndarray:
