@@ -17,6 +17,7 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,12 @@ def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
 def _ssd(a: np.ndarray, b: np.ndarray) -> int:
     d = (a - b).astype(np.int64)
     return int((d * d).sum())
+
+
+def _loosen(bound: float) -> float:
+    """A child's bound from its parent's remaining budget, widened past any rounding of the parent's
+    running sum: a child cost above it keeps the parent's sum above the parent's bound."""
+    return bound + 1e-9 * abs(bound) + 1e-6
 
 
 class Forced:
@@ -317,8 +324,10 @@ class _PictureEncoder:
         write_coding_unit(est, cu)
         return ("cu", inc, cu), dist + self.lam * est.bits
 
-    def _split(self, x: int, y: int, s: int, inside: bool, ctx: ContextStates):
-        """Code the block as four quad-tree children: (('split', ctx or None, children), cost)."""
+    def _split(self, x: int, y: int, s: int, inside: bool, ctx: ContextStates, bound: float = math.inf):
+        """Code the block as four quad-tree children: (('split', ctx or None, children), cost), or
+        None as soon as the cost of the children coded so far exceeds ``bound`` (costs are
+        non-negative, so the split could only cost more; the caller restores its state)."""
         est = RateEstimator(ctx)
         inc = self.split_ctx(x, y, s) if inside else None
         if inside:
@@ -329,15 +338,22 @@ class _PictureEncoder:
         for dy in (0, h):
             for dx in (0, h):
                 if x + dx < self.W and y + dy < self.H:
-                    t, c = self.code_tree(x + dx, y + dy, h, ctx)
+                    t, c = self.code_tree(x + dx, y + dy, h, ctx, _loosen(bound - cost))
                     children.append(t)
                     cost += c
+                    if cost > bound:
+                        return None
         return ("split", inc, children), cost
 
-    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates):
+    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates, bound: float = math.inf):
         """Decide the coding tree of the block at (x, y), size s. Returns (tree, cost) where tree is
         ('cu', ctx_inc or None, CodingUnit) or ('split', ctx_inc or None, [children]); ctx, the
         reconstruction and the maps are left in the chosen option's state.
+
+        ``bound``: the caller drops this block's option when its cost exceeds ``bound`` (a split
+        parent whose partial cost went past its leaf's). The split of a block whose leaf costs more
+        than ``bound`` may then be abandoned early and the leaf returned: its cost also exceeds
+        ``bound``, so the caller's decision is the same as with the full search.
 
         Below 64: the leaf is tried first, and a leaf needing no luma residual ends the descent
         (presets fast/medium). At 64: the split is tried first, and the 64x64 leaf only when none of
@@ -372,8 +388,8 @@ class _PictureEncoder:
         leaf_state, leaf_ctx = self._save(x, y, s), ctx.snapshot()
         ctx.restore(snap0)
         self._restore_empty(x, y, s)
-        split = self._split(x, y, s, inside, ctx)
-        if leaf[1] <= split[1]:
+        split = self._split(x, y, s, inside, ctx, min(leaf[1], bound))
+        if split is None or leaf[1] <= split[1]:
             self._restore(x, y, s, leaf_state)
             ctx.restore(leaf_ctx)
             return leaf
