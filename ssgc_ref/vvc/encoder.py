@@ -7,7 +7,8 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
 same cost per CTU (CTU 64 for medium/slow, 32 for fast; a 64x64 CU is four 32x32 TUs), a CU needing
-no luma residual ending the descent and a 64x64 leaf tried only when no 32x32 child split (not in
+no luma residual ("fast") or at most one luma level +-1 ("medium") ending the descent, a split
+abandoned once its children cost more than the leaf, and a 64x64 leaf tried only when no 32x32 child split (not in
 "slow"); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
@@ -81,6 +82,10 @@ def _loosen(bound: float) -> float:
     return bound + 1e-9 * abs(bound) + 1e-6
 
 
+def _luma_level_sum(cu: CodingUnit) -> int:
+    return sum(int(np.abs(tu[0]).sum()) for tu in cu.tus if tu[0] is not None)
+
+
 class Forced:
     """Test hook: fixed decisions. Each method returns None to let the encoder decide."""
 
@@ -106,6 +111,8 @@ class _PictureEncoder:
         self.n_rd, self.prune_ratio, self.n_rd_chroma, _ = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
+        # sum of |luma levels| up to which a leaf ends the descent (early_skip presets)
+        self.skip_levels = 1 if preset == "medium" else 0
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
         self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
@@ -382,8 +389,8 @@ class _PictureEncoder:
             ctx.restore(split_ctx)
             return split
         leaf = self._leaf(x, y, s, can_split, ctx)
-        # early termination: a CU predicted well enough to need no luma residual is not split
-        if fs is None and self.early_skip and all(tu[0] is None for tu in leaf[0][2].tus):
+        # early termination: a CU predicted well enough to need (almost) no luma residual is not split
+        if fs is None and self.early_skip and _luma_level_sum(leaf[0][2]) <= self.skip_levels:
             return leaf
         leaf_state, leaf_ctx = self._save(x, y, s), ctx.snapshot()
         ctx.restore(snap0)
