@@ -120,6 +120,19 @@ def test_presets(preset):
         _check_decodes_to_recon(encode_picture(*planes, qp=qp, preset=preset), (72, 80))
 
 
+@pytest.mark.parametrize("preset,qp,kind", [("medium", 30, "smooth"), ("medium", 45, "edges"), ("fast", 37, "smooth")])
+def test_abandoned_splits_do_not_change_decisions(monkeypatch, preset, qp, kind):
+    # a split given up once its children cost more than the leaf must give the full search's stream
+    from ssgc_ref.vvc import encoder
+
+    planes = _picture(np.random.default_rng(11), 80, 72, 8, kind)
+    pruned = encode_picture(*planes, qp=qp, preset=preset)
+    full_split = encoder._PictureEncoder._split
+    monkeypatch.setattr(encoder._PictureEncoder, "_split",
+                        lambda self, x, y, s, inside, ctx, bound=None: full_split(self, x, y, s, inside, ctx))
+    assert encode_picture(*planes, qp=qp, preset=preset).data == pruned.data
+
+
 def test_quality_improves_with_lower_qp():
     rng = np.random.default_rng(5)
     planes = _picture(rng, 64, 64, 8, "smooth")
