@@ -7,7 +7,7 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
 same cost per CTU (CTU 64 for medium/slow, 32 for fast; a 64x64 CU is four 32x32 TUs), a CU needing
-no luma residual ("fast") or at most one luma level +-1 ("medium") ending the descent, a split
+no luma residual ("fast") or only a DC luma level +-1 ("medium") ending the descent, a split
 abandoned once its children cost more than the leaf, and a 64x64 leaf tried only when no 32x32 child split (not in
 "slow"); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
@@ -83,7 +83,13 @@ def _loosen(bound: float) -> float:
 
 
 def _luma_level_sum(cu: CodingUnit) -> int:
-    return sum(int(np.abs(tu[0]).sum()) for tu in cu.tus if tu[0] is not None)
+    """Sum of |luma levels| of the CU, counting a level off the DC position as 2."""
+    total = 0
+    for tu in cu.tus:
+        if tu[0] is not None:
+            a = np.abs(tu[0])
+            total += 2 * int(a.sum()) - int(a[0, 0])
+    return total
 
 
 class Forced:
@@ -111,7 +117,7 @@ class _PictureEncoder:
         self.n_rd, self.prune_ratio, self.n_rd_chroma, _ = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
-        # sum of |luma levels| up to which a leaf ends the descent (early_skip presets)
+        # _luma_level_sum up to which a leaf ends the descent (early_skip presets): 1 = a lone DC +-1
         self.skip_levels = 1 if preset == "medium" else 0
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
         self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
