@@ -23,7 +23,7 @@ from ssgc_ref.analysis import faces_mask, load_image
 from ssgc_ref.decoder import decode_bytes
 from ssgc_ref.encoder import EncoderConfig, encode_image
 from ssgc_ref.report import budget
-from ssgc_ref.roi_codec import encode_roi
+from ssgc_ref.roi_codec import encode_whole_picture
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -62,9 +62,8 @@ def main() -> None:
             b = budget(enc.data)["components"]
             m = dec.mask_full
             t = time.perf_counter()
-            alone_bytes, alone = encode_roi(rgb[: h & ~1, : w & ~1], max_bytes=len(enc.data))
+            alone_bytes, alone = encode_whole_picture(rgb, max_bytes=len(enc.data))
             t_vvc = time.perf_counter() - t
-            alone = np.pad(alone, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
             row = {"image": name, "size": [w, h], "roi_fraction": float(m.mean()), "qp": qp,
                    "total_bytes": len(enc.data), "components": b,
                    "psnr_y_roi_ssgc": psnr_y(dec.image, rgb, m), "psnr_y_roi_vvc_alone": psnr_y(alone, rgb, m),

@@ -13,6 +13,7 @@ any way it likes. What the decoder will reconstruct is computed with the normati
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
@@ -153,7 +154,7 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
         meta_items["segmenter"] = segmenter_note
         meta_items["settings"] = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     meta_items.update(meta or {})
-    base = SSGCImage(header=Header(**{**asdict(header), "has_roi": False}), genparams=genparams,
+    base = SSGCImage(header=dataclasses.replace(header, has_roi=False), genparams=genparams,
                      labels=label_grid, colors=colors, meta=tuple(meta_items.items()))
     roi_rgb = None
     if not has_roi:

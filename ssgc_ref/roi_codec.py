@@ -58,6 +58,15 @@ def encode_roi(rgb: np.ndarray, *, qp: int | None = None, max_bytes: int | None 
     return data, decode_roi(data, a.shape[1], a.shape[0], bit_depth)
 
 
+def encode_whole_picture(rgb: np.ndarray, *, max_bytes: int) -> tuple[bytes, np.ndarray]:
+    """VVC alone on a whole picture of any size, at the best quality within ``max_bytes`` (the
+    baseline SSGC is compared with). An odd last row or column, which a 4:2:0 VVC picture cannot
+    hold, is coded without it and copied from its neighbour in the returned RGB."""
+    h, w = rgb.shape[:2]
+    data, dec = encode_roi(rgb[: h & ~1, : w & ~1], max_bytes=max_bytes)
+    return data, np.pad(dec, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
+
+
 def decode_roi(substream: bytes, width: int, height: int, bit_depth: int) -> np.ndarray:
     """Decode a ROIC substream (§7.4) and convert it (§7.5): uint8 RGB (height, width, 3).
 

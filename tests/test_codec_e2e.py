@@ -101,3 +101,12 @@ def test_mask_and_labels_must_match_the_image():
         encode_image(rgb, mask=np.ones((8, 8), bool), labels=labels)
     with pytest.raises(InputError, match="label"):
         encode_image(rgb, labels=labels[:8])
+
+
+def test_vvc_alone_baseline_on_an_odd_sized_picture():
+    from ssgc_ref.roi_codec import encode_whole_picture
+
+    rgb, _ = scene(np.random.default_rng(6), 21, 33)
+    data, dec = encode_whole_picture(rgb, max_bytes=400)
+    assert len(data) <= 400 and dec.shape == rgb.shape
+    assert np.array_equal(dec[-1], dec[-2]) and np.array_equal(dec[:, -1], dec[:, -2])

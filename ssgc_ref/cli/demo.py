@@ -60,18 +60,6 @@ def psnr(a, b) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
 
 
-def vvc_alone(rgb, max_bytes: int):
-    """The whole picture coded with our VVC encoder at the best quality within ``max_bytes``
-    (an odd last row or column, which 4:2:0 VVC cannot code, is copied from its neighbour)."""
-    import numpy as np
-
-    from ssgc_ref.roi_codec import encode_roi
-
-    h, w = rgb.shape[:2]
-    data, dec = encode_roi(rgb[: h & ~1, : w & ~1], max_bytes=max_bytes)
-    return data, np.pad(dec, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
-
-
 def _status(args, text: str) -> None:
     if not args.quiet:
         print(f"... {text}", file=sys.stderr, flush=True)
@@ -87,6 +75,7 @@ def run(args) -> int:
     from ssgc_ref.encoder import EncoderConfig, encode_image
     from ssgc_ref.fileio import write_atomic
     from ssgc_ref.report import budget
+    from ssgc_ref.roi_codec import encode_whole_picture
     from ssgc_ref.analysis import colorize_labels
     from ssgc_ref.visualize import side_by_side
 
@@ -104,7 +93,7 @@ def run(args) -> int:
         try:
             _status(args, f"{name}: coding the whole picture with VVC alone at <= {len(enc.data)} bytes "
                           "(a search over QP: up to a minute)")
-            _, alone = vvc_alone(rgb, len(enc.data))
+            _, alone = encode_whole_picture(rgb, max_bytes=len(enc.data))
         except InputError as e:  # even QP 63 does not fit: show an empty panel and say why
             print(f"   VVC alone: {e}")
             alone = np.full_like(rgb, 255)
