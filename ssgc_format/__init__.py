@@ -14,7 +14,7 @@ from ssgc_format.errors import (
     UnsupportedError,
 )
 
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (2, 0)
 
 __all__ = [
     "FORMAT_VERSION",

@@ -45,7 +45,6 @@ MAX_COUNT_LIMIT = 1 << 24  # largest `limit` of an adaptive model (§3.4)
 MAX_TOTAL_COUNT = 1 << 25
 
 _Categorical = constriction.stream.model.Categorical
-_QueueEncoder = constriction.stream.queue.RangeEncoder
 _QueueDecoder = constriction.stream.queue.RangeDecoder
 
 
@@ -101,12 +100,17 @@ def _to_categorical(g):
 class StaticModel:
     """A fixed frequency table built from integer counts by the rule of §3.3."""
 
-    __slots__ = ("n", "frequencies", "_categorical")
+    __slots__ = ("n", "frequencies", "_categorical", "_starts")
 
     def __init__(self, counts: Sequence[int] | np.ndarray):
         self.frequencies = quantize_frequencies(counts)
         self.n = int(self.frequencies.shape[0])
         self._categorical = _to_categorical(self.frequencies - 1)
+        self._starts = [0] + np.cumsum(self.frequencies).tolist()
+
+    def interval(self, symbol: int) -> tuple[int, int]:
+        """``(C[s], f[s])`` of §3.1 for the encoder."""
+        return self._starts[symbol], self._starts[symbol + 1] - self._starts[symbol]
 
     @classmethod
     def uniform(cls, n: int) -> "StaticModel":
@@ -158,6 +162,13 @@ class AdaptiveModel:
     def frequencies(self) -> np.ndarray:
         return quantize_frequencies(self.counts)
 
+    def interval(self, symbol: int) -> tuple[int, int]:
+        """``(C[s], f[s])`` of §3.1 under the current counts, for the encoder."""
+        g = _frequencies_minus_one(self.counts)
+        if isinstance(g, list):
+            return sum(g[:symbol]) + symbol, g[symbol] + 1
+        return int(g[:symbol].sum()) + symbol, int(g[symbol]) + 1
+
     def categorical(self):
         if self._categorical is None:
             self._categorical = _to_categorical(_frequencies_minus_one(self.counts))
@@ -194,17 +205,50 @@ def _bit_groups(nbits: int):
         yield shift, min(_BITS_CHUNK, nbits - shift)
 
 
+_WORD = 1 << 32
+_MASK64 = (1 << 64) - 1
+
+
 class RangeEncoder:
-    """Writes symbols with models; :meth:`to_bytes` gives the payload (§3.2.1, §3.6)."""
+    """Writes symbols with models; :meth:`to_bytes` gives the payload (§3.2.1, §3.6).
+
+    The queue range coder of §3.2.1 in plain integers (the decoder side is constriction's): a
+    64-bit ``low`` and ``range`` and the 32-bit words already produced, into which a carry may
+    still propagate. The termination (:meth:`to_bytes`) picks, inside the final interval, the
+    code point with the most trailing zero bits and drops the trailing zero bytes, which the
+    decoder reads back as zeros (§3.7).
+    """
 
     def __init__(self) -> None:
-        self._enc = _QueueEncoder()
+        self._words: list[int] = []
+        self._low = 0
+        self._range = _MASK64
+        self._empty = True
+
+    def _code(self, start: int, freq: int) -> None:
+        scale = self._range >> PRECISION
+        low = self._low + scale * start
+        if low > _MASK64:  # carry into the words already produced
+            low &= _MASK64
+            i = len(self._words) - 1
+            while self._words[i] == _WORD - 1:
+                self._words[i] = 0
+                i -= 1
+            self._words[i] += 1
+        self._low = low
+        self._range = scale * freq
+        if self._range < _WORD:  # renormalise: one word out
+            self._words.append(self._low >> 32)
+            self._low = (self._low << 32) & _MASK64
+            self._range <<= 32
+        self._empty = False
 
     def encode(self, symbol: int, model: Model) -> None:
         """Code ``symbol`` (0 ≤ symbol < model.n) with ``model``, then update the model."""
         if not 0 <= symbol < model.n:
             raise ValueError(f"symbol {symbol} outside alphabet of {model.n}")
-        self._enc.encode(int(symbol), model.categorical())
+        start, freq = model.interval(int(symbol))
+        self._code(start, freq)
         model.update(symbol)
 
     def encode_bits(self, value: int, nbits: int) -> None:
@@ -215,29 +259,42 @@ class RangeEncoder:
             self.encode((value >> shift) & ((1 << width) - 1), _uniform_bits(width))
 
     def to_bytes(self) -> bytes:
-        """The compressed words, each serialised as 4 bytes big-endian (§3.6); empty if nothing
-        was encoded. The encoder may continue afterwards."""
-        return self._enc.get_compressed().astype(">u4").tobytes()
+        """The payload: the shortest byte string whose zero continuation lies in the final
+        interval (§3.2.1 termination); empty if nothing was encoded. The encoder may continue
+        afterwards."""
+        if self._empty:
+            return b""
+        nbytes = 4 * len(self._words) + 8
+        low = (int.from_bytes(b"".join(w.to_bytes(4, "big") for w in self._words), "big") << 64) | self._low
+        high = low + self._range - 1  # inclusive
+        if low == 0:
+            point = 0
+        else:  # the multiple of the largest power of two in [low, high]
+            t = ((low - 1) ^ high).bit_length() - 1
+            point = (high >> t) << t
+        return point.to_bytes(nbytes, "big").rstrip(b"\0")
 
 
 class RangeDecoder:
     """Reads symbols from a payload written by :class:`RangeEncoder` (§3.2).
 
-    ``chunk`` names the chunk for error messages. A payload whose length is not a multiple of 4
-    is a :class:`FormatError`, one longer than ``max_bytes`` a :class:`LimitError` (both checked
-    before allocating). Any failure inside constriction becomes a :class:`FormatError`. Reads
-    past the end of the payload give zero words (§3.7), so decoding never hangs: every symbol
-    costs a bounded amount of work whatever the bytes.
+    ``chunk`` names the payload for error messages. A payload longer than ``max_bytes`` is a
+    :class:`LimitError` (checked before allocating); a payload whose last byte is zero is a
+    :class:`FormatError` (§3.6: trailing zero bytes are never written). Any failure inside
+    constriction becomes a :class:`FormatError`. Bytes past the end of the payload read as zeros
+    (§3.7), so decoding never hangs: every symbol costs a bounded amount of work whatever the
+    bytes.
     """
 
     def __init__(self, data: bytes, *, chunk: str, max_bytes: int = 1 << 26):
-        if len(data) % 4:
-            raise FormatError(f"range-coded payload of {len(data)} bytes is not a multiple of 4",
-                              chunk=chunk)
         if len(data) > max_bytes:
             raise LimitError(f"range-coded payload of {len(data)} bytes exceeds {max_bytes}", chunk=chunk)
+        if data and data[-1] == 0:
+            raise FormatError("range-coded payload ends with a zero byte (non-canonical, §3.6)",
+                              chunk=chunk, offset=len(data) - 1)
         self.chunk = chunk
-        words = np.frombuffer(data, dtype=">u4").astype(np.uint32)
+        padded = bytes(data) + b"\0" * (-len(data) % 4)
+        words = np.frombuffer(padded, dtype=">u4").astype(np.uint32)
         try:
             self._dec = _QueueDecoder(words)
         except Exception as e:  # constriction rejects some word sequences outright

@@ -5,7 +5,7 @@ exception type may escape the public API of ``ssgc_format`` or ``ssgc_ref`` for 
 
     SSGCError
     ├── FormatError          the bytes do not follow the specification
-    │   ├── ChecksumError    a chunk's CRC-32 does not match (transfer damage)
+    │   ├── ChecksumError    the file's CRC-32 does not match (transfer damage, truncation)
     │   └── LimitError       a value exceeds a limit of spec §1.5 (checked before allocating)
     ├── UnsupportedError     valid syntax this decoder does not implement (major version, codec id)
     ├── InputError           the encoder was given an unusable image, label map, mask or option
@@ -22,8 +22,9 @@ class SSGCError(Exception):
 class FormatError(SSGCError):
     """The bitstream violates the specification.
 
-    ``chunk`` is the four-letter chunk type (or ``None`` for the signature and framing) and
-    ``offset`` the byte offset in the file (or in the chunk payload, as the message says).
+    ``chunk`` names the part of the file (``header``, a payload such as ``LABL``, an extension
+    segment such as ``meta``, ``CRC``; ``None`` for the signature) and ``offset`` the byte offset
+    in the file (or in the payload, as the message says).
     """
 
     def __init__(self, message: str, *, chunk: str | None = None, offset: int | None = None):
@@ -32,14 +33,14 @@ class FormatError(SSGCError):
         self.detail = message
         where = []
         if chunk is not None:
-            where.append(f"chunk {chunk}")
+            where.append(chunk)
         if offset is not None:
             where.append(f"byte {offset}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
 class ChecksumError(FormatError):
-    """A chunk's CRC-32 does not match its type and data."""
+    """The file's CRC-32 does not match its bytes (spec §2.6)."""
 
 
 class LimitError(FormatError):

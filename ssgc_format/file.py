@@ -1,13 +1,13 @@
-"""A whole SSGC file: chunk order, presence rules, payload dispatch. Implements spec §2.4 and §2.6.
+"""A whole SSGC file: segment order, presence rules, payload dispatch. Implements spec §2.4, §2.7.
 
-Critical chunks of version 1, in this order (ancillary chunks may appear anywhere between SHDR
-and SEND; an unknown ancillary chunk is skipped, an unknown critical chunk is an error)::
+::
 
-    SHDR  GENP  LABL  CMAP  [MASK  ROIC]  SEND        MASK and ROIC iff SHDR.flags.HAS_ROI
+    lead  header  [extensions END]  LABL  CMAP  [MASK  ROIC]  CRC-32
+                  iff has_extensions              iff has_roi
 
 :func:`write_ssgc` and :func:`read_ssgc` are exact inverses: for any valid :class:`SSGCImage`,
 ``read_ssgc(write_ssgc(img)) == img`` field for field, and the bytes are a deterministic function
-of the content.
+of the content (every choice of the syntax is canonical, §2.3).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import numpy as np
 
 from ssgc_format import colormap, labelmap, mask as maskmod
 from ssgc_format.container import (
-    CMAP, GENP, LABL, MASK, META, ROIC, SEND, SHDR, RawChunk, build_file, is_critical, read_chunks,
+    CRC_LENGTH, LEAD_LENGTH, TAG_META, Extension, build_extensions, build_lead, build_meta,
+    check_lead_and_crc, parse_meta, payload_segment, read_extensions, read_payload_segment, seal,
 )
 from ssgc_format.errors import FormatError
-from ssgc_format.genparams import GenerationParams, build_genparams, parse_genparams
-from ssgc_format.header import Header, build_header, build_meta, parse_header, parse_meta
-from ssgc_format.roi import ROIPayload, build_roi_payload, parse_roi_payload
+from ssgc_format.genparams import GenerationParams
+from ssgc_format.header import VERSION_MAJOR, Header, build_header, parse_header
+from ssgc_format.roi import ROIC_HEAD_LENGTH, ROIPayload, build_roi_payload, parse_roi_payload
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +34,7 @@ class MaskGrid:
     cell_log2: int
     grid: np.ndarray  # bool (mh, mw)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return (isinstance(other, MaskGrid) and self.cell_log2 == other.cell_log2
                 and np.array_equal(self.grid, other.grid))
 
@@ -50,7 +51,7 @@ class SSGCImage:
     roi: ROIPayload | None = None
     meta: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return (isinstance(other, SSGCImage) and self.header == other.header
                 and self.genparams == other.genparams and np.array_equal(self.labels, other.labels)
                 and np.array_equal(self.colors, other.colors) and self.mask == other.mask
@@ -67,6 +68,29 @@ class SSGCImage:
         return colormap.color_grid_size(h.width, h.height, h.color_cell_log2)
 
 
+@dataclass(frozen=True)
+class Part:
+    """One piece of a file for ``info``: ``kind`` is "overhead", "payload" or "extension"."""
+
+    name: str
+    offset: int
+    size: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    image: SSGCImage
+    parts: tuple[Part, ...]
+    header_fields: tuple[tuple[str, int, int, int], ...]  # (name, bit offset, bits, value)
+    extensions: tuple[Extension, ...]
+
+    @property
+    def fixed_overhead(self) -> int:
+        """Bytes that are neither range-coded payload, VVC substream nor extension data (§2.8)."""
+        return sum(p.size for p in self.parts if p.kind == "overhead")
+
+
 def _check_content(img: SSGCImage) -> None:
     h = img.header
     h.validate()
@@ -79,69 +103,82 @@ def _check_content(img: SSGCImage) -> None:
 
 
 def write_ssgc(img: SSGCImage) -> bytes:
-    """Serialise ``img``: deterministic bytes, chunks in the order of §2.4, meta chunks after SHDR."""
+    """Serialise ``img``: deterministic bytes in the order of §2.4, meta segments in the given order."""
     _check_content(img)
     h = img.header
-    chunks = [(SHDR, build_header(h))]
-    chunks += [(META, build_meta(k, v)) for k, v in img.meta]
-    chunks.append((GENP, build_genparams(img.genparams)))
-    chunks.append((LABL, labelmap.encode_label_map(img.labels)))
-    chunks.append((CMAP, colormap.encode_color_map(img.colors, h.color_space, h.color_steps)))
-    if h.has_roi:
-        chunks.append((MASK, maskmod.encode_mask(img.mask.grid, img.mask.cell_log2)))
-        chunks.append((ROIC, build_roi_payload(img.roi)))
-    chunks.append((SEND, b""))
-    return build_file(chunks)
+    out = [build_lead(*h.version), build_header(h, img.genparams, has_extensions=bool(img.meta))]
+    if img.meta:
+        out.append(build_extensions([(TAG_META, build_meta(k, v)) for k, v in img.meta]))
+    payloads = [labelmap.encode_label_map(img.labels),
+                colormap.encode_color_map(img.colors, h.color_space, h.color_steps)]
+    if img.mask is not None and img.roi is not None:  # both or neither (_check_content)
+        payloads.append(maskmod.encode_mask(img.mask.grid, img.mask.cell_log2))
+        payloads.append(build_roi_payload(img.roi))
+    out += [payload_segment.build(dict(data=p)) for p in payloads]
+    return seal(b"".join(out))
 
 
-def check_chunk_order(chunks: list[RawChunk]) -> Header:
-    """Apply the order and presence rules of §2.4 to raw chunks; return the parsed header."""
-    if not chunks or chunks[0].type != SHDR:
-        first = chunks[0].name if chunks else "nothing"
-        raise FormatError(f"the first chunk must be SHDR, found {first}",
-                          offset=chunks[0].offset if chunks else None)
-    header = parse_header(chunks[0].data)
-    expected = [GENP, LABL, CMAP] + ([MASK, ROIC] if header.has_roi else []) + [SEND]
-    known = {SHDR, GENP, LABL, CMAP, MASK, ROIC, SEND}
-    i = 0
-    for c in chunks[1:]:
-        if not is_critical(c.type):
-            continue
-        if c.type not in known:
-            raise FormatError("unknown critical chunk (this file needs a newer decoder or is damaged)",
-                              chunk=c.name, offset=c.offset)
-        if i < len(expected) and c.type == expected[i]:
-            i += 1
-            continue
-        if c.type in expected[:i] or c.type == SHDR:
-            raise FormatError("duplicate chunk", chunk=c.name, offset=c.offset)
-        if c.type in (MASK, ROIC) and not header.has_roi:
-            raise FormatError("chunk present but SHDR.flags.HAS_ROI is 0", chunk=c.name, offset=c.offset)
-        raise FormatError(f"chunk out of order: expected {expected[i].decode()} here",
-                          chunk=c.name, offset=c.offset)
-    if i < len(expected):  # cannot happen for SEND (read_chunks ends on it) but guards the rest
-        raise FormatError(f"missing chunk {expected[i].decode()}")
-    return header
-
-
-def read_ssgc(data: bytes) -> SSGCImage:
-    """Parse and validate a whole file (§2.3): framing and CRCs first, then order, then payloads.
+def parse_file(data: bytes) -> ParsedFile:
+    """Parse and validate a whole file in the order of §2.7: size, signature, version, CRC,
+    header, extension segments, payload framing, then each payload.
 
     Raises only :class:`~ssgc_format.errors.SSGCError` subclasses for bad input.
     """
-    chunks = read_chunks(data)
-    h = check_chunk_order(chunks)
-    by_type = {c.type: c for c in chunks if is_critical(c.type)}
-    meta = tuple(parse_meta(c.data) for c in chunks if c.type == META)
-    genparams = parse_genparams(by_type[GENP].data)
+    data = bytes(data)
+    major, minor = check_lead_and_crc(data, VERSION_MAJOR)
+    crc_at = len(data) - CRC_LENGTH
+    ph = parse_header(data[:crc_at], LEAD_LENGTH, (major, minor))  # the header ends before the CRC
+    h = ph.header
+    parts = [Part("signature + version", 0, LEAD_LENGTH, "overhead"),
+             Part("header", LEAD_LENGTH, ph.end - LEAD_LENGTH, "overhead")]
+    pos = ph.end
+    extensions: list[Extension] = []
+    if ph.has_extensions:
+        extensions, after = read_extensions(data, pos, crc_at)
+        parts += [Part(e.name, e.offset, e.size, "extension") for e in extensions]
+        parts.append(Part("END", after - 2, 2, "extension"))
+        pos = after
+    names = ["LABL", "CMAP"] + (["MASK", "ROIC"] if h.has_roi else [])
+    payloads: dict[str, bytes] = {}
+    for name in names:
+        if pos >= crc_at:
+            raise FormatError(f"file ends before the {name} segment (truncated)", chunk=name, offset=pos)
+        payloads[name], at, nxt = read_payload_segment(data, pos, crc_at, name)
+        parts.append(Part(f"{name} length", pos, at - pos, "overhead"))
+        if name == "ROIC":  # the ROIC head is container-like overhead, the substream is payload
+            head = min(ROIC_HEAD_LENGTH, nxt - at)
+            parts.append(Part("ROIC head", at, head, "overhead"))
+            parts.append(Part("ROIC substream", at + head, nxt - at - head, "payload"))
+        else:
+            parts.append(Part(name, at, nxt - at, "payload"))
+        pos = nxt
+    if pos != crc_at:
+        raise FormatError(f"{crc_at - pos} bytes between the last payload and the CRC", offset=pos)
+    parts.append(Part("CRC-32", crc_at, CRC_LENGTH, "overhead"))
+
+    meta = tuple(parse_meta(e.data, e.offset) for e in extensions if e.tag == TAG_META)
     gh, gw = labelmap.label_grid_size(h.width, h.height, h.label_cell_log2)
-    labels = labelmap.decode_label_map(by_type[LABL].data, gh, gw)
+    labels = labelmap.decode_label_map(payloads["LABL"], gh, gw)
     ch, cw = colormap.color_grid_size(h.width, h.height, h.color_cell_log2)
-    colors = colormap.decode_color_map(by_type[CMAP].data, ch, cw, h.color_space, h.color_steps)
+    colors = colormap.decode_color_map(payloads["CMAP"], ch, cw, h.color_space, h.color_steps)
     mask = roi = None
     if h.has_roi:
-        cell_log2, grid = maskmod.decode_mask(by_type[MASK].data, h.width, h.height)
+        cell_log2, grid = maskmod.decode_mask(payloads["MASK"], h.width, h.height)
         mask = MaskGrid(cell_log2, grid)
-        roi = parse_roi_payload(by_type[ROIC].data, h.width, h.height)
-    return SSGCImage(header=h, genparams=genparams, labels=labels, colors=colors, mask=mask, roi=roi,
-                     meta=meta)
+        roi = parse_roi_payload(payloads["ROIC"], h.width, h.height)
+    img = SSGCImage(header=h, genparams=ph.genparams, labels=labels, colors=colors, mask=mask, roi=roi,
+                    meta=meta)
+    return ParsedFile(img, tuple(parts), ph.fields, tuple(extensions))
+
+
+def read_ssgc(data: bytes) -> SSGCImage:
+    """Parse and validate a whole file (§2.7); see :func:`parse_file`."""
+    return parse_file(data).image
+
+
+def read_header(data: bytes) -> Header:
+    """The header alone (after the size, signature, version and CRC checks), without decoding any
+    payload: what a viewer needs to know the picture size."""
+    data = bytes(data)
+    major, minor = check_lead_and_crc(data, VERSION_MAJOR)
+    return parse_header(data[:-CRC_LENGTH], LEAD_LENGTH, (major, minor)).header

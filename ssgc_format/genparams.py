@@ -1,61 +1,79 @@
-"""The GENP chunk: generation parameters. Implements spec §8.2.
+"""Generation parameters: the ``generation_params()`` part of the header. Implements spec §8.2.
 
-GENP (20 bytes in version 1.0, big-endian, fixed point only)::
+Bit-packed inside the header (§2.3), MSB first::
 
-    offset  size  field              range / meaning
-    0       u16   profile_id         model profile (Annex B); any value parses, an unknown one makes
-                                     the decoder fall back to the preview (§8.1)
-    2       u64   seed               0..2^64-1, key of the portable noise (Annex C)
-    10      u16   steps              1..1000   DDIM steps n (§8.3)
-    12      u16   strength_permille  0..1000   SDEdit strength s, start index k0 = min(n-1, n*s // 1000)
-    14      u16   guidance_q8        0..65535  classifier-free guidance scale g = guidance_q8 / 256
-    16      u16   eta_q8             0..256    DDIM eta = eta_q8 / 256
-    18      u16   flags              bit 0 ROI_AWARE (§8.7), bit 1 FEATHER (§8.8);
-                                     bits 2..15 reserved, shall be 0 (else FormatError)
+    gen_default                 u(1)   1: every field below has its default, nothing follows
+    if (!gen_default)
+        for each field f of the table, in order:
+            f_is_default        u(1)   1: f has its default value
+            if (!f_is_default)
+                f               u(bits)
 
-Any other payload length is a FormatError.
+    field              bits  default  range / meaning
+    profile_id         16    1        Annex B; any value parses (an unknown one -> preview, §8.1)
+    sampler            4     0        0 = DDIM, 1 = DPM-Solver++(2M); 2..15 reserved: UnsupportedError
+    steps              10    200      1..1000
+    strength_permille  10    700      0..1000
+    guidance_q8        16    512      guidance g = guidance_q8 / 256
+    eta_q8             9     0        0..256, DDIM eta = eta_q8 / 256
+    flags              4     0        bit 0 ROI_AWARE, bit 1 FEATHER, bits 2..3 reserved (shall be 0)
+
+    seed_size          u(2)           0: seed = 0; 1, 2, 3: the seed follows in 16, 32, 64 bits
+    seed               u(16/32/64)    the smallest size that holds it (canonical)
+
+Canonical encodings only: ``gen_default = 0`` with every field at its default, an explicit field
+equal to its default, or a seed size larger than needed is a FormatError.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-import construct as cs
-
-from ssgc_format.errors import FormatError, InputError
+from ssgc_format.bitio import BitReader, BitWriter
+from ssgc_format.errors import FormatError, InputError, UnsupportedError
 
 __all__ = [
-    "GENP_LENGTH",
     "FLAG_ROI_AWARE",
     "FLAG_FEATHER",
+    "SAMPLER_DDIM",
+    "SAMPLER_DPM_SOLVER_PP_2M",
+    "SAMPLERS",
+    "GEN_FIELDS",
+    "SEED_BITS",
     "GenerationParams",
-    "build_genparams",
-    "parse_genparams",
-    "genp_format",
+    "write_genparams",
+    "read_genparams",
 ]
 
-GENP_LENGTH = 20
-FLAG_ROI_AWARE = 0x0001
-FLAG_FEATHER = 0x0002
-_RESERVED_FLAGS = 0xFFFC
+FLAG_ROI_AWARE = 0x1
+FLAG_FEATHER = 0x2
+_RESERVED_FLAGS = 0xC
+SAMPLER_DDIM = 0
+SAMPLER_DPM_SOLVER_PP_2M = 1
+SAMPLERS = {SAMPLER_DDIM: "DDIM", SAMPLER_DPM_SOLVER_PP_2M: "DPM-Solver++(2M)"}
 MAX_STEPS = 1000
+MAX_STRENGTH = 1000
 MAX_ETA_Q8 = 256
 
-genp_format = cs.Struct(
-    "profile_id" / cs.Int16ub,
-    "seed" / cs.Int64ub,
-    "steps" / cs.Int16ub,
-    "strength_permille" / cs.Int16ub,
-    "guidance_q8" / cs.Int16ub,
-    "eta_q8" / cs.Int16ub,
-    "flags" / cs.Int16ub,
+# (field, bits, default) in syntax order (§8.2)
+GEN_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("profile_id", 16, 1),
+    ("sampler", 4, SAMPLER_DDIM),
+    ("steps", 10, 200),
+    ("strength_permille", 10, 700),
+    ("guidance_q8", 16, 512),
+    ("eta_q8", 9, 0),
+    ("flags", 4, 0),
 )
-assert genp_format.sizeof() == GENP_LENGTH
+SEED_BITS = (0, 16, 32, 64)  # by seed_size
+
+# A record of one header field for ``info``: (name, bit offset in the header, bits, value).
+FieldLog = list[tuple[str, int, int, int]]
 
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """The decoded GENP chunk (§8.2). Defaults are the paper's settings with the LDM profile."""
+    """The decoded generation parameters (§8.2). Defaults are the paper's settings, LDM profile."""
 
     profile_id: int = 1
     seed: int = 0
@@ -64,6 +82,7 @@ class GenerationParams:
     guidance_q8: int = 512
     eta_q8: int = 0
     flags: int = 0
+    sampler: int = SAMPLER_DDIM
 
     @property
     def guidance(self) -> float:
@@ -81,57 +100,96 @@ class GenerationParams:
     def feather(self) -> bool:
         return bool(self.flags & FLAG_FEATHER)
 
+    @property
+    def is_default(self) -> bool:
+        """True when ``gen_default`` = 1 codes these parameters (the seed is coded apart)."""
+        return all(getattr(self, name) == default for name, _, default in GEN_FIELDS)
+
     def problems(self) -> list[str]:
         """Every field outside its §8.2 range, as messages (empty when valid)."""
         out = []
-        for name, bits in (("profile_id", 16), ("seed", 64), ("steps", 16), ("strength_permille", 16),
-                           ("guidance_q8", 16), ("eta_q8", 16), ("flags", 16)):
-            v = getattr(self, name)
+        for f in fields(self):
+            v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, int):
-                out.append(f"{name} must be an integer, got {type(v).__name__}")
-            elif not 0 <= v < 1 << bits:
+                out.append(f"{f.name} must be an integer, got {type(v).__name__}")
+        if out:
+            return out
+        for name, bits in (*((n, b) for n, b, _ in GEN_FIELDS), ("seed", 64)):
+            v = getattr(self, name)
+            if not 0 <= v < 1 << bits:
                 out.append(f"{name} {v} does not fit in {bits} unsigned bits")
         if out:
             return out
         if not 1 <= self.steps <= MAX_STEPS:
             out.append(f"steps {self.steps} outside 1..{MAX_STEPS}")
-        if self.strength_permille > 1000:
-            out.append(f"strength_permille {self.strength_permille} outside 0..1000")
+        if self.strength_permille > MAX_STRENGTH:
+            out.append(f"strength_permille {self.strength_permille} outside 0..{MAX_STRENGTH}")
         if self.eta_q8 > MAX_ETA_Q8:
             out.append(f"eta_q8 {self.eta_q8} outside 0..{MAX_ETA_Q8}")
         if self.flags & _RESERVED_FLAGS:
-            out.append(f"reserved flag bits 0x{self.flags & _RESERVED_FLAGS:04x} set")
+            out.append(f"reserved flag bits 0x{self.flags & _RESERVED_FLAGS:x} set")
+        if self.sampler not in SAMPLERS:
+            out.append(f"sampler {self.sampler} is reserved (0 = DDIM, 1 = DPM-Solver++(2M))")
         return out
 
 
-def build_genparams(p: GenerationParams) -> bytes:
-    """Serialise ``p`` (§8.2); InputError if a field is out of range."""
+def seed_size(seed: int) -> int:
+    """The canonical ``seed_size`` of §8.2: the smallest that holds ``seed``."""
+    return next(i for i, bits in enumerate(SEED_BITS) if seed < 1 << bits or i == 3)
+
+
+def write_genparams(w: BitWriter, p: GenerationParams) -> None:
+    """Append ``generation_params()`` (§8.2) to ``w``; InputError if a field is out of range."""
     problems = p.problems()
     if problems:
-        raise InputError("GENP: " + "; ".join(problems))
-    return genp_format.build(dict(
-        profile_id=p.profile_id, seed=p.seed, steps=p.steps, strength_permille=p.strength_permille,
-        guidance_q8=p.guidance_q8, eta_q8=p.eta_q8, flags=p.flags))
+        raise InputError("generation parameters: " + "; ".join(problems))
+    w.flag(p.is_default)
+    if not p.is_default:
+        for name, bits, default in GEN_FIELDS:
+            value = getattr(p, name)
+            w.flag(value == default)
+            if value != default:
+                w.u(value, bits)
+    size = seed_size(p.seed)
+    w.u(size, 2)
+    w.u(p.seed, SEED_BITS[size])
 
 
-def parse_genparams(data: bytes) -> GenerationParams:
-    """Parse a GENP payload (§8.2). FormatError(chunk="GENP") on a wrong length or a bad field.
+def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParams:
+    """Read ``generation_params()`` (§8.2). FormatError on a value out of range or a
+    non-canonical choice, UnsupportedError on a reserved sampler. An unknown ``profile_id`` is
+    NOT an error here: §8.1 has the decoder fall back to the preview."""
 
-    An unknown profile_id is NOT an error here: §8.1 has the decoder fall back to the preview.
-    """
-    if len(data) != GENP_LENGTH:
-        raise FormatError(f"payload is {len(data)} bytes, GENP is {GENP_LENGTH}", chunk="GENP")
-    try:
-        c = genp_format.parse(bytes(data))
-    except cs.ConstructError as e:  # pragma: no cover - length is checked above
-        raise FormatError(f"cannot parse: {e}", chunk="GENP") from None
-    p = GenerationParams(profile_id=c.profile_id, seed=c.seed, steps=c.steps,
-                         strength_permille=c.strength_permille, guidance_q8=c.guidance_q8,
-                         eta_q8=c.eta_q8, flags=c.flags)
+    def field(name: str, bits: int) -> int:
+        at = r.bit_pos
+        value = r.u(bits)
+        if log is not None:
+            log.append((name, at, bits, value))
+        return value
+
+    values = {name: default for name, _, default in GEN_FIELDS}
+    if not field("gen_default", 1):
+        for name, bits, default in GEN_FIELDS:
+            if not field(f"{name}_is_default", 1):
+                at = r.byte_offset
+                values[name] = field(name, bits)
+                if values[name] == default:
+                    raise FormatError(f"{name} coded explicitly with its default value {default} "
+                                      "(non-canonical)", chunk="header", offset=at)
+        if all(values[name] == default for name, _, default in GEN_FIELDS):
+            raise FormatError("gen_default = 0 but every generation parameter has its default "
+                              "(non-canonical)", chunk="header")
+    at = r.byte_offset
+    size = field("seed_size", 2)
+    seed = field("seed", SEED_BITS[size])
+    if seed_size(seed) != size:
+        raise FormatError(f"seed {seed} coded with seed_size {size}, the smallest is {seed_size(seed)} "
+                          "(non-canonical)", chunk="header", offset=at)
+    p = GenerationParams(seed=seed, **values)
+    if p.sampler not in SAMPLERS:
+        raise UnsupportedError(f"sampler {p.sampler} is reserved (this decoder knows 0 = DDIM and "
+                               "1 = DPM-Solver++(2M))")
     problems = p.problems()
     if problems:
-        offsets = {"steps": 10, "strength_permille": 12, "eta_q8": 16, "reserved": 18}
-        first = problems[0]
-        off = next((o for k, o in offsets.items() if first.startswith(k)), None)
-        raise FormatError("; ".join(problems), chunk="GENP", offset=off)
+        raise FormatError("; ".join(problems), chunk="header")
     return p

@@ -33,7 +33,8 @@ CODEC_VVC = 1
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """Every option of the reference encoder; saved in the file's ``meta settings`` chunk.
+    """Every option of the reference encoder; saved in the file's ``meta settings`` segment with
+    ``provenance="full"``.
 
     ROI rate: exactly one of ``qp`` (0..63), ``roi_bytes`` (a byte budget for the ROI substream)
     or ``match_rate`` (give the ROI as many bytes as the semantic part, as in the paper) is used;
@@ -57,7 +58,9 @@ class EncoderConfig:
     guidance_q8: int = 512
     eta_q8: int = 0
     gen_flags: int = 0
-    provenance: str = "short"  # meta chunks: "none", "short" (encoder, segmenter id) or "full" (+ settings)
+    # meta segments: "none" (default: every byte counts at these rates, as cwebp -metadata none),
+    # "short" (encoder, segmenter id) or "full" (+ settings)
+    provenance: str = "none"
 
     def check(self) -> None:
         given = [self.qp is not None, self.roi_bytes is not None, self.match_rate]
@@ -147,7 +150,7 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     if problems:
         raise InputError("; ".join(problems))
     meta_items = {}
-    if cfg.provenance != "none":  # every meta byte counts at these rates: short by default
+    if cfg.provenance != "none":
         meta_items = {"encoder": f"ssgc-ref {__version__}", "segmenter": segmenter_note.split(":")[0]}
     if cfg.provenance == "full":
         settings = {k: v for k, v in asdict(cfg).items() if k != "seed"}

@@ -13,9 +13,9 @@ import os
 
 from PIL import Image, ImageFile
 
-from ssgc_format.container import SIGNATURE, read_chunks
+from ssgc_format.container import SIGNATURE
 from ssgc_format.errors import SSGCError
-from ssgc_format.header import parse_header
+from ssgc_format.file import read_header
 
 
 def _accept(prefix: bytes) -> bool:
@@ -29,12 +29,9 @@ class SSGCImageFile(ImageFile.ImageFile):
     def _open(self) -> None:
         self._data = self.fp.read()
         try:
-            chunks = read_chunks(self._data)
-            h = parse_header(chunks[0].data) if chunks and chunks[0].type == b"SHDR" else None
+            h = read_header(self._data)
         except SSGCError as e:
             raise SyntaxError(f"not a valid SSGC file: {e}") from None
-        if h is None:
-            raise SyntaxError("not a valid SSGC file: no SHDR chunk first")
         self._mode = "RGB"
         self._size = (h.width, h.height)
         self.info["ssgc_version"] = f"{h.version[0]}.{h.version[1]}"

@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
-from ssgc_format.container import SIGNATURE, read_chunks
+from typing import Any
 
-# component -> chunk types (the signature counts with the header)
-COMPONENTS = (
-    ("header", ("signature", "SHDR", "SEND")),
-    ("generation", ("GENP",)),
-    ("labels", ("LABL",)),
-    ("color map", ("CMAP",)),
-    ("mask", ("MASK",)),
-    ("ROI (VVC)", ("ROIC",)),
-    ("metadata", ("meta",)),
-)
+# Generation parameter fields of the header (spec 8.2): their bits are the "generation" component.
+_GEN_FIELD_PREFIXES = ("gen_default", "profile_id", "sampler", "steps", "strength_permille", "guidance_q8",
+                       "eta_q8", "flags", "seed")
 
 
-def budget(data: bytes) -> dict:
-    """Bytes per component (chunk framing included) and the totals of a valid file."""
-    from ssgc_format.header import parse_header
+def budget(data: bytes) -> dict[str, Any]:
+    """Bytes per component and the totals of a valid file.
 
-    chunks = read_chunks(data)
-    h = parse_header(chunks[0].data)
-    sizes = {"signature": len(SIGNATURE)}
-    other = 0
-    for c in chunks:
-        if c.name in ("SHDR", "GENP", "SEND", "LABL", "CMAP", "MASK", "ROIC", "meta"):
-            sizes[c.name] = sizes.get(c.name, 0) + c.size
-        else:
-            other += c.size
-    rows = {name: sum(sizes.get(t, 0) for t in types) for name, types in COMPONENTS}
-    if other:
-        rows["other ancillary"] = other
+    ``header`` is the fixed container overhead (signature, version, header bits, payload lengths,
+    CRC, ROIC head) less the generation parameters; ``generation`` is the generation parameters'
+    header bits (seed included) rounded up to bytes; the payload components are the payload bytes
+    alone; ``metadata`` is every extension segment (meta and others, END included).
+    """
+    from ssgc_format.file import parse_file
+
+    pf = parse_file(data)
+    h = pf.image.header
+    gen_bits = sum(bits for name, _, bits, _ in pf.header_fields if name.startswith(_GEN_FIELD_PREFIXES))
+    generation = (gen_bits + 7) // 8
+    by_name: dict[str, int] = {}
+    for p in pf.parts:
+        by_name[p.name] = by_name.get(p.name, 0) + p.size
+    rows = {
+        "header": pf.fixed_overhead - generation,
+        "generation": generation,
+        "labels": by_name.get("LABL", 0),
+        "color map": by_name.get("CMAP", 0),
+        "mask": by_name.get("MASK", 0),
+        "ROI (VVC)": by_name.get("ROIC substream", 0),
+        "metadata": sum(p.size for p in pf.parts if p.kind == "extension"),
+    }
     pixels = h.width * h.height
     return {"width": h.width, "height": h.height, "components": rows, "total": len(data),
-            "semantic": rows["header"] + rows["labels"] + rows["color map"],
+            "fixed_overhead": pf.fixed_overhead,
+            "semantic": rows["header"] + rows["generation"] + rows["labels"] + rows["color map"],
             "bpp": {k: 8 * v / pixels for k, v in rows.items()}, "total_bpp": 8 * len(data) / pixels}
 
 
@@ -45,6 +49,6 @@ def budget_table(data: bytes) -> str:
         if v:
             lines.append(f"  {k:<16}{v:>8}{b['bpp'][k]:>10.4f}")
     lines.append(f"  {'total':<16}{b['total']:>8}{b['total_bpp']:>10.4f}")
-    lines.append(f"  semantic part (header + labels + color map): {b['semantic']} bytes"
-                 f" (+ {b['components']['generation']} bytes of generation parameters)")
+    lines.append(f"  semantic part (header, generation, labels, color map): {b['semantic']} bytes; "
+                 f"fixed container overhead {b['fixed_overhead']} bytes")
     return "\n".join(lines)

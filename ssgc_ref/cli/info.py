@@ -1,45 +1,50 @@
-"""``ssgc-ref info``: what a file contains, chunk by chunk, and what each part costs."""
+"""``ssgc-ref info``: what a file contains, field by field, and what each part costs."""
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import Any
 
 NAME = "info"
-HELP = "show the version, size, chunks (bytes and bits per pixel) and generation parameters of a file"
-DESCRIPTION = """Show what an .ssgc file contains without decoding the image: format version,
-dimensions, grids, every chunk with its size in bytes and bits per pixel (framing included), the
-generation parameters and provenance metadata. The whole file is validated (CRCs, chunk order,
-every payload); a damaged file gives a one-line error and exit code 1."""
+HELP = "show the version, size, header fields, segments (bytes and bits per pixel) and generation parameters"
+DESCRIPTION = """Show what an .ssgc file contains without generating the image: format version,
+dimensions, grids, every header field with its bits, every segment with its offset, size in bytes
+and bits per pixel, the fixed container overhead, the generation parameters and provenance
+metadata. The whole file is validated (CRC, header, segments, every payload); a damaged file gives
+a one-line error and exit code 1."""
 
-# What each chunk is, for people reading the table.
+# What each part is, for people reading the table.
 ROLES = {
-    "SHDR": "header", "GENP": "generation parameters", "LABL": "label map", "CMAP": "color map",
-    "MASK": "mask contours", "ROIC": "ROI substream (VVC)", "SEND": "end", "meta": "metadata",
+    "signature + version": "signature 89 53 47, version", "header": "header (bit-packed)",
+    "LABL": "label map", "CMAP": "color map", "MASK": "mask contours", "ROIC head": "ROI placement",
+    "ROIC substream": "ROI substream (VVC)", "CRC-32": "CRC-32 of the file", "END": "end of extensions",
+    "meta": "metadata",
 }
 
 
-def add_arguments(p) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="an .ssgc file ('-' reads standard input)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
-def describe(data: bytes) -> dict:
+def describe(data: bytes) -> dict[str, Any]:
     """Everything ``info`` reports, as a JSON-ready dict (raises SSGCError on a bad file)."""
-    from ssgc_format.container import SIGNATURE, read_chunks
-    from ssgc_format.file import read_ssgc
+    from ssgc_format.file import parse_file
+    from ssgc_format.genparams import SAMPLERS
     from ssgc_format.profiles import get_profile
 
-    chunks = read_chunks(data)
-    img = read_ssgc(data)
+    pf = parse_file(data)
+    img = pf.image
     h, g = img.header, img.genparams
     pixels = h.width * h.height
-    rows = [{"type": "signature", "role": "signature", "offset": 0, "bytes": len(SIGNATURE)}]
-    rows += [{"type": c.name, "role": ROLES.get(c.name, "unknown ancillary"), "offset": c.offset,
-              "bytes": c.size} for c in chunks]
-    for r in rows:
-        r["bpp"] = round(8 * r["bytes"] / pixels, 6)
-    semantic = sum(r["bytes"] for r in rows if r["type"] in ("signature", "SHDR", "LABL", "CMAP", "SEND"))
-    out = {
+    rows = []
+    for p in pf.parts:
+        role = ROLES.get(p.name, "length (varint)" if p.name.endswith(" length") else "unknown ancillary")
+        rows.append({"type": p.name, "role": role, "kind": p.kind, "offset": p.offset, "bytes": p.size,
+                     "bpp": round(8 * p.size / pixels, 6)})
+    payload = sum(p.size for p in pf.parts if p.kind == "payload")
+    out: dict[str, Any] = {
         "version": f"{h.version[0]}.{h.version[1]}",
         "width": h.width, "height": h.height,
         "label_set": h.label_set,
@@ -48,16 +53,21 @@ def describe(data: bytes) -> dict:
         "color_space": h.color_space, "color_steps": list(h.color_steps),
         "has_roi": h.has_roi,
         "total_bytes": len(data), "total_bpp": round(8 * len(data) / pixels, 6),
-        "semantic_bytes": semantic,
-        "chunks": rows,
+        "fixed_overhead_bytes": pf.fixed_overhead,
+        "payload_bytes": payload,
+        "extension_bytes": sum(p.size for p in pf.parts if p.kind == "extension"),
+        "segments": rows,
+        "header_fields": [{"field": n, "bit": b, "bits": k, "value": v} for n, b, k, v in pf.header_fields],
         "generation": {
-            "profile_id": g.profile_id, "profile": getattr(get_profile(g.profile_id), "name", "none" if g.profile_id == 0 else "unknown"), "seed": g.seed,
+            "profile_id": g.profile_id,
+            "profile": getattr(get_profile(g.profile_id), "name", "none" if g.profile_id == 0 else "unknown"),
+            "sampler": g.sampler, "sampler_name": SAMPLERS.get(g.sampler, "reserved"), "seed": g.seed,
             "steps": g.steps, "strength": g.strength_permille / 1000, "guidance": g.guidance_q8 / 256,
             "eta": g.eta_q8 / 256, "flags": g.flags,
         },
         "meta": dict(img.meta),
     }
-    if img.roi is not None:
+    if img.roi is not None and img.mask is not None:
         r = img.roi
         out["roi"] = {"codec_id": r.codec_id, "x": r.x, "y": r.y, "width": r.width, "height": r.height,
                       "bit_depth": r.bit_depth, "substream_bytes": len(r.substream),
@@ -65,9 +75,10 @@ def describe(data: bytes) -> dict:
     return out
 
 
-def _print_table(d: dict, name: str) -> None:
+def _print_table(d: dict[str, Any], name: str) -> None:
     print(f"{name}: SSGC {d['version']}, {d['width']}x{d['height']}, {d['total_bytes']} bytes "
-          f"({d['total_bpp']:.4f} bpp)")
+          f"({d['total_bpp']:.4f} bpp): {d['payload_bytes']} payload, {d['fixed_overhead_bytes']} fixed "
+          f"overhead, {d['extension_bytes']} extensions")
     print(f"  label map  {d['label_grid'][1]}x{d['label_grid'][0]} cells of {d['label_cell']} px, label set {d['label_set']}")
     print(f"  color map  {d['color_grid'][1]}x{d['color_grid'][0]} cells of {d['color_cell']} px, "
           f"color space {d['color_space']}, steps {d['color_steps']}")
@@ -78,17 +89,19 @@ def _print_table(d: dict, name: str) -> None:
     else:
         print("  ROI        none (the whole image is generated)")
     g = d["generation"]
-    print(f"  generation profile {g['profile_id']} ({g['profile']}), seed {g['seed']}, {g['steps']} DDIM steps, "
-          f"strength {g['strength']:.3f}, guidance {g['guidance']:.3f}, eta {g['eta']:.3f}, flags 0x{g['flags']:x}")
-    print(f"  {'chunk':<10}{'role':<24}{'offset':>8}{'bytes':>9}{'bpp':>10}")
-    for r in d["chunks"]:
-        print(f"  {r['type']:<10}{r['role']:<24}{r['offset']:>8}{r['bytes']:>9}{r['bpp']:>10.4f}")
-    print(f"  semantic part (signature, SHDR, LABL, CMAP, SEND): {d['semantic_bytes']} bytes")
+    print(f"  generation profile {g['profile_id']} ({g['profile']}), {g['sampler_name']}, seed {g['seed']}, "
+          f"{g['steps']} steps, strength {g['strength']:.3f}, guidance {g['guidance']:.3f}, eta {g['eta']:.3f}, "
+          f"flags 0x{g['flags']:x}")
+    fields = " ".join(f"{f['field']}={f['value']}({f['bits']}b)" for f in d["header_fields"])
+    print(f"  header fields: {fields}")
+    print(f"  {'segment':<22}{'role':<30}{'offset':>8}{'bytes':>8}{'bpp':>10}")
+    for r in d["segments"]:
+        print(f"  {r['type']:<22}{r['role']:<30}{r['offset']:>8}{r['bytes']:>8}{r['bpp']:>10.4f}")
     for k, v in d["meta"].items():
         print(f"  meta {k}: {v}")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ssgc_ref.fileio import read_bounded
 
     d = describe(read_bounded(args.file))
