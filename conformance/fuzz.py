@@ -1,8 +1,8 @@
 """Mutation fuzzer for decoders: ``python -m conformance.fuzz [--seconds 60] [--seed N]``.
 
-Takes the valid conformance vectors, mutates one chunk's payload (byte changes, deletions,
-insertions), re-frames the file with correct CRCs so that the payload decoders (range decoder,
-label/color/mask syntax, ROIC head, the VVC substream through FFmpeg) see the damage, and runs the
+Takes the valid conformance vectors, mutates the header bits or one payload (byte changes,
+deletions, insertions), rebuilds the file with a correct CRC so that the parsers (header, range
+decoder, label/color/mask syntax, ROIC head, the VVC substream through FFmpeg) see the damage, and runs the
 reference decoder with the preview generator. Anything but an SSGCError, or a decode slower than
 ``--max-seconds``, is a finding. Exits 1 on a finding; prints 'N passed, N failed'.
 """
@@ -15,12 +15,9 @@ import sys
 import time
 import traceback
 
-from conformance.make_vectors import replace_payload
 from conformance.runner import HERE, load_vectors
-from ssgc_format.container import read_chunks
+from conformance.vector_edit import PAYLOAD_NAMES, join, split
 from ssgc_format.errors import SSGCError
-
-PAYLOADS = (b"GENP", b"LABL", b"CMAP", b"MASK", b"ROIC", b"SHDR")
 
 
 def mutate(rng: random.Random, payload: bytes) -> bytes:
@@ -47,9 +44,16 @@ def run(*, seconds: float, seed: int, max_iterations: int | None = None, max_sec
     start = time.perf_counter()
     while time.perf_counter() - start < seconds and (max_iterations is None or passed + failed < max_iterations):
         base = rng.choice(bases)
-        present = [c.type for c in read_chunks(base) if c.type in PAYLOADS]
-        chunk = rng.choice(present)
-        data = replace_payload(base, chunk, lambda p: mutate(rng, p))
+        parts = split(base)
+        targets = ["header", *PAYLOAD_NAMES[: len(parts.payloads)]]
+        chunk = rng.choice(targets)
+        if chunk == "header":
+            h = parts.header
+            parts.header = mutate(rng, h if isinstance(h, bytes) else h.to_bytes())
+        else:
+            i = PAYLOAD_NAMES.index(chunk)
+            parts.payloads[i] = mutate(rng, parts.payloads[i])
+        data = join(parts)
         t = time.perf_counter()
         try:
             decode_bytes(data, generator="preview")
@@ -57,11 +61,11 @@ def run(*, seconds: float, seed: int, max_iterations: int | None = None, max_sec
             pass
         except Exception:  # a finding: another exception type escaped
             failed += 1
-            print(f"FAIL {chunk.decode()} mutation: {traceback.format_exc(limit=3)}")
+            print(f"FAIL {chunk} mutation: {traceback.format_exc(limit=3)}")
             continue
         if time.perf_counter() - t > max_seconds:
             failed += 1
-            print(f"FAIL {chunk.decode()} mutation took {time.perf_counter() - t:.1f} s")
+            print(f"FAIL {chunk} mutation took {time.perf_counter() - t:.1f} s")
             continue
         passed += 1
     return passed, failed

@@ -1,6 +1,8 @@
 """Regenerate the conformance vectors: ``python -m conformance.make_vectors``.
 
 Run it whenever the bitstream changes (and bump the version in spec/ if compatibility changed).
+Vectors come from the functions listed in :data:`VECTOR_SETS`, each returning valid and invalid
+vectors; a new group of vectors is a new function appended there.
 Every vector is built from deterministic synthetic content, so running this twice gives the same
 files; the expected hashes are those of the reference decoder at generation time, the ROI decoded
 by FFmpeg's VVC decoder (an independent implementation).
@@ -17,8 +19,7 @@ from PIL import Image
 
 from conformance.hashes import file_sha256
 from conformance.runner import HERE, VECTORS_JSON, expected_hashes
-from ssgc_format.container import build_file, read_chunks
-from ssgc_format.header import shdr_format
+from conformance.vector_edit import FileParts, edit, join, replace_payload, set_header, split
 from ssgc_ref.decoder import decode_bytes
 
 VECTOR_DIR = HERE / "vectors"
@@ -52,7 +53,8 @@ def synthetic_labels(width: int, height: int, seed: int) -> np.ndarray:
 def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int, int, int] | None = None,
           mask_shape: str = "ellipse", mask_cell_log2: int = 0, bit_depth: int = 8, qp: int = 32,
           label_cell_log2: int = 4, color_cell_log2: int = 5, profile_id: int = 1, steps: int = 200,
-          gen_flags: int = 0, color_space: int | None = None, color_steps: tuple[int, int, int] | None = None) -> bytes:
+          gen_flags: int = 0, color_space: int | None = None, color_steps: tuple[int, int, int] | None = None,
+          meta: dict[str, str] | None = None, provenance: str = "none", **gen: int) -> bytes:
     """Encode synthetic content with the reference encoder's building blocks."""
     from ssgc_ref.encoder import EncoderConfig, encode_image
 
@@ -72,168 +74,309 @@ def build(name: str, width: int, height: int, *, seed: int, roi: tuple[int, int,
     colors = {} if color_space is None else {"color_space": color_space, "color_steps": color_steps}
     cfg = EncoderConfig(**colors, label_cell_log2=label_cell_log2, color_cell_log2=color_cell_log2,
                         mask_cell_log2=mask_cell_log2, qp=qp, roi_bit_depth=bit_depth, seed=seed,
-                        profile_id=profile_id, steps=steps, gen_flags=gen_flags, provenance="none")
-    return encode_image(rgb, mask=mask, labels=labels, config=cfg, meta={"vector": name}).data
+                        profile_id=profile_id, steps=steps, gen_flags=gen_flags, provenance=provenance)
+    data = encode_image(rgb, mask=mask, labels=labels, config=cfg, meta=meta).data
+    return set_genparams(data, **gen) if gen else data
 
 
-def reframe(data: bytes, edit) -> bytes:
-    chunks = [[c.type, c.data] for c in read_chunks(data)]
-    edit(chunks)
-    return build_file([(t, d) for t, d in chunks])
+def set_genparams(data: bytes, **fields: int) -> bytes:
+    """The same file with generation parameters changed (valid values: rebuilt by the library)."""
+    import dataclasses
+
+    from ssgc_format.file import read_ssgc, write_ssgc
+
+    img = read_ssgc(data)
+    return write_ssgc(dataclasses.replace(img, genparams=dataclasses.replace(img.genparams, **fields)))
 
 
-def _index(chunks, chunk_type: bytes) -> int:
-    return next(i for i, c in enumerate(chunks) if c[0] == chunk_type)
 
 
-def insert_before(data: bytes, before: bytes, chunk_type: bytes, payload: bytes) -> bytes:
-    return reframe(data, lambda cs: cs.insert(_index(cs, before), [chunk_type, payload]))
-
-
-def duplicate(data: bytes, chunk_type: bytes) -> bytes:
-    return reframe(data, lambda cs: cs.insert(_index(cs, chunk_type), list(cs[_index(cs, chunk_type)])))
-
-
-def remove(data: bytes, chunk_type: bytes) -> bytes:
-    return reframe(data, lambda cs: cs.pop(_index(cs, chunk_type)))
-
-
-def swap(data: bytes, a: bytes, b: bytes) -> bytes:
-    def edit(cs):
-        i, j = _index(cs, a), _index(cs, b)
-        cs[i], cs[j] = cs[j], cs[i]
-    return reframe(data, edit)
-
-
-def replace_payload(data: bytes, chunk_type: bytes, fn) -> bytes:
-    def edit(cs):
-        i = _index(cs, chunk_type)
-        cs[i][1] = fn(cs[i][1])
-    return reframe(data, edit)
+# --------------------------------------------------------------------------- vector definitions
+# valid:   (name, description, data, clauses)
+# invalid: (name, description, data, error class, message substring, clauses)
+Valid = tuple[str, str, bytes, str]
+Invalid = tuple[str, str, bytes, str, str, str]
 
 
 def with_mask_beyond_rectangle(data: bytes) -> bytes:
     """The same file with every mask cell set: the mask now reaches outside the ROI rectangle."""
     import dataclasses
 
-    import numpy as np
-
     from ssgc_format.file import MaskGrid, read_ssgc, write_ssgc
 
     img = read_ssgc(data)
+    assert img.mask is not None
     grid = np.ones_like(img.mask.grid)
     return write_ssgc(dataclasses.replace(img, mask=MaskGrid(img.mask.cell_log2, grid)))
 
 
-def genp_with(data: bytes, **fields) -> bytes:
-    from ssgc_format.genparams import genp_format
-
-    def edit(payload: bytes) -> bytes:
-        f = dict(genp_format.parse(payload))
-        f.pop("_io", None)
-        f.update(fields)
-        return genp_format.build(f)
-    return replace_payload(data, b"GENP", edit)
-
-
-def roic_with(data: bytes, **fields) -> bytes:
+def roic_with(data: bytes, **fields: int) -> bytes:
     from ssgc_format.roi import ROIC_HEAD_LENGTH, roic_head_format
 
-    def edit(payload: bytes) -> bytes:
+    def fn(payload: bytes) -> bytes:
         f = dict(roic_head_format.parse(payload[:ROIC_HEAD_LENGTH]))
         f.pop("_io", None)
         f.update(fields)
         return roic_head_format.build(f) + payload[ROIC_HEAD_LENGTH:]
-    return replace_payload(data, b"ROIC", edit)
+    return replace_payload(data, "ROIC", fn)
 
 
-def set_header(data: bytes, extra: bytes = b"", **fields) -> bytes:
-    def edit(cs):
-        f = dict(shdr_format.parse(cs[0][1]))
-        f.pop("_io", None)
-        f.update(fields)
-        cs[0][1] = shdr_format.build(f) + extra
-    return reframe(data, edit)
+def _flip(data: bytes, byte: int, bit: int = 0x10) -> bytes:
+    bad = bytearray(data)
+    bad[byte] ^= bit
+    return bytes(bad)
 
 
-def main() -> None:
+def _gen(data: bytes, **fields: int) -> bytes:
+    """Generation fields coded explicitly with the given (possibly invalid) values."""
+    return set_header(data, gen=fields)
+
+
+def _sem(data: bytes, **fields: object) -> bytes:
+    s = dict(label_set=1, label_cell_log2=4, color_cell_log2=5, color_space=2, color_steps=(15, 20, 20))
+    s.update(fields)
+    return set_header(data, sem=s)
+
+
+def _ext(data: bytes, items: list[tuple[int, bytes]], end: bytes = b"\x00\x00", payloads: bool = True) -> bytes:
+    def fn(p: FileParts) -> None:
+        if not payloads:
+            p.payloads.clear()
+        p.extensions = items
+        p.end_segment = end
+        p.header.has_extensions = 1  # type: ignore[union-attr]
+    return edit(data, fn)
+
+
+def _meta(key: bytes, value: bytes) -> tuple[int, bytes]:
+    return (0x01, key + b"\0" + value)
+
+
+def container_vectors() -> tuple[list[Valid], list[Invalid]]:
+    """Clauses 2, 3.6 and 8.2: the container, the header, the generation parameters (fmt2)."""
     from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE
 
-    valid = [
-        ("min-1x1", "1x1 image, no ROI, smallest grids", build("min-1x1", 1, 1, seed=1), "2 4 5 9"),
-        ("odd-37x23-fine-cells", "odd size, label and color cells of 4 px", build(
-            "odd-37x23-fine-cells", 37, 23, seed=2, label_cell_log2=2, color_cell_log2=2), "1.4 4 5"),
-        ("landscape-200x136", "typical content, default parameters, no ROI", build(
-            "landscape-200x136", 200, 136, seed=3), "4 5 9.5"),
-        ("roi-ellipse-96x64", "elliptic ROI coded with VVC 8-bit, pixel-precise mask", build(
-            "roi-ellipse-96x64", 96, 64, seed=4, roi=(30, 10, 40, 36)), "6 7 9.3 9.4"),
+    base = build("landscape-200x136", 200, 136, seed=3)
+    with_roi = build("roi-ellipse-96x64", 96, 64, seed=4, roi=(30, 10, 40, 36))
+    valid: list[Valid] = [
+        ("min-1x1", "1x1 image, no ROI, smallest grids, seed 1 (16 bits)", build("min-1x1", 1, 1, seed=1),
+         "2.3 4 5 9"),
+        ("odd-37x23-fine-cells", "odd size, label and color cells of 4 px (semantic fields explicit)", build(
+            "odd-37x23-fine-cells", 37, 23, seed=2, label_cell_log2=2, color_cell_log2=2), "1.4 2.3 4 5"),
+        ("landscape-200x136", "typical content, every default (semantic_default, gen_default)", base,
+         "2.3 4 5 9.5"),
+        ("roi-ellipse-96x64", "elliptic ROI coded with VVC 8-bit, pixel-precise mask (has_roi)", with_roi,
+         "2.3 2.4 6 7 9.3 9.4"),
         ("roi-ring-cell4-10bit-90x70", "ring mask with a hole and a second component, 4-px mask cells, "
          "VVC 10-bit", build(
              "roi-ring-cell4-10bit-90x70", 90, 70, seed=5, roi=(21, 13, 41, 37), mask_shape="ring",
              mask_cell_log2=2, bit_depth=10, qp=40), "6 7.5"),
         ("profile-0-preview", "profile 0: the preview is the decoded image", build(
-            "profile-0-preview", 48, 40, seed=6, profile_id=0), "8.1 9.5"),
+            "profile-0-preview", 48, 40, seed=6, profile_id=0), "8.1 8.2 9.5"),
         ("color-rgb-steps24-cell256-300x260", "color space 0 (RGB), steps 24, 256-px color cells (2x2 grid)",
          build("color-rgb-steps24-cell256-300x260", 300, 260, seed=9, profile_id=0, color_space=0,
-               color_steps=(24, 24, 24), color_cell_log2=8), "5.2 5.4 5.5"),
+               color_steps=(24, 24, 24), color_cell_log2=8), "2.3 5.2 5.4 5.5"),
         ("color-ycocg-full-steps16-32-75x41", "color space 1 (YCoCg-R, chroma at full resolution), "
          "steps (16, 32, 32), 8-px color cells (10x6 grid)",
          build("color-ycocg-full-steps16-32-75x41", 75, 41, seed=11, profile_id=0, color_space=1,
-               color_steps=(16, 32, 32), color_cell_log2=3), "5.2 5.3 5.4"),
+               color_steps=(16, 32, 32), color_cell_log2=3), "2.3 5.2 5.3 5.4"),
         ("color-ycocg-half-steps7-3-250-37x27", "color space 2 (YCoCg-R, half-resolution chroma), "
          "odd 10x7 grid (5x4 chroma planes), steps (7, 3, 250): escapes in Co, Cg with 5 indices and no escape",
          build("color-ycocg-half-steps7-3-250-37x27", 37, 27, seed=12, profile_id=0, color_space=2,
-               color_steps=(7, 3, 250), color_cell_log2=2), "5.2 5.3 5.4"),
+               color_steps=(7, 3, 250), color_cell_log2=2), "2.3 5.2 5.3 5.4"),
         ("feather-border-mask2px-64x48", "FEATHER with the mask at the picture's corner (edge replication), "
          "2-px mask cells, preview", build(
              "feather-border-mask2px-64x48", 64, 48, seed=10, profile_id=0, roi=(0, 0, 30, 26),
-             mask_cell_log2=1, gen_flags=FLAG_FEATHER), "6.6 8.8 9.4"),
+             mask_cell_log2=1, gen_flags=FLAG_FEATHER), "6.6 8.2 8.8 9.4"),
         ("mask8px-66x50", "8-px mask cells over an odd-sized picture", build(
             "mask8px-66x50", 66, 50, seed=11, roi=(20, 9, 30, 28), mask_cell_log2=3), "6.1 6.6"),
+        ("mask-beyond-rectangle", "every mask cell set: only the ROI rectangle is pasted",
+         with_mask_beyond_rectangle(with_roi), "9.3"),
+        # header sizes (2.3): each width_size / height_size at its limits
+        ("dims-256x1024", "width_size 0 at its largest (W = 256), height_size 1 at its largest (H = 1024)",
+         build("dims-256x1024", 256, 1024, seed=13, profile_id=0), "2.3"),
+        ("dims-257x1025", "width_size 1 at its smallest, height_size 2 at its smallest",
+         build("dims-257x1025", 257, 1025, seed=14, profile_id=0), "2.3"),
+        ("dims-4097x2", "width_size 3 (W = 4097)", build("dims-4097x2", 4097, 2, seed=15, profile_id=0), "2.3"),
+        ("dims-16384x3", "the largest width, 16384 (width_minus1 = 16383 in 14 bits)",
+         build("dims-16384x3", 16384, 3, seed=16, profile_id=0), "1.5 2.3"),
+        # seeds (8.2): each seed_size at its limits
+        ("seed-0", "seed 0 (seed_size 0, no seed bits)", build("seed-0", 40, 24, seed=0), "8.2"),
+        ("seed-65535", "seed 2^16 - 1 (seed_size 1)", build("seed-65535", 40, 24, seed=65535), "8.2"),
+        ("seed-65536", "seed 2^16 (seed_size 2)", build("seed-65536", 40, 24, seed=65536), "8.2"),
+        ("seed-2p32", "seed 2^32 (seed_size 3)", build("seed-2p32", 40, 24, seed=1 << 32), "8.2"),
+        ("seed-max", "seed 2^64 - 1", build("seed-max", 40, 24, seed=(1 << 64) - 1), "8.2"),
+        # generation parameters (8.2): every field explicit at least once, at its limits
+        ("gen-sampler-dpm-steps20", "sampler 1 (DPM-Solver++(2M)), 20 steps", build(
+            "gen-sampler-dpm-steps20", 40, 24, seed=17, sampler=1, steps=20), "8.2"),
+        ("gen-steps-1-strength-0", "steps 1, strength_permille 0", build(
+            "gen-steps-1-strength-0", 40, 24, seed=18, steps=1, strength_permille=0), "8.2 8.3"),
+        ("gen-steps-1000-strength-1000", "steps 1000, strength_permille 1000", build(
+            "gen-steps-1000-strength-1000", 40, 24, seed=19, steps=1000, strength_permille=1000), "8.2 8.3"),
+        ("gen-guidance-0-eta-256", "guidance_q8 0, eta_q8 256", build(
+            "gen-guidance-0-eta-256", 40, 24, seed=20, guidance_q8=0, eta_q8=256), "8.2"),
+        ("gen-guidance-max", "guidance_q8 65535", build("gen-guidance-max", 40, 24, seed=21, guidance_q8=65535),
+         "8.2"),
+        ("gen-flags-roi-aware", "flags = ROI_AWARE with an ROI", build(
+            "gen-flags-roi-aware", 64, 48, seed=22, roi=(16, 8, 24, 20), gen_flags=FLAG_ROI_AWARE), "8.2 8.7"),
+        ("gen-profile-65535", "an unknown profile id (65535) parses; the decoder falls back to the preview",
+         build("gen-profile-65535", 40, 24, seed=23, profile_id=65535), "8.1 8.2"),
+        # extension segments (2.5)
+        ("meta-provenance", "provenance meta segments (encoder --provenance full)", build(
+            "meta-provenance", 40, 24, seed=24, provenance="full", meta={"vector": "meta-provenance"}), "2.5"),
+        ("ancillary-unknown-skipped", "an unknown ancillary extension segment (tag 0x7f) is skipped",
+         _ext(base, [(0x7F, b"ignore me")]), "2.5"),
+        ("extensions-at-limits", "64 extension segments holding 65536 data bytes in all (both limits met)",
+         _ext(base, [(0x7E, b"x" * 1024)] * 64), "1.5 2.5"),
+        ("minor-version-2.15", "version 2.15: a 2.0 decoder reads it as 2.0", set_header(base, version=0x2F),
+         "1.7 2.2"),
     ]
-    generated = [  # decoded with the tiny conformance model (profile 2): checked within tolerance (8.9)
+    crc_at = len(base) - 4
+    invalid: list[Invalid] = [
+        # lead (2.2) and size
+        ("bad-signature", "the signature's first byte with its high bit cleared (7-bit transfer)",
+         b"\x09" + base[1:], "FormatError", "signature", "2.2"),
+        ("version-1-file", "a file that starts with the 8-byte SSGC 1.x signature",
+         b"\x89SGC\r\n\x1a\n" + base[4:], "UnsupportedError", "1.x", "2.2"),
+        ("version-3.0", "major version 3", set_header(base, version=0x30), "UnsupportedError", "version 3.0",
+         "1.7 2.2"),
+        ("version-1.0-byte", "version byte 0x10 (major 1) after the 2.x signature", set_header(base, version=0x10),
+         "UnsupportedError", "version 1.0", "1.7 2.2"),
+        ("too-short", "signature, version and 4 bytes: shorter than any file", base[:4] + b"\0\0\0\0",
+         "FormatError", "truncated", "2.2"),
+        # CRC (2.6)
+        ("crc-flip-payload", "one bit flipped in the LABL payload", _flip(base, 20), "ChecksumError", "CRC", "2.6"),
+        ("crc-flip-header", "one bit flipped in the header", _flip(base, 5, 0x01), "ChecksumError", "CRC", "2.6"),
+        ("crc-flip-crc", "one bit flipped in the CRC itself", _flip(base, crc_at + 3, 0x80), "ChecksumError",
+         "CRC", "2.6"),
+        ("truncated", "the last 7 bytes cut off", base[:-7], "ChecksumError", "CRC", "2.6"),
+        ("trailing-byte", "a byte after the CRC", base + b"\0", "ChecksumError", "CRC", "2.6"),
+        ("bytes-before-crc", "a byte between the last payload and the CRC (CRC recomputed)",
+         edit(base, lambda p: setattr(p, "before_crc", b"\x01")), "FormatError", "bytes between", "2.4 2.7"),
+        # payload framing (2.4)
+        ("varint-overlong", "the LABL length coded with a needless zero byte (non-canonical)",
+         edit(base, lambda p: p.raw_lengths.update({0: bytes([0x80 | len(p.payloads[0]), 0x00])})),
+         "FormatError", "canonical", "2.4"),
+        ("varint-5-bytes", "a length of 5 varint bytes", edit(
+            base, lambda p: p.raw_lengths.update({0: b"\x80\x80\x80\x80\x01"})), "FormatError", "varint", "2.4"),
+        ("payload-past-crc", "the CMAP length runs past the CRC", edit(
+            base, lambda p: p.raw_lengths.update({1: bytes([0x7F])})), "FormatError", "truncated", "2.4"),
+        ("missing-cmap", "no CMAP segment", edit(base, lambda p: p.payloads.pop()), "FormatError", "truncated",
+         "2.4"),
+        ("roi-payloads-without-has-roi", "MASK and ROIC present but has_roi = 0", set_header(with_roi, has_roi=0),
+         "FormatError", "bytes between", "2.4"),
+        ("payload-trailing-zero", "a range-coded payload (LABL) that ends with a zero byte", replace_payload(
+            base, "LABL", lambda d: d + b"\0"), "FormatError", "zero byte", "3.6"),
+        # header (2.3)
+        ("header-padding", "a nonzero padding bit after the header", set_header(base, pad=1), "FormatError",
+         "padding", "2.3"),
+        ("header-truncated", "the header runs into the CRC", base[:4] + b"\x55" + _crc_of(base[:4] + b"\x55"),
+         "FormatError", "truncated", "2.3"),
+        ("width-size-overlong", "width_size 2 for W = 200 (non-canonical)", set_header(base, width_size=2),
+         "FormatError", "canonical", "2.3"),
+        ("height-size-overlong", "height_size 3 for H = 136 (non-canonical)", set_header(base, height_size=3),
+         "FormatError", "canonical", "2.3"),
+        ("huge-dimensions", "16384x16384 exceeds 2^26 pixels", set_header(base, width=16384, height=16384),
+         "LimitError", "pixels", "1.5 2.3"),
+        ("semantic-explicit-defaults", "semantic_default = 0 with every semantic field at its default",
+         _sem(base), "FormatError", "canonical", "2.3"),
+        ("label-set-2", "label_set 2", _sem(base, label_set=2), "UnsupportedError", "label set", "1.6 2.3"),
+        ("label-set-0", "label_set 0", _sem(base, label_set=0), "UnsupportedError", "label set", "1.6 2.3"),
+        ("label-cell-log2-7", "label_cell_log2 7 (largest 6)", _sem(base, label_cell_log2=7), "FormatError",
+         "label_cell_log2", "1.6 2.3"),
+        ("color-cell-log2-9", "color_cell_log2 9 (largest 8)", _sem(base, color_cell_log2=9), "FormatError",
+         "color_cell_log2", "1.6 2.3"),
+        ("color-space-3", "color_space 3 (reserved)", _sem(base, color_space=3), "UnsupportedError", "color_space",
+         "1.6 2.3 5.2"),
+        ("color-step-0", "color_steps[1] = 0", _sem(base, color_steps=(15, 0, 20)), "FormatError", "color_steps",
+         "2.3 5.2"),
+        # generation parameters (8.2)
+        ("gen-explicit-defaults", "gen_default = 0 with every field at its default", _gen(base), "FormatError",
+         "canonical", "8.2"),
+        ("gen-explicit-default-steps", "steps coded explicitly with its default 200", _gen(base, steps=200),
+         "FormatError", "canonical", "8.2"),
+        ("gen-steps-0", "steps 0", _gen(base, steps=0), "FormatError", "steps", "8.2"),
+        ("gen-steps-1001", "steps 1001", _gen(base, steps=1001), "FormatError", "steps", "8.2"),
+        ("gen-strength-1001", "strength_permille 1001", _gen(base, strength_permille=1001), "FormatError",
+         "strength", "8.2"),
+        ("gen-eta-257", "eta_q8 257", _gen(base, eta_q8=257), "FormatError", "eta", "8.2"),
+        ("gen-flags-reserved", "flags bit 2 (reserved)", _gen(base, flags=4), "FormatError", "reserved", "8.2"),
+        ("gen-flags-reserved-3", "flags bit 3 (reserved) with ROI_AWARE", _gen(base, flags=9), "FormatError",
+         "reserved", "8.2"),
+        ("gen-sampler-2", "sampler 2 (reserved)", _gen(base, sampler=2), "UnsupportedError", "sampler", "1.6 8.2"),
+        ("gen-sampler-15", "sampler 15 (reserved)", _gen(base, sampler=15), "UnsupportedError", "sampler",
+         "1.6 8.2"),
+        ("seed-size-overlong", "seed 3 coded in 32 bits (non-canonical)", set_header(base, seed=3, seed_size=2),
+         "FormatError", "canonical", "8.2"),
+        ("seed-0-in-16-bits", "seed 0 coded with seed_size 1 (non-canonical)", set_header(base, seed=0, seed_size=1),
+         "FormatError", "canonical", "8.2"),
+        # extension segments (2.5)
+        ("end-with-data", "an END segment with one data byte", _ext(base, [_meta(b"k", b"v")], end=b"\x00\x01\x00"),
+         "FormatError", "END", "2.5"),
+        ("extensions-empty", "has_extensions = 1 and END right away (non-canonical)", _ext(base, []),
+         "FormatError", "canonical", "2.5"),
+        ("extensions-without-end", "has_extensions = 1 but the extension segments run into the CRC",
+         _ext(base, [(0x7E, b"abc")], end=b"", payloads=False), "FormatError", "END", "2.5"),
+        ("unknown-critical", "an unknown critical extension segment (tag 0x80)", _ext(base, [(0x80, b"")]),
+         "UnsupportedError", "critical", "2.5"),
+        ("too-many-extensions", "65 extension segments", _ext(base, [(0x7E, b"")] * 65), "LimitError",
+         "extension segments", "1.5 2.5"),
+        ("extension-bytes-over-limit", "65537 bytes of extension data in all",
+         _ext(base, [(0x7E, b"x" * 65536), (0x7E, b"y")]), "LimitError", "extension data", "1.5 2.5"),
+        ("meta-not-utf8", "a meta value that is not UTF-8", _ext(base, [_meta(b"k", b"\xff\xfe")]),
+         "FormatError", "UTF-8", "2.5"),
+        ("meta-no-nul", "a meta segment without the NUL separator", _ext(base, [(0x01, b"key")]), "FormatError",
+         "key", "2.5"),
+        ("meta-empty-key", "a meta segment with an empty key", _ext(base, [_meta(b"", b"v")]), "FormatError",
+         "key", "2.5"),
+        ("meta-key-80", "a meta key of 80 bytes", _ext(base, [_meta(b"k" * 80, b"v")]), "FormatError", "key", "2.5"),
+        ("meta-key-control", "a meta key with a control byte", _ext(base, [_meta(b"a\x01b", b"v")]), "FormatError",
+         "key", "2.5"),
+        # ROIC head (7.2, rules may add more)
+        ("roic-codec-2", "a reserved ROI codec id", roic_with(with_roi, codec_id=2), "UnsupportedError", "codec",
+         "7.2"),
+        ("roic-outside-image", "the ROI rectangle crosses the right edge", roic_with(with_roi, x=90),
+         "FormatError", "rectangle", "7.3"),
+        ("roic-odd-width", "an odd ROI width", roic_with(with_roi, width=39), "FormatError", "even", "7.3"),
+    ]
+    return valid, invalid
+
+
+def _crc_of(body: bytes) -> bytes:
+    import zlib
+
+    return zlib.crc32(body).to_bytes(4, "big")
+
+
+def generated_vectors() -> list[Valid]:
+    """Decoded with the tiny conformance model (profile 2): checked within tolerance (8.9)."""
+    from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE
+
+    return [
         ("tiny-model-64x48", "profile 2 (tiny conformance model), 8 DDIM steps, guidance 2, no ROI", build(
             "tiny-model-64x48", 64, 48, seed=7, profile_id=2, steps=8), "8.3 8.4 8.5 8.6"),
         ("tiny-model-roi-aware-feather-56x40", "profile 2, ROI-aware sampling and feathered composite", build(
             "tiny-model-roi-aware-feather-56x40", 56, 40, seed=8, profile_id=2, steps=6, roi=(14, 8, 24, 20),
             gen_flags=FLAG_ROI_AWARE | FLAG_FEATHER), "8.7 8.8 9.4"),
     ]
-    base = valid[2][2]
-    with_roi = valid[3][2]
-    valid += [
-        ("ancillary-unknown-skipped", "an unknown ancillary chunk between LABL and CMAP is skipped",
-         insert_before(base, b"CMAP", b"xTra", b"ignore me"), "2.2"),
-        ("mask-beyond-rectangle", "every mask cell set: only the ROI rectangle is pasted",
-         with_mask_beyond_rectangle(with_roi), "9.3"),
-        ("minor-version-1.7-longer-shdr", "version 1.7 with 3 extra SHDR bytes a 1.0 decoder ignores",
-         set_header(base, extra=b"\1\2\3", version_minor=7), "1.7 2.5"),
-    ]
-    invalid = [
-        ("bad-signature", "text-mode transfer damage", b"\x89SGC\n\x1a\n" + base[8:], "FormatError", "signature"),
-        ("crc-mismatch", "one bit flipped in LABL data", _flip(base, b"LABL"), "ChecksumError", "CRC"),
-        ("truncated", "file cut in the middle of CMAP", base[: read_chunks(base)[-2].offset + 9], "FormatError", ""),
-        ("trailing-bytes", "a byte after SEND", base + b"\0", "FormatError", "after the SEND"),
-        ("unknown-critical", "an unknown critical chunk", insert_before(base, b"GENP", b"QQQQ", b""),
-         "FormatError", "unknown critical"),
-        ("duplicate-labl", "LABL twice", duplicate(base, b"LABL"), "FormatError", "duplicate"),
-        ("missing-cmap", "no CMAP chunk", remove(base, b"CMAP"), "FormatError", "CMAP"),
-        ("labl-cmap-swapped", "CMAP before LABL", swap(base, b"LABL", b"CMAP"), "FormatError", "out of order"),
-        ("mask-without-has-roi", "MASK and ROIC present but HAS_ROI = 0", set_header(with_roi, flags=0),
-         "FormatError", "HAS_ROI"),
-        ("genp-zero-steps", "GENP steps = 0", genp_with(base, steps=0), "FormatError", "steps"),
-        ("genp-reserved-flag", "a reserved GENP flag bit", genp_with(base, flags=0x8000), "FormatError", "reserved"),
-        ("meta-not-utf8", "a meta value that is not UTF-8", insert_before(base, b"GENP", b"meta", b"k\0\xff\xfe"),
-         "FormatError", "UTF-8"),
-        ("roic-codec-2", "a reserved ROI codec id", roic_with(with_roi, codec_id=2), "UnsupportedError", "codec"),
-        ("roic-outside-image", "the ROI rectangle crosses the right edge", roic_with(with_roi, x=90),
-         "FormatError", "rectangle"),
-        ("roic-odd-width", "an odd ROI width", roic_with(with_roi, width=39), "FormatError", "even"),
-        ("version-2", "major version 2", set_header(base, version_major=2), "UnsupportedError", "version 2"),
-        ("reserved-flag", "a reserved SHDR flag bit", set_header(base, flags=0x40), "FormatError", "reserved"),
-        ("huge-dimensions", "16384x16384 exceeds 2^26 pixels", set_header(base, width=16384, height=16384),
-         "LimitError", "pixels"),
-        ("shdr-1.0-too-long", "version 1.0 with a 15-byte SHDR", set_header(base, extra=b"\0"), "FormatError", "SHDR"),
-    ]
+
+
+# Each function returns (valid, invalid); another group of vectors is appended here.
+VECTOR_SETS = [container_vectors]
+
+
+def main() -> None:
+    valid: list[Valid] = []
+    invalid: list[Invalid] = []
+    for vector_set in VECTOR_SETS:
+        v, i = vector_set()
+        valid += v
+        invalid += i
+    generated = generated_vectors()
+    names = [v[0] for v in valid + generated + invalid]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise SystemExit(f"duplicate vector names: {sorted(dup)}")
     if VECTOR_DIR.exists():
         shutil.rmtree(VECTOR_DIR)
     VECTOR_DIR.mkdir()
@@ -249,22 +392,16 @@ def main() -> None:
         entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": clauses,
                         "bytes": len(data), "file_sha256": file_sha256(data), "expect": expected_hashes(data),
                         "generated": {"file": f"vectors/{name}.expected.png", "max_rmse": 1.0, "max_peak": 16}})
-    for name, desc, data, err, msg in invalid:
+    for name, desc, data, err, msg, clauses in invalid:
         (VECTOR_DIR / f"{name}.ssgc").write_bytes(data)
-        entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": "1.6 2",
-                        "bytes": len(data), "file_sha256": file_sha256(data), "error": err, "message": msg})
+        entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc,
+                        "clauses": f"1.6 {clauses}", "bytes": len(data), "file_sha256": file_sha256(data),
+                        "error": err, "message": msg})
     with open(VECTORS_JSON, "w") as f:
-        json.dump({"format_version": "1.0", "hash": "SHA-256 of 8-bit samples, row-major (spec 9.6)",
+        json.dump({"format_version": "2.0", "hash": "SHA-256 of 8-bit samples, row-major (spec 9.6)",
                    "vectors": entries}, f, indent=1)
         f.write("\n")
     print(f"wrote {len(entries)} vectors to {VECTOR_DIR}")
-
-
-def _flip(data: bytes, chunk_type: bytes) -> bytes:
-    c = next(c for c in read_chunks(data) if c.type == chunk_type)
-    bad = bytearray(data)
-    bad[c.offset + 8] ^= 0x10
-    return bytes(bad)
 
 
 if __name__ == "__main__":

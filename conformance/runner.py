@@ -134,9 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", metavar="SUBSTRING", help="only vectors whose name contains this")
     args = ap.parse_args(argv)
     passed = failed = 0
-    for v in load_vectors():
-        if args.k and args.k not in v["name"]:
-            continue
+    vectors = [v for v in load_vectors() if not args.k or args.k in v["name"]]
+    for v in vectors:
         path = HERE / v["file"]
         data = path.read_bytes()
         problem = None
@@ -150,8 +149,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{status} {v['name']:<34} {v['description']}" + (f"\n     {problem}" if problem else ""))
         passed += problem is None
         failed += problem is not None
+    print_coverage(vectors)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def clause_coverage(vectors: list[dict]) -> dict[str, tuple[int, int]]:
+    """Spec clause -> (valid vectors, invalid vectors) naming it, clauses in document order."""
+    cov: dict[str, list[int]] = {}
+    for v in vectors:
+        for c in v["clauses"].split():
+            cov.setdefault(c, [0, 0])[1 if "error" in v else 0] += 1
+
+    def key(c: str) -> tuple:
+        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in c.split("."))
+    return {c: (n[0], n[1]) for c, n in sorted(cov.items(), key=lambda kv: key(kv[0]))}
+
+
+def print_coverage(vectors: list[dict]) -> None:
+    cov = clause_coverage(vectors)
+    print("coverage per spec clause (valid + invalid vectors): "
+          + ", ".join(f"{c}: {a}+{b}" for c, (a, b) in cov.items()))
 
 
 if __name__ == "__main__":
