@@ -87,8 +87,8 @@ class StaticTable:
 # §3.6 -----------------------------------------------------------------------------------------
 
 def words_from_bytes(data: bytes) -> list[int]:
-    if len(data) % 4:
-        raise SpecDecodeError("payload length is not a multiple of 4")
+    """§3.6: word k is bytes 4k..4k+3, big-endian; bytes past the end of the payload are zero."""
+    data = bytes(data) + b"\0" * (-len(data) % 4)
     return [int.from_bytes(data[i:i + 4], "big") for i in range(0, len(data), 4)]
 
 
@@ -204,8 +204,24 @@ class SpecRangeEncoder:
             shift -= width
             self.encode((value >> shift) & ((1 << width) - 1), *uniform_table(width))
 
+    def finish_bytes(self) -> bytes:
+        """The payload as §3.2.1 terminates it (2.0): the code point of the final interval
+        [low, low + range) with the most trailing zero bits, trailing zero bytes dropped. ``low``
+        is the exact integer the written words and ``lower`` form."""
+        if self.range == MASK64:  # nothing was encoded: empty payload
+            return b""
+        n = len(self.words)
+        low = (int.from_bytes(bytes_from_words(self.words), "big") << 64) | self.lower
+        high = low + self.range - 1
+        t = 32 * n + 64
+        while t > 0 and ((high >> t) << t) < low:  # the largest t with a multiple of 2^t in [low, high]
+            t -= 1
+        point = (high >> t) << t
+        return point.to_bytes(4 * n + 8, "big").rstrip(b"\0")
+
     def finish(self) -> list[int]:
-        """The payload's words; the encoder itself is left unchanged."""
+        """The words of constriction's flush (the 1.x termination, whole 32-bit words, which the
+        2.0 termination of :meth:`finish_bytes` never exceeds); the encoder is left unchanged."""
         words = list(self.words)
         if self.range == MASK64:  # nothing was encoded: empty payload
             return words

@@ -43,6 +43,8 @@ __all__ = [
     "GenerationParams",
     "write_genparams",
     "read_genparams",
+    "build_genparams",
+    "parse_genparams",
 ]
 
 FLAG_ROI_AWARE = 0x1
@@ -192,4 +194,22 @@ def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParam
     problems = p.problems()
     if problems:
         raise FormatError("; ".join(problems), chunk="header")
+    return p
+
+
+def build_genparams(p: GenerationParams) -> bytes:
+    """``generation_params()`` alone, padded with zero bits to a byte (the form the generation
+    conformance vectors store; in a file it is part of the header, §2.3)."""
+    w = BitWriter()
+    write_genparams(w, p)
+    return w.to_bytes()
+
+
+def parse_genparams(data: bytes) -> GenerationParams:
+    """Inverse of :func:`build_genparams`: the whole of ``data`` shall be consumed."""
+    r = BitReader(bytes(data), where="generation parameters")
+    p = read_genparams(r)
+    if r.finish() != len(data):
+        raise FormatError(f"{len(data) - r.byte_offset} bytes after the generation parameters",
+                          chunk="generation parameters")
     return p

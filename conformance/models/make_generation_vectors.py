@@ -1,7 +1,7 @@
 """Write the generation conformance vectors of the tiny model (profile 2), spec §8.9.
 
 Each vector ``conformance/models/generation/<name>.npz`` holds the inputs of clause 8 (labels,
-colors, optional roi and mask, all uint8), the GENP payload (``genp``, 20 bytes) and the expected
+colors, optional roi and mask, all uint8), the generation parameters (``genp``: spec §8.2 ``generation_params()`` padded to a byte) and the expected
 generated picture ``expected`` (uint8 H x W x 3) computed by the reference generator in float32 on
 CPU. A decoder conforms when its picture is within RMSE_MAX / PEAK_MAX of ``expected``.
 
