@@ -1,39 +1,120 @@
-"""Whole-bitstream-layer benchmark: semantic bytes of real images and encode/decode time.
+"""Bitstream 2.0 benchmark: fixed overhead, the landscape's file size, the range coder's termination.
 
-    python benchmarks/bitstream.py [--repeat 20]
+    python benchmarks/bitstream.py [--repeat 10]
 
-For bundled photos center-cropped (or resized) to 512x512: labels from the weight-free
-`superpixel` segmenter (NOT a trained COCO-Stuff model: real segmentation output will differ),
-color map from the reference encoder's blur+downsample, default quantization. Prints the bytes of
-the header (signature, SHDR, SEND), label map and color map (the semantic part, target <= 300
-bytes; the 32-byte GENP chunk of generation parameters is shown apart) and the time to
-write and to read + reconstruct a file with ssgc_format alone (target: decode < 20 ms), next to a
-baseline measured in the same run: zlib-decompressing and PNG-decoding the same label and color
-grids. Writes benchmarks/results/bitstream.json.
+1. The bundled 500x500 landscape (``ssgc_ref/examples``), encoded with the reference encoder's
+   default options (no ROI, no provenance, the default 16-bit seed derived from the pixels as
+   ``ux`` defines it): file size and fixed overhead against the targets (<= 190 bytes,
+   <= 24 bytes), and the same content in the version-1 layout as the baseline. The 1.0 size is
+   computed from the 1.0 layout (8-byte signature; chunks of 12 framing bytes; SHDR 14, GENP 20
+   data bytes; SEND; the two default ``meta`` chunks of 1.0) with the payload sizes of 1.0's
+   word flush measured in this run by running constriction's encoder on the same symbols.
+2. For bundled photos center-cropped or resized to 512x512 (labels from the weight-free
+   ``superpixel`` segmenter, NOT a trained COCO-Stuff model): the bytes of each part, the saving
+   of the 2.0 termination per payload (against constriction's whole-word flush, same symbols),
+   and the time to write and to read + reconstruct a file next to a zlib/PNG baseline.
+
+Writes benchmarks/results/bitstream.json and prints what it writes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
 import statistics
 import time
 import zlib
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
+import constriction
 import numpy as np
 from PIL import Image
 
-from ssgc_format import colormap, reconstruct
-from ssgc_format.file import SSGCImage, read_ssgc, write_ssgc
+from ssgc_format import colormap, labelmap, mask as maskmod, reconstruct
+from ssgc_format.entropy import Model, RangeEncoder
+from ssgc_format.file import SSGCImage, parse_file, read_ssgc, write_ssgc
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.header import Header
-from ssgc_ref.analysis import color_grid, downsample_labels, load_image
-from ssgc_ref.analysis.segmenters import get_segmenter
-from ssgc_ref.report import budget
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET_OVERHEAD, TARGET_LANDSCAPE = 24, 190
+V1_SIGNATURE, V1_CHUNK, V1_SHDR, V1_GENP = 8, 12, 14, 20  # spec 1.0 §2.1-2.6, §8.2
+
+
+class _MirroredEncoder(RangeEncoder):
+    """The reference encoder, with constriction's encoder fed the same symbols (1.x termination)."""
+
+    log: list[tuple[int, int]] = []  # (2.0 bytes, 1.x bytes) of every payload finished
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mirror = constriction.stream.queue.RangeEncoder()
+
+    def encode(self, symbol: int, model: Model) -> None:
+        self._mirror.encode(int(symbol), model.categorical())
+        super().encode(symbol, model)
+
+    def to_bytes(self) -> bytes:
+        data = super().to_bytes()
+        _MirroredEncoder.log.append((len(data), 4 * self._mirror.num_words()))
+        return data
+
+
+@contextmanager
+def measured_termination() -> Iterator[list[tuple[int, int]]]:
+    mods = (labelmap, colormap, maskmod)
+    saved = [m.RangeEncoder for m in mods]  # type: ignore[attr-defined]
+    _MirroredEncoder.log = []
+    for m in mods:
+        m.RangeEncoder = _MirroredEncoder  # type: ignore[attr-defined]
+    try:
+        yield _MirroredEncoder.log
+    finally:
+        for m, s in zip(mods, saved):
+            m.RangeEncoder = s  # type: ignore[attr-defined]
+
+
+def default_seed(rgb: np.ndarray) -> int:
+    """The reference encoder's default seed (shared decision): 16 bits derived from the pixels."""
+    h, w = rgb.shape[:2]
+    return int.from_bytes(hashlib.sha256(rgb.tobytes() + f"{h}x{w}".encode()).digest()[:2], "big")
+
+
+def v1_size(payload_v1: list[int], meta: dict[str, str]) -> int:
+    """Bytes of the same content in the 1.0 layout (no ROI)."""
+    meta_bytes = sum(V1_CHUNK + len(k) + 1 + len(v.encode()) for k, v in meta.items())
+    return (V1_SIGNATURE + V1_CHUNK + V1_SHDR + meta_bytes + V1_CHUNK + V1_GENP
+            + sum(V1_CHUNK + n for n in payload_v1) + V1_CHUNK)
+
+
+def landscape() -> dict[str, Any]:
+    from ssgc_ref import __version__
+    from ssgc_ref.analysis import load_image
+    from ssgc_ref.encoder import EncoderConfig, encode_image
+    from ssgc_ref.examples import example_path
+
+    rgb = load_image(example_path())
+    with measured_termination() as log:
+        res = encode_image(rgb, config=EncoderConfig(seed=default_seed(rgb)))
+        terms = list(log)
+    data = res.data
+    pf = parse_file(data)
+    payload = {p.name: p.size for p in pf.parts if p.kind == "payload"}
+    v1_meta = {"encoder": f"ssgc-ref {__version__}", "segmenter": res.segmenter.split(":")[0]}
+    # the file's payloads are the last LABL and CMAP encodings in the log
+    lab, cmap = terms[-2], terms[-1]
+    assert (lab[0], cmap[0]) == (payload["LABL"], payload["CMAP"])
+    h, w = rgb.shape[:2]
+    return {"image": "landscape-keong-macan.jpg", "size": [w, h], "file_bytes": len(data),
+            "fixed_overhead": pf.fixed_overhead, "payload_bytes": payload,
+            "parts": [{"name": p.name, "bytes": p.size, "kind": p.kind} for p in pf.parts],
+            "v1_bytes_default": v1_size([lab[1], cmap[1]], v1_meta),
+            "v1_bytes_no_meta": v1_size([lab[1], cmap[1]], {}),
+            "v1_payload_bytes": {"LABL": lab[1], "CMAP": cmap[1]}}
 
 
 def images() -> dict[str, np.ndarray]:
@@ -48,15 +129,15 @@ def images() -> dict[str, np.ndarray]:
         if s != 512:
             crop = (transform.resize(crop, (512, 512), anti_aliasing=True) * 255).round().astype(np.uint8)
         out[name] = crop
+    from ssgc_ref.analysis import load_image
     from ssgc_ref.examples import example_path
 
     land = load_image(example_path())
-    out["landscape (CC0)"] = (land if land.shape[:2] == (512, 512) else
-                              np.asarray(Image.fromarray(land).resize((512, 512), Image.LANCZOS)))
+    out["landscape"] = np.asarray(Image.fromarray(land).resize((512, 512), Image.LANCZOS))
     return out
 
 
-def timed(fn, repeat: int) -> float:
+def timed(fn: Callable[[], object], repeat: int) -> float:
     """Median seconds of ``repeat`` calls."""
     times = []
     for _ in range(repeat):
@@ -66,23 +147,24 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=20)
-    args = ap.parse_args()
+def photo_rows(repeat: int) -> list[dict[str, Any]]:
+    from ssgc_ref.analysis import color_grid, downsample_labels
+    from ssgc_ref.analysis.segmenters import get_segmenter
+
     seg = get_segmenter("superpixel")
     rows = []
-    print(f"{'image':<18}{'header':>7}{'GENP':>6}{'labels':>7}{'colors':>7}{'semantic':>9}  {'write ms':>9}{'read ms':>9}"
-          f"{'zlib ms':>9}{'png ms':>8}  read/zlib")
     for name, rgb in images().items():
         labels = downsample_labels(seg.segment(rgb), 4)
-        colors = colormap.quantize_color_map(color_grid(rgb, 5), colormap.DEFAULT_COLOR_SPACE, colormap.DEFAULT_STEPS)
+        colors = colormap.quantize_color_map(color_grid(rgb, 5), colormap.DEFAULT_COLOR_SPACE,
+                                             colormap.DEFAULT_STEPS)
         img = SSGCImage(header=Header(512, 512, colormap.DEFAULT_COLOR_SPACE, colormap.DEFAULT_STEPS),
-                        genparams=GenerationParams(seed=1), labels=labels, colors=colors)
-        data = write_ssgc(img)
-        b = budget(data)["components"]
+                        genparams=GenerationParams(seed=default_seed(rgb)), labels=labels, colors=colors)
+        with measured_termination() as log:
+            data = write_ssgc(img)
+            (lab_new, lab_old), (col_new, col_old) = log[-2], log[-1]
+        pf = parse_file(data)
 
-        def read():
+        def read() -> None:
             im = read_ssgc(data)
             reconstruct.label_image(im)
             reconstruct.color_image(im)
@@ -92,26 +174,61 @@ def main() -> None:
         png = io.BytesIO()
         Image.fromarray(labels).save(png, format="PNG", optimize=True)
         png_bytes = png.getvalue()
-        t_write = timed(lambda: write_ssgc(img), args.repeat)
-        t_read = timed(read, args.repeat)
-        t_zlib = timed(lambda: zlib.decompress(z), args.repeat)
-        t_png = timed(lambda: np.asarray(Image.open(io.BytesIO(png_bytes))), args.repeat)
-        row = {"image": name, "header": b["header"], "genp": b["generation"], "labels": b["labels"], "colors": b["color map"],
-               "semantic": b["header"] + b["labels"] + b["color map"], "file": len(data),
-               "write_ms": 1e3 * t_write, "read_reconstruct_ms": 1e3 * t_read,
-               "baseline_zlib_ms": 1e3 * t_zlib, "baseline_png_ms": 1e3 * t_png}
-        rows.append(row)
-        print(f"{name:<18}{row['header']:>7}{row['genp']:>6}{row['labels']:>7}{row['colors']:>7}{row['semantic']:>9}  "
-              f"{row['write_ms']:>9.2f}{row['read_reconstruct_ms']:>9.2f}{row['baseline_zlib_ms']:>9.3f}"
-              f"{row['baseline_png_ms']:>8.3f}  {t_read / t_zlib:>8.0f}x")
-    worst = max(r["semantic"] for r in rows)
-    slowest = max(r["read_reconstruct_ms"] for r in rows)
-    print(f"semantic part: max {worst} bytes (target <= 300: {'met' if worst <= 300 else 'NOT met'}); "
-          f"read + reconstruct: max {slowest:.1f} ms (target < 20 ms: {'met' if slowest < 20 else 'NOT met'})")
-    print("labels: weight-free superpixel segmenter, not a trained COCO-Stuff model")
+        rows.append({
+            "image": name, "file": len(data), "fixed_overhead": pf.fixed_overhead,
+            "labels": lab_new, "labels_v1": lab_old, "colors": col_new, "colors_v1": col_old,
+            "write_ms": 1e3 * timed(lambda: write_ssgc(img), repeat),
+            "read_reconstruct_ms": 1e3 * timed(read, repeat),
+            "baseline_zlib_ms": 1e3 * timed(lambda: zlib.decompress(z), repeat),
+            "baseline_png_ms": 1e3 * timed(lambda: np.asarray(Image.open(io.BytesIO(png_bytes))), repeat),
+        })
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=10)
+    args = ap.parse_args()
+    lines: list[str] = []
+
+    def say(s: str) -> None:
+        print(s)
+        lines.append(s)
+
+    land = landscape()
+    say(f"landscape {land['size'][0]}x{land['size'][1]}, default options (no ROI, no provenance, 16-bit seed):")
+    say("  " + ", ".join(f"{p['name']} {p['bytes']}" for p in land["parts"]))
+    ok_o = land["fixed_overhead"] <= TARGET_OVERHEAD
+    ok_f = land["file_bytes"] <= TARGET_LANDSCAPE
+    say(f"  fixed overhead {land['fixed_overhead']} bytes (target <= {TARGET_OVERHEAD}: "
+        f"{'met' if ok_o else 'NOT met'}); version 1.0 layout: "
+        f"{land['v1_bytes_no_meta'] - sum(land['v1_payload_bytes'].values())} bytes without meta, "
+        f"{land['v1_bytes_default'] - sum(land['v1_payload_bytes'].values())} with its default meta")
+    say(f"  file {land['file_bytes']} bytes (target <= {TARGET_LANDSCAPE}: {'met' if ok_f else 'NOT met'}); "
+        f"version 1.0 layout, same content: {land['v1_bytes_default']} bytes with its default meta, "
+        f"{land['v1_bytes_no_meta']} without ({land['file_bytes'] / land['v1_bytes_default']:.2f}x, "
+        f"{land['file_bytes'] / land['v1_bytes_no_meta']:.2f}x)")
+    say(f"  payloads: LABL {land['payload_bytes']['LABL']} (1.0 word flush {land['v1_payload_bytes']['LABL']}), "
+        f"CMAP {land['payload_bytes']['CMAP']} (1.0 word flush {land['v1_payload_bytes']['CMAP']})")
+
+    rows = photo_rows(args.repeat)
+    say("512x512 photos, superpixel labels (not a trained COCO-Stuff model), defaults, derived 16-bit seed:")
+    say(f"  {'image':<12}{'file':>6}{'fixed':>6}{'LABL':>6}{'(1.0)':>6}{'CMAP':>6}{'(1.0)':>6}"
+        f"{'write ms':>10}{'read ms':>9}{'zlib ms':>9}{'png ms':>8}")
+    for r in rows:
+        say(f"  {r['image']:<12}{r['file']:>6}{r['fixed_overhead']:>6}{r['labels']:>6}{r['labels_v1']:>6}"
+            f"{r['colors']:>6}{r['colors_v1']:>6}{r['write_ms']:>10.2f}{r['read_reconstruct_ms']:>9.2f}"
+            f"{r['baseline_zlib_ms']:>9.3f}{r['baseline_png_ms']:>8.3f}")
+    saved = [r["labels_v1"] - r["labels"] for r in rows] + [r["colors_v1"] - r["colors"] for r in rows]
+    say(f"  termination saving per payload (2.0 byte-exact vs 1.0 whole-word flush, same symbols): "
+        f"mean {statistics.mean(saved):.2f} bytes, min {min(saved)}, max {max(saved)} over {len(saved)} payloads")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "bitstream.json"), "w") as f:
-        json.dump({"repeat": args.repeat, "rows": rows}, f, indent=1)
+        json.dump({"repeat": args.repeat, "landscape": land, "rows": rows,
+                   "targets": {"fixed_overhead": TARGET_OVERHEAD, "landscape_bytes": TARGET_LANDSCAPE},
+                   "termination_saving_bytes": saved}, f, indent=1)
+    with open(os.path.join(HERE, "results", "bitstream.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
