@@ -1,4 +1,4 @@
-"""A clean-room SSGC 1.0 decoder written from the Markdown specification (spec/) alone.
+"""A clean-room SSGC 2.0 decoder written from the Markdown specification (spec/) alone.
 
 It exists to show that the specification is complete: it was written without reading any other
 Python file of the project. Pure standard library, except PyAV (``import av``) which is used only
@@ -36,7 +36,7 @@ class FormatError(SSGCError):
 
 
 class ChecksumError(FormatError):
-    """A chunk CRC does not match (spec 2.2)."""
+    """The file's CRC-32 does not match (spec 2.6)."""
 
 
 class LimitError(FormatError):
@@ -124,10 +124,10 @@ class RangeDecoder:
     """Spec 3.2, 3.5, 3.6, 3.7."""
 
     def __init__(self, payload: bytes, chunk: str):
-        if len(payload) % 4:
-            raise FormatError(f"{chunk}: range-coded payload length {len(payload)} is not a multiple of 4")
+        if payload and payload[-1] == 0:  # 3.6: the last byte of a payload is not zero
+            raise FormatError(f"{chunk}: range-coded payload ends with a zero byte")
         self.chunk = chunk
-        self.words = struct.unpack(f">{len(payload) // 4}I", payload)
+        self.payload = bytes(payload)
         self.pos = 0
         self.range = (1 << 64) - 1
         hi = self._read_word()
@@ -135,11 +135,10 @@ class RangeDecoder:
         self.value = (hi << 32) | lo
 
     def _read_word(self) -> int:
-        if self.pos < len(self.words):
-            w = self.words[self.pos]
-            self.pos += 1
-            return w
-        return 0
+        # 3.2 read_word(): bytes 4*pos .. 4*pos+3, big-endian, zero past the end (3.7)
+        chunk = self.payload[4 * self.pos:4 * self.pos + 4]
+        self.pos += 1
+        return int.from_bytes(chunk + bytes(4 - len(chunk)), "big")
 
     def decode(self, C: list[int]) -> int:
         scale = self.range >> 24
@@ -173,142 +172,206 @@ class RangeDecoder:
 
 # ---------------------------------------------------------------------------- clause 2: container
 
-SIGNATURE = b"\x89SGC\r\n\x1a\n"
-CRITICAL_ORDER = ["SHDR", "GENP", "LABL", "CMAP", "MASK", "ROIC", "SEND"]
-MAX_FILE = 1 << 30
-MAX_CHUNK = 1 << 28
+SIGNATURE = b"\x89SG"                      # 2.2
+V1_SIGNATURE = b"\x89SGC\r\n\x1a\n"       # 2.2: an SSGC 1.x file
+MAX_FILE = 1 << 30                          # 1.5
+MAX_EXT_SEGMENTS, MAX_EXT_BYTES = 64, 65536  # 2.5
+SEM_DEFAULTS = dict(label_set=1, label_cell_log2=4, color_cell_log2=5, color_space=2,
+                    color_steps=(15, 20, 20))  # 2.3 semantic_default
+# 8.2: (field, bits, default) in syntax order
+GEN_FIELDS = [("profile_id", 16, 1), ("sampler", 4, 0), ("steps", 10, 200),
+              ("strength_permille", 10, 700), ("guidance_q8", 16, 512), ("eta_q8", 9, 0), ("flags", 4, 0)]
+SEED_BITS = [0, 16, 32, 64]
 
 
-def _is_letter(b: int) -> bool:
-    return 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A
+class Bits:
+    """u(n) fields, most significant bit first (1.3, 2.3), of data[start:end]."""
+
+    def __init__(self, data: bytes, start: int, end: int):
+        self.data, self.bit, self.end = data, 8 * start, 8 * end
+
+    def u(self, n: int) -> int:
+        if self.bit + n > self.end:
+            raise FormatError("header: the file ends inside the header (truncated)")
+        v = 0
+        for _ in range(n):
+            v = (v << 1) | ((self.data[self.bit >> 3] >> (7 - (self.bit & 7))) & 1)
+            self.bit += 1
+        return v
 
 
-def parse_chunks(data: bytes) -> list[tuple[str, bytes, int]]:
-    """Spec 2.3 level 1: framing and CRC. Returns (type, data, offset) up to and including SEND."""
+def smallest_size(v: int, widths: list[int]) -> int:
+    for i, b in enumerate(widths):
+        if v < (1 << b):
+            return i
+    return len(widths) - 1
+
+
+def read_varint(data: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
+    """2.4: LEB128, 1 to 4 bytes, canonical."""
+    v = 0
+    for i in range(4):
+        if pos + i >= end:
+            raise FormatError(f"{what}: the file ends inside a length (truncated)")
+        b = data[pos + i]
+        v |= (b & 0x7F) << (7 * i)
+        if not b & 0x80:
+            if b == 0 and i > 0:
+                raise FormatError(f"{what}: non-canonical varint")
+            return v, pos + i + 1
+    raise FormatError(f"{what}: varint longer than 4 bytes")
+
+
+def check_lead(data: bytes) -> tuple[int, int]:
+    """2.7 steps 1-4: size, signature, major version, length, CRC."""
     if len(data) > MAX_FILE:
         raise LimitError(f"file size {len(data)} exceeds 2^30 bytes")
-    if len(data) < 8 or data[:8] != SIGNATURE:
-        raise FormatError("bad signature (not an SSGC file, or damaged by a text-mode transfer)")
-    pos = 8
-    chunks = []
-    while True:
-        if len(data) - pos < 12:
-            raise FormatError(f"truncated chunk framing at offset {pos} (no SEND chunk)")
-        length, = struct.unpack_from(">I", data, pos)
-        ctype = data[pos + 4:pos + 8]
-        if not all(_is_letter(b) for b in ctype):
-            raise FormatError(f"chunk type {ctype!r} at offset {pos} is not four ASCII letters")
-        name = ctype.decode("ascii")
-        if length > MAX_CHUNK:
-            raise LimitError(f"chunk {name} at offset {pos}: length {length} exceeds 2^28")
-        if len(data) - pos < length + 12:
-            raise FormatError(f"chunk {name} at offset {pos} is truncated")
-        body = data[pos + 8:pos + 8 + length]
-        crc, = struct.unpack_from(">I", data, pos + 8 + length)
-        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
-            raise ChecksumError(f"chunk {name} at offset {pos}: CRC mismatch")
-        chunks.append((name, body, pos))
-        pos += length + 12
-        if name == "SEND":
-            break
-    if pos != len(data):
-        raise FormatError(f"{len(data) - pos} byte(s) after the SEND chunk at offset {pos}")
-    return chunks
+    if data[:8] == V1_SIGNATURE:
+        raise UnsupportedError("an SSGC 1.x file: not read by a 2.0 decoder")
+    if data[:3] != SIGNATURE:
+        raise FormatError("bad signature (not an SSGC file)")
+    if len(data) < 4:
+        raise FormatError("truncated after the signature")
+    major, minor = data[3] >> 4, data[3] & 15
+    if major != 2:
+        raise UnsupportedError(f"version {major}.{minor} is not supported by a 2.0 decoder")
+    if len(data) < 9:
+        raise FormatError(f"file of {len(data)} bytes: truncated")
+    crc, = struct.unpack(">I", data[-4:])
+    if zlib.crc32(data[:-4]) & 0xFFFFFFFF != crc:
+        raise ChecksumError("CRC-32 mismatch (damaged or truncated file)")
+    return major, minor
 
 
-def check_order(chunks, has_roi_of) -> dict[str, tuple[bytes, int]]:
-    """Spec 2.4. has_roi_of(SHDR data) gives HAS_ROI (parsing SHDR first)."""
-    if not chunks or chunks[0][0] != "SHDR":
-        raise FormatError("the first chunk is not SHDR")
-    # The header is read first: a file of another major version is unsupported (1.6, 2.5)
-    # whatever its chunks are, so the version is checked before the chunk rules of 2.4.
-    has_roi = has_roi_of(chunks[0][1])
-    crit = {}
-    seq = []
-    for name, body, off in chunks:
-        if name[0].isupper():
-            if name not in CRITICAL_ORDER:
-                raise FormatError(f"unknown critical chunk {name} at offset {off}")
-            if name in crit:
-                raise FormatError(f"duplicate critical chunk {name} at offset {off}")
-            crit[name] = (body, off)
-            seq.append(name)
-        elif name == "meta":
-            check_meta(body, off)
-        # other ancillary chunks are skipped (2.2)
-    expected = [t for t in CRITICAL_ORDER if has_roi or t not in ("MASK", "ROIC")]
-    if seq != expected:
-        missing = [t for t in expected if t not in crit]
-        extra = [t for t in seq if t not in expected]
-        if missing:
-            raise FormatError(f"missing critical chunk(s) {', '.join(missing)}")
-        if extra:
-            raise FormatError(f"chunk(s) {', '.join(extra)} present although HAS_ROI = 0")
-        raise FormatError(f"critical chunks out of order: {' '.join(seq)}")
-    return crit
+def parse_header(data: bytes, end: int) -> tuple[dict, dict, int]:
+    """2.3 header() with 8.2 generation_params(); returns (header, genparams, next offset)."""
+    r = Bits(data, 4, end)
+    dims = []
+    for name in ("width", "height"):
+        size = r.u(2)
+        v = r.u(8 + 2 * size)
+        if smallest_size(v, [8, 10, 12, 14]) != size:
+            raise FormatError(f"header: {name}_size {size} is non-canonical")
+        dims.append(v + 1)
+    W, H = dims
+    if W * H > (1 << 26):
+        raise LimitError(f"header: {W}x{H} = {W * H} pixels exceeds 2^26 pixels")
+    has_roi, has_ext = r.u(1), r.u(1)
+    sem = dict(SEM_DEFAULTS)
+    explicit = r.u(1) == 0
+    if explicit:
+        label_set = r.u(4)
+        if label_set != 1:
+            raise UnsupportedError(f"header: label set {label_set} is not supported")
+        lk = r.u(3) + 2
+        if lk > 6:
+            raise FormatError(f"header: label_cell_log2 {lk} outside 2..6")
+        ck = r.u(3) + 2
+        if ck > 8:
+            raise FormatError(f"header: color_cell_log2 {ck} outside 2..8")
+        cs = r.u(4)
+        if cs not in (0, 1, 2):
+            raise UnsupportedError(f"header: color_space {cs} is not supported")
+        steps = tuple(r.u(8) for _ in range(3))
+        if 0 in steps:
+            raise FormatError("header: a color_steps value is 0")
+        sem = dict(label_set=label_set, label_cell_log2=lk, color_cell_log2=ck, color_space=cs,
+                   color_steps=steps)
+        if sem == SEM_DEFAULTS:
+            raise FormatError("header: semantic_default = 0 with the default values (non-canonical)")
+    # 8.2 generation_params()
+    gen = {name: d for name, _, d in GEN_FIELDS}
+    if r.u(1) == 0:
+        for name, bits, d in GEN_FIELDS:
+            if r.u(1) == 0:
+                v = r.u(bits)
+                if v == d:
+                    raise FormatError(f"generation parameters: {name} coded with its default (non-canonical)")
+                gen[name] = v
+                if name == "sampler" and v not in (0, 1):
+                    raise UnsupportedError(f"generation parameters: sampler {v} is reserved")
+                if name == "steps" and not 1 <= v <= 1000:
+                    raise FormatError(f"generation parameters: steps {v} outside 1..1000")
+                if name == "strength_permille" and v > 1000:
+                    raise FormatError(f"generation parameters: strength_permille {v} > 1000")
+                if name == "eta_q8" and v > 256:
+                    raise FormatError(f"generation parameters: eta_q8 {v} > 256")
+                if name == "flags" and v & 0xC:
+                    raise FormatError(f"generation parameters: reserved flag bits set ({v:#x})")
+        if all(gen[name] == d for name, _, d in GEN_FIELDS):
+            raise FormatError("generation parameters: gen_default = 0 with the defaults (non-canonical)")
+    seed_size = r.u(2)
+    gen["seed"] = r.u(SEED_BITS[seed_size])
+    if smallest_size(gen["seed"], SEED_BITS) != seed_size:
+        raise FormatError("generation parameters: seed_size is non-canonical")
+    while r.bit & 7:
+        if r.u(1):
+            raise FormatError("header: a padding bit is not zero")
+    hdr = dict(W=W, H=H, has_roi=has_roi, has_extensions=has_ext, **sem)
+    return hdr, gen, r.bit >> 3
 
 
-def check_meta(body: bytes, off: int) -> None:
-    """Spec 2.7."""
+def check_meta(body: bytes) -> None:
+    """Spec 2.5 meta."""
     z = body.find(b"\x00")
     if z < 1 or z > 79:
-        raise FormatError(f"meta chunk at offset {off}: key missing or too long")
+        raise FormatError("meta: key missing or too long")
     if not all(0x20 <= b <= 0x7E for b in body[:z]):
-        raise FormatError(f"meta chunk at offset {off}: invalid byte in key")
+        raise FormatError("meta: invalid byte in key")
     try:
         body[z + 1:].decode("utf-8")
     except UnicodeDecodeError:
-        raise FormatError(f"meta chunk at offset {off}: value is not UTF-8") from None
+        raise FormatError("meta: value is not UTF-8") from None
 
 
-def parse_shdr(body: bytes) -> dict:
-    """Spec 2.5 (and 5.2 for the color fields)."""
-    if len(body) < 2:
-        raise FormatError("SHDR: too short")
-    major, minor = body[0], body[1]
-    if major != 1:
-        raise UnsupportedError(f"SHDR: version {major}.{minor} is not supported by a 1.0 decoder")
-    if (minor == 0 and len(body) != 14) or (minor > 0 and len(body) < 14):
-        raise FormatError(f"SHDR: length {len(body)} invalid for version 1.{minor}")
-    W, H = struct.unpack_from(">HH", body, 2)
-    label_set, lk, ck, cs = body[6], body[7], body[8], body[9]
-    steps = tuple(body[10:13])
-    flags = body[13]
-    if not (1 <= W <= 16384 and 1 <= H <= 16384):
-        raise LimitError(f"SHDR: image size {W}x{H} outside 1..16384")
-    if W * H > (1 << 26):
-        raise LimitError(f"SHDR: {W}x{H} = {W * H} pixels exceeds 2^26 pixels")
-    if flags & 0xFE:
-        raise FormatError(f"SHDR: reserved flag bits set (flags = {flags:#04x})")
-    if label_set != 1:
-        raise UnsupportedError(f"SHDR: label set {label_set} is not supported")
-    if not 2 <= lk <= 6:
-        raise LimitError(f"SHDR: label_cell_log2 {lk} outside 2..6")
-    if not 2 <= ck <= 8:
-        raise LimitError(f"SHDR: color_cell_log2 {ck} outside 2..8")
-    if cs not in (0, 1, 2):
-        raise UnsupportedError(f"SHDR: color space {cs} is not supported")
-    if 0 in steps:
-        raise FormatError("SHDR: a color step is 0")
-    return dict(version=(major, minor), W=W, H=H, label_set=label_set, label_cell_log2=lk,
-                color_cell_log2=ck, color_space=cs, color_steps=steps, has_roi=flags & 1)
+def parse_extensions(data: bytes, pos: int, end: int) -> int:
+    """2.5: extension segments up to END; returns the offset after END."""
+    count = total = 0
+    while True:
+        if pos >= end:
+            raise FormatError("extension segments run into the CRC (no END)")
+        tag = data[pos]
+        length, pos = read_varint(data, pos + 1, end, f"extension tag {tag:#04x}")
+        if tag == 0:
+            if length:
+                raise FormatError(f"END segment with {length} data bytes")
+            if count == 0:
+                raise FormatError("has_extensions = 1 but END comes first (non-canonical)")
+            return pos
+        count += 1
+        total += length
+        if count > MAX_EXT_SEGMENTS:
+            raise LimitError("more than 64 extension segments")
+        if total > MAX_EXT_BYTES:
+            raise LimitError("extension data exceeds 65536 bytes")
+        if pos + length > end:
+            raise FormatError("extension segment runs into the CRC (truncated)")
+        if tag & 0x80:
+            raise UnsupportedError(f"unknown critical extension segment (tag {tag:#04x})")
+        if tag == 1:
+            check_meta(data[pos:pos + length])
+        pos += length   # other ancillary tags are skipped
 
 
-def parse_genp(body: bytes) -> dict:
-    """Spec 8.2."""
-    if len(body) != 20:
-        raise FormatError(f"GENP: length {len(body)} is not 20")
-    profile, seed, steps, strength, guidance, eta, flags = struct.unpack(">HQHHHHH", body)
-    if not 1 <= steps <= 1000:
-        raise FormatError(f"GENP: steps {steps} outside 1..1000")
-    if strength > 1000:
-        raise FormatError(f"GENP: strength_permille {strength} > 1000")
-    if eta > 256:
-        raise FormatError(f"GENP: eta_q8 {eta} > 256")
-    if flags & ~3:
-        raise FormatError(f"GENP: reserved flag bits set ({flags:#06x})")
-    return dict(profile_id=profile, seed=seed, steps=steps, strength_permille=strength,
-                guidance_q8=guidance, eta_q8=eta, roi_aware=flags & 1, feather=(flags >> 1) & 1)
+def parse_file(data: bytes) -> tuple[dict, dict, dict[str, bytes]]:
+    """Spec 2.1 and the order of checks of 2.7."""
+    check_lead(data)
+    end = len(data) - 4
+    hdr, gen, pos = parse_header(data, end)
+    if hdr["has_extensions"]:
+        pos = parse_extensions(data, pos, end)
+    payloads = {}
+    for name in ["LABL", "CMAP"] + (["MASK", "ROIC"] if hdr["has_roi"] else []):
+        if pos >= end:
+            raise FormatError(f"{name}: the file ends before this segment (truncated)")
+        length, pos = read_varint(data, pos, end, name)
+        if pos + length > end:
+            raise FormatError(f"{name}: the segment runs into the CRC (truncated)")
+        payloads[name] = data[pos:pos + length]
+        pos += length
+    if pos != end:
+        raise FormatError(f"{end - pos} bytes between the last payload and the CRC")
+    return hdr, gen, payloads
 
 
 # ---------------------------------------------------------------------------- clause 4: label map
@@ -853,25 +916,17 @@ def composite(G: bytes, roi_rgb: bytes | None, rect, m: bytearray, H: int, W: in
 
 def decode(data: bytes) -> dict[str, bytes]:
     """Decode an SSGC file into its normative outputs (raw samples, spec 9.6 order)."""
-    chunks = parse_chunks(data)
-    shdr_box = {}
-
-    def has_roi_of(body):
-        shdr_box["v"] = parse_shdr(body)
-        return shdr_box["v"]["has_roi"]
-
-    crit = check_order(chunks, has_roi_of)
-    hdr = shdr_box["v"]
+    hdr, genp, crit = parse_file(data)
     W, H = hdr["W"], hdr["H"]
-    genp = parse_genp(crit["GENP"][0])
+    genp["feather"] = (genp["flags"] >> 1) & 1
 
     lk = hdr["label_cell_log2"]
     lgh, lgw = ceil_div(H, 1 << lk), ceil_div(W, 1 << lk)
-    Gl = decode_labels(crit["LABL"][0], lgh, lgw)
+    Gl = decode_labels(crit["LABL"], lgh, lgw)
 
     ck = hdr["color_cell_log2"]
     cgh, cgw = ceil_div(H, 1 << ck), ceil_div(W, 1 << ck)
-    Q = decode_colors(crit["CMAP"][0], cgh, cgw, hdr["color_space"], hdr["color_steps"])
+    Q = decode_colors(crit["CMAP"], cgh, cgw, hdr["color_space"], hdr["color_steps"])
     CR = dequantize(Q, cgh, cgw, hdr["color_space"], hdr["color_steps"])
 
     out = {
@@ -886,9 +941,9 @@ def decode(data: bytes) -> dict[str, bytes]:
     roi_rgb = None
     rect = None
     if hdr["has_roi"]:
-        mk, mh, mw, g = decode_mask(crit["MASK"][0], H, W)
+        mk, mh, mw, g = decode_mask(crit["MASK"], H, W)
         Mfull = rasterize_mask(g, mk, H, W)
-        roi = parse_roic_head(crit["ROIC"][0], H, W)
+        roi = parse_roic_head(crit["ROIC"], H, W)
         rect = (roi["x"], roi["y"], roi["width"], roi["height"])
         rx, ry, rw, rh = rect
         for y in range(ry, ry + rh):          # 9.3: the mask restricted to the rectangle

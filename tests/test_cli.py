@@ -48,16 +48,28 @@ def test_help_lists_every_command_and_exit_codes(capsys):
 def test_version_reports_format_version(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
-    assert "format 1.0" in capsys.readouterr().out
+    assert "format 2.0" in capsys.readouterr().out
 
 
 def test_info_json(encoded, capsys):
     assert main(["info", encoded, "--json"]) == EXIT_OK
     d = json.loads(capsys.readouterr().out)
-    assert d["version"] == "1.0" and (d["width"], d["height"]) == (72, 56)
+    assert d["version"] == "2.0" and (d["width"], d["height"]) == (72, 56)
     assert d["generation"]["seed"] == 11 and d["generation"]["steps"] == 200
-    assert sum(r["bytes"] for r in d["chunks"]) == d["total_bytes"] == os.path.getsize(encoded)
-    assert [r["type"] for r in d["chunks"]][:2] == ["signature", "SHDR"]
+    assert sum(r["bytes"] for r in d["segments"]) == d["total_bytes"] == os.path.getsize(encoded)
+    assert [r["type"] for r in d["segments"]][:2] == ["signature + version", "header"]
+    assert d["fixed_overhead_bytes"] == 16 and d["meta"] == {}  # provenance is opt-in
+    assert [f["field"] for f in d["header_fields"]][:2] == ["width_size", "width_minus1"]
+
+
+def test_provenance_is_opt_in(image_path, tmp_path, capsys):
+    out = str(tmp_path / "p.ssgc")
+    assert main(["encode", image_path, "-o", out, "--seed", "11", "-q", "--provenance"]) == EXIT_OK
+    assert main(["info", out, "--json"]) == EXIT_OK
+    d = json.loads(capsys.readouterr().out)
+    assert set(d["meta"]) == {"encoder", "segmenter"} and d["extension_bytes"] > 0
+    assert main(["info", out]) == EXIT_OK
+    assert "fixed overhead" in capsys.readouterr().out
 
 
 def test_decode_preview_and_verify(encoded, tmp_path, capsys):
@@ -89,11 +101,11 @@ def test_existing_output_is_kept_without_force(image_path, encoded, capsys):
 
 def test_damaged_file_gives_exit_1_and_one_line(encoded, tmp_path, capsys):
     data = bytearray(open(encoded, "rb").read())
-    data[40] ^= 1
+    data[len(data) // 2] ^= 1
     bad = tmp_path / "bad.ssgc"
     bad.write_bytes(bytes(data))
     assert main(["info", str(bad)]) == EXIT_FORMAT
-    assert "chunk" in one_line_error(capsys)
+    assert "CRC" in one_line_error(capsys)
     bad.write_bytes(b"not an ssgc file at all")
     assert main(["decode", str(bad), "-o", str(tmp_path / "x.png")]) == EXIT_FORMAT
     assert "signature" in one_line_error(capsys)
@@ -104,7 +116,7 @@ def test_unsupported_version_exit_code(encoded, tmp_path, capsys):
     from conformance.make_vectors import set_header
 
     f = tmp_path / "v2.ssgc"
-    f.write_bytes(set_header(open(encoded, "rb").read(), version_major=2))
+    f.write_bytes(set_header(open(encoded, "rb").read(), version=0x30))
     assert main(["info", str(f)]) == EXIT_UNSUPPORTED
     one_line_error(capsys)
 

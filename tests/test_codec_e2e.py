@@ -67,15 +67,17 @@ def test_default_segmenter_and_provenance():
     from conformance.make_vectors import synthetic_image
 
     rgb = synthetic_image(64, 48, 5)
-    enc = encode_image(rgb, config=EncoderConfig(seed=2))
+    assert encode_image(rgb, config=EncoderConfig(seed=2)).image.meta == ()  # provenance is opt-in
+    enc = encode_image(rgb, config=EncoderConfig(seed=2, provenance="short"))
     meta = dict(enc.image.meta)
     assert meta["segmenter"] == "superpixel" and meta["encoder"].startswith("ssgc-ref ")
     assert "not a trained model" in enc.segmenter
 
 
 def test_rate_options():
-    rgb, labels = scene(np.random.default_rng(4), 48, 64)
-    mask = np.zeros((48, 64), bool)
+    # large enough that the semantic part (match_rate's budget) holds a 32x32 ROI at QP 63
+    rgb, labels = scene(np.random.default_rng(4), 160, 224)
+    mask = np.zeros((160, 224), bool)
     mask[8:40, 16:48] = True
     budget = encode_image(rgb, mask=mask, labels=labels, config=EncoderConfig(roi_bytes=300, seed=1))
     assert len(budget.image.roi.substream) <= 300
