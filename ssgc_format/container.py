@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import construct as cs
 
-from ssgc_format.bitio import Varint, decode_varint
+from ssgc_format.bitio import Varint, decode_varint, encode_varint
 from ssgc_format.errors import ChecksumError, FormatError, LimitError, UnsupportedError
 
 # §2.1: 0x89 catches 7-bit transfers and is not ASCII; "SG" names the format.
@@ -82,14 +82,14 @@ def version_byte(major: int, minor: int) -> int:
 
 
 def build_lead(major: int, minor: int) -> bytes:
-    return lead_format.build(dict(version=version_byte(major, minor)))
+    return bytes(lead_format.build(dict(version=version_byte(major, minor))))
 
 
 def seal(body: bytes) -> bytes:
     """``body`` followed by its CRC-32 (§2.6)."""
     if len(body) + CRC_LENGTH > MAX_FILE_SIZE:
         raise LimitError(f"file of {len(body) + CRC_LENGTH} bytes exceeds {MAX_FILE_SIZE}")
-    return sealed_format.build(dict(body=body), body_length=len(body))
+    return bytes(sealed_format.build(dict(body=body), body_length=len(body)))
 
 
 def check_lead_and_crc(data: bytes, supported_major: int) -> tuple[int, int]:
@@ -152,7 +152,7 @@ class Extension:
     @property
     def size(self) -> int:
         """Bytes in the file, tag and length included."""
-        return extension_segment.build(dict(tag=self.tag, data=self.data)).__len__()
+        return 1 + len(encode_varint(len(self.data))) + len(self.data)
 
 
 def build_extensions(items: list[tuple[int, bytes]]) -> bytes:
@@ -165,8 +165,8 @@ def build_extensions(items: list[tuple[int, bytes]]) -> bytes:
     for tag, _ in items:
         if not 0 < tag <= 0xFF:
             raise ValueError(f"invalid extension tag {tag}")
-    segs = [extension_segment.build(dict(tag=t, data=d)) for t, d in items]
-    return b"".join(segs) + extension_segment.build(dict(tag=TAG_END, data=b""))
+    segs = [bytes(extension_segment.build(dict(tag=t, data=d))) for t, d in items]
+    return b"".join(segs) + bytes(extension_segment.build(dict(tag=TAG_END, data=b"")))
 
 
 def read_extensions(data: bytes, pos: int, end: int) -> tuple[list[Extension], int]:

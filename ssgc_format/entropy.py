@@ -27,7 +27,7 @@ Symbol  →  meaning
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def quantize_frequencies(counts: Sequence[int] | np.ndarray) -> np.ndarray:
 _SMALL = 16  # below this alphabet size plain Python integers beat numpy's call overhead
 
 
-def _frequencies_minus_one(c):
+def _frequencies_minus_one(c: Any) -> Any:
     """Steps 1-3 of §3.3 returning ``f_i − 1``, on a list (small n) or an int64 array."""
     n = len(c)
     if isinstance(c, list):
@@ -91,7 +91,7 @@ def _frequencies_minus_one(c):
     return g
 
 
-def _to_categorical(g):
+def _to_categorical(g: Any) -> Any:
     # g = f − 1 sums to 2^24 − n exactly, so constriction's scale factor is exactly 1.0 and its
     # model equals f (see the module docstring).
     return _Categorical(np.asarray(g, dtype=np.float64), perfect=False)
@@ -117,7 +117,7 @@ class StaticModel:
         """All ``n`` symbols equally likely (counts all 1)."""
         return cls(np.ones(n, dtype=np.int64))
 
-    def categorical(self):
+    def categorical(self) -> Any:
         return self._categorical
 
     def update(self, symbol: int) -> None:  # static: nothing to learn
@@ -169,7 +169,7 @@ class AdaptiveModel:
             return sum(g[:symbol]) + symbol, g[symbol] + 1
         return int(g[:symbol].sum()) + symbol, int(g[symbol]) + 1
 
-    def categorical(self):
+    def categorical(self) -> Any:
         if self._categorical is None:
             self._categorical = _to_categorical(_frequencies_minus_one(self.counts))
         return self._categorical
@@ -197,7 +197,7 @@ def _uniform_bits(width: int) -> StaticModel:
     return StaticModel.uniform(1 << width)
 
 
-def _bit_groups(nbits: int):
+def _bit_groups(nbits: int) -> Iterator[tuple[int, int]]:
     """(shift, width) of each group of a raw ``nbits``-bit value, most significant first."""
     if not 1 <= nbits <= 64:
         raise ValueError(f"raw values have 1..64 bits, got {nbits}")

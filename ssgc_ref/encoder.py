@@ -4,7 +4,7 @@
       │──────► blur + downsample ──► quantize ─────────► CMAP   (clause 5)
       │──────► mask ──► mask grid ──► contours ────────► MASK   (clause 6)
       └──────► ROI rectangle crop ──► VVC intra ───────► ROIC   (clause 7)
-                      seed, steps, strength, guidance ──► GENP   (clause 8)
+                      seed, steps, strength, guidance ──► header (§8.2)
 
 Nothing here is normative: another encoder may choose labels, colors, masks and VVC decisions
 any way it likes. What the decoder will reconstruct is computed with the normative code of
