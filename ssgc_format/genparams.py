@@ -157,6 +157,21 @@ def write_genparams(w: BitWriter, p: GenerationParams) -> None:
     w.u(p.seed, SEED_BITS[size])
 
 
+def _check_field(name: str, value: int, offset: int) -> None:
+    """The range rule of one field (§8.2), applied as soon as it is read (§2.7)."""
+    if name == "sampler" and value not in SAMPLERS:
+        raise UnsupportedError(f"sampler {value} is reserved (this decoder knows 0 = DDIM and "
+                               "1 = DPM-Solver++(2M))")
+    problem = {
+        "steps": not 1 <= value <= MAX_STEPS and f"steps {value} outside 1..{MAX_STEPS}",
+        "strength_permille": value > MAX_STRENGTH and f"strength_permille {value} outside 0..{MAX_STRENGTH}",
+        "eta_q8": value > MAX_ETA_Q8 and f"eta_q8 {value} outside 0..{MAX_ETA_Q8}",
+        "flags": value & _RESERVED_FLAGS and f"reserved flag bits 0x{value & _RESERVED_FLAGS:x} set",
+    }.get(name)
+    if problem:
+        raise FormatError(str(problem), chunk="header", offset=offset)
+
+
 def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParams:
     """Read ``generation_params()`` (§8.2). FormatError on a value out of range or a
     non-canonical choice, UnsupportedError on a reserved sampler. An unknown ``profile_id`` is
@@ -178,6 +193,7 @@ def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParam
                 if values[name] == default:
                     raise FormatError(f"{name} coded explicitly with its default value {default} "
                                       "(non-canonical)", chunk="header", offset=at)
+                _check_field(name, values[name], at)
         if all(values[name] == default for name, _, default in GEN_FIELDS):
             raise FormatError("gen_default = 0 but every generation parameter has its default "
                               "(non-canonical)", chunk="header")
@@ -187,14 +203,7 @@ def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParam
     if seed_size(seed) != size:
         raise FormatError(f"seed {seed} coded with seed_size {size}, the smallest is {seed_size(seed)} "
                           "(non-canonical)", chunk="header", offset=at)
-    p = GenerationParams(seed=seed, **values)
-    if p.sampler not in SAMPLERS:
-        raise UnsupportedError(f"sampler {p.sampler} is reserved (this decoder knows 0 = DDIM and "
-                               "1 = DPM-Solver++(2M))")
-    problems = p.problems()
-    if problems:
-        raise FormatError("; ".join(problems), chunk="header")
-    return p
+    return GenerationParams(seed=seed, **values)
 
 
 def build_genparams(p: GenerationParams) -> bytes:

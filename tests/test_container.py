@@ -269,3 +269,14 @@ def test_varint_limits():
         decode_varint(b"\x80", 0, where="t")
     with pytest.raises(ValueError):
         encode_varint(2**28)
+
+
+def test_hostile_extension_count_is_refused_early(sample):
+    """100,000 ancillary segments (the 1.0 campaign's slow `info` case): LimitError at the 65th,
+    after reading 65 tags, whatever follows."""
+    def fn(p):
+        p.extensions = [(0x7E, b"")] * 100_000
+    data = edit(sample, fn)
+    with pytest.raises(LimitError, match="more than 64") as e:
+        read_ssgc(data)
+    assert e.value.offset is not None and e.value.offset < 200
