@@ -168,3 +168,10 @@ def test_batch_generation_matches_one_by_one():
     for r in batch:
         d = r.image.astype(np.float64) - alone
         assert np.sqrt((d * d).mean()) <= 1.0 and np.abs(d).max() <= 16  # spec 8.9 tolerance
+
+
+def test_provenance_flags_parse_before_the_input():
+    p = build_parser()
+    assert p.parse_args(["encode", "a.png", "-o", "x.ssgc"]).provenance == "none"
+    assert p.parse_args(["encode", "--provenance", "a.png", "-o", "x.ssgc"]).provenance == "short"
+    assert p.parse_args(["encode", "--provenance-full", "a.png", "-o", "x.ssgc"]).provenance == "full"

@@ -65,10 +65,12 @@ def add_arguments(p) -> None:
     gen.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale")
     gen.add_argument("--profile", type=int, default=1, help="model profile id (1 = CompVis LDM semantic synthesis 512, 2 = tiny conformance model, 0 = none)")
     gen.add_argument("--roi-aware", action="store_true", help="ask the decoder to keep the background consistent with the ROI (spec 8)")
-    p.add_argument("--provenance", nargs="?", choices=("none", "short", "full"), default="none", const="short",
-                   help="write provenance metadata (meta segments, off by default): short (encoder and "
-                        "segmenter names; the value when the option is given alone) or full (also every "
-                        "encoder setting, as JSON)")
+    prov = p.add_mutually_exclusive_group()
+    prov.add_argument("--provenance", dest="provenance", action="store_const", const="short", default="none",
+                      help="write provenance metadata (meta segments: encoder and segmenter names; "
+                           "default: none, every byte counts at these rates)")
+    prov.add_argument("--provenance-full", dest="provenance", action="store_const", const="full",
+                      help="like --provenance, plus every encoder setting as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
