@@ -27,7 +27,9 @@ def test_vectors_are_reproducible():
     vectors = {v["name"]: v for v in runner.load_vectors()}
     for name, kwargs in [("min-1x1", dict(width=1, height=1, seed=1)),
                          ("odd-37x23-fine-cells", dict(width=37, height=23, seed=2, label_cell_log2=2, color_cell_log2=2)),
-                         ("landscape-200x136", dict(width=200, height=136, seed=3))]:
+                         ("landscape-200x136", dict(width=200, height=136, seed=3)),
+                         ("seed-65536", dict(width=40, height=24, seed=65536)),
+                         ("gen-sampler-dpm-steps20", dict(width=40, height=24, seed=17, sampler=1, steps=20))]:
         assert file_sha256(make_vectors.build(name, **kwargs)) == vectors[name]["file_sha256"], name
 
 
