@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ssgc_format.container import SIGNATURE, read_chunks
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # component -> chunk types (the signature counts with the header)
 COMPONENTS = (
@@ -48,3 +53,35 @@ def budget_table(data: bytes) -> str:
     lines.append(f"  semantic part (header + labels + color map): {b['semantic']} bytes"
                  f" (+ {b['components']['generation']} bytes of generation parameters)")
     return "\n".join(lines)
+
+
+def luma(rgb) -> "np.ndarray":
+    """BT.601 studio-range luma Y' (16..235) as float64, the PSNR-Y of the README's tables."""
+    import numpy as np
+
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    return 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+
+
+def psnr_y(a, b, mask=None) -> float:
+    """PSNR of luma between two uint8 RGB pictures, inside ``mask`` (bool) when given."""
+    import numpy as np
+
+    d = luma(a) - luma(b)
+    if mask is not None:
+        d = d[mask]
+    mse = float((d * d).mean()) if d.size else 0.0
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def roi_psnr_y(rgb, res) -> float:
+    """PSNR-Y inside the ROI mask of an encoder result (``ssgc_ref.encoder.EncodeResult``):
+    the decoder's ROI pixels against the input."""
+    from ssgc_format import reconstruct
+
+    img = res.image
+    m = reconstruct.mask_image(img)
+    r = img.roi
+    placed = rgb.copy()
+    placed[r.y: r.y + r.height, r.x: r.x + r.width] = res.roi_rgb
+    return psnr_y(placed, rgb, m)
