@@ -52,6 +52,12 @@ def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> t
     if profile is None:
         return PREVIEW, [f"unknown model profile {pid}: decoded the normative preview (spec 9.5)"]
     if model_dir is not None or pid == PROFILE_TINY:  # the tiny conformance model ships with us
+        from ssgc_ref.generators import missing_diffusion_packages
+
+        missing = missing_diffusion_packages()
+        if missing:
+            return PREVIEW, [f"the diffusion generator needs {', '.join(missing)} (pip install "
+                             "'ssgc[diffusion]'): decoded the normative preview (spec 9.5)"]
         return "ldm", []
     return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
                      "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "
