@@ -46,6 +46,8 @@ class SSGCImageFile(ImageFile.ImageFile):
 
     def _open(self) -> None:
         fp = self.fp
+        if fp is None:
+            raise _damaged("no file to read")
         start = fp.tell()
         fp.seek(0, os.SEEK_END)
         size = fp.tell() - start

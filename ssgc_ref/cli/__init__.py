@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 
 class Interrupted(BaseException):
@@ -42,8 +44,8 @@ def _on_signal(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
-def _install_signal_handlers() -> list:
-    old = []
+def _install_signal_handlers() -> list[tuple[int, Any]]:
+    old: list[tuple[int, Any]] = []
     for s in _CLEANUP_SIGNALS:
         try:
             old.append((s, signal.signal(s, _on_signal)))
@@ -107,7 +109,7 @@ class ArgumentParser(argparse.ArgumentParser):
     not a choice) is an unusable option, exit 5; an unknown option, a missing argument or two
     exclusive options are a bad command line, exit 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         bad_value = message.startswith("argument ") and not any(
             t in message for t in ("expected ", "not allowed with", "ignored explicit"))
         code = EXIT_INPUT if bad_value else EXIT_USAGE
@@ -185,7 +187,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 # Option value checkers for argparse (type=...): a bad value is exit 5 with argparse's one line.
-def int_range(lo: int, hi: int | None = None):
+def int_range(lo: int, hi: int | None = None) -> Callable[[str], int]:
     """An argparse type: an integer in lo..hi (hi None: no upper bound)."""
 
     def parse(text: str) -> int:
@@ -201,7 +203,7 @@ def int_range(lo: int, hi: int | None = None):
     return parse
 
 
-def float_range(lo: float, hi: float, *, hi_open: bool = False):
+def float_range(lo: float, hi: float, *, hi_open: bool = False) -> Callable[[str], float]:
     """An argparse type: a finite number in lo..hi (hi excluded with ``hi_open``)."""
 
     def parse(text: str) -> float:
