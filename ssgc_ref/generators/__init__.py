@@ -68,7 +68,13 @@ def missing_diffusion_packages() -> list[str]:
     importing them)."""
     import importlib.util
 
-    return [p for p in DIFFUSION_PACKAGES if importlib.util.find_spec(p) is None]
+    def missing(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ValueError, ImportError):  # sys.modules[name] is None: its import is blocked
+            return True
+
+    return [p for p in DIFFUSION_PACKAGES if missing(p)]
 
 
 def available_generators() -> list[str]:
