@@ -24,6 +24,17 @@ def progress_enabled(quiet: bool) -> bool:
         return False
 
 
+def _columns() -> int:
+    """The terminal's width; 80 when it reports none (a fresh pty says 0, and tqdm then draws
+    nothing)."""
+    import os
+
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
 class StageBar:
     """``with StageBar(["segmentation", "color map"], enabled) as bar: bar.stage("segmentation")``."""
 
@@ -40,7 +51,7 @@ class StageBar:
         if self.enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=len(self.stages), desc=self.desc, leave=False, file=sys.stderr,
+            self._bar = tqdm(total=len(self.stages), desc=self.desc, leave=False, file=sys.stderr, ncols=_columns(),
                              bar_format="{desc} {n_fmt}/{total_fmt} stages [{elapsed}] {postfix}")
             self._thread = threading.Thread(target=self._tick, daemon=True)
             self._thread.start()

@@ -56,7 +56,8 @@ def _install_signal_handlers() -> list[tuple[int, Any]]:
 
 # Run as the ssgc-ref program (not imported by a test or a library user): catch signals from the
 # first import on, so an early Ctrl-C gives exit 130 and one line, not a traceback.
-if os.path.basename(sys.argv[0]) in ("ssgc-ref", "-m") or sys.argv[0].endswith("ssgc_ref/cli/__main__.py"):
+_PROGRAM = os.path.basename(sys.argv[0]) in ("ssgc-ref", "-m") or sys.argv[0].endswith("ssgc_ref/cli/__main__.py")
+if _PROGRAM:
     _install_signal_handlers()
 
 import argparse  # noqa: E402
@@ -156,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(128 + getattr(e, "signum", signal.SIGINT), "interrupted")
     finally:
         _IN_MAIN = False
-        for s, h in old:
-            signal.signal(s, h)
+        if not _PROGRAM:  # a test or an embedding program gets its handlers back; the program keeps
+            for s, h in old:  # ours to the end, so a late signal still exits 128+n quietly
+                signal.signal(s, h)
 
 
 def _main(argv: list[str] | None) -> int:
