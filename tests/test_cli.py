@@ -26,7 +26,7 @@ def image_path(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def encoded(image_path, tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp("enc") / "scene.ssgc")
-    assert main(["encode", image_path, "-o", out, "--seed", "11", "-q"]) == EXIT_OK
+    assert main(["encode", image_path, "-o", out, "--seed", "11", "--quiet"]) == EXIT_OK
     return out
 
 
@@ -82,7 +82,7 @@ def test_auto_without_weights_says_it_decoded_the_preview(encoded, tmp_path, cap
 
 def test_existing_output_is_kept_without_force(image_path, encoded, capsys):
     before = open(encoded, "rb").read()
-    assert main(["encode", image_path, "-o", encoded, "--seed", "12", "-q"]) == EXIT_INPUT
+    assert main(["encode", image_path, "-o", encoded, "--seed", "12", "--quiet"]) == EXIT_INPUT
     assert "--force" in one_line_error(capsys)
     assert open(encoded, "rb").read() == before
 
