@@ -147,3 +147,26 @@ def test_scripts_install_everything_and_ci_runs_the_light_install():
     assert "light_install.sh" in test and "mypy --strict" in test
     light = (ROOT / "scripts" / "light_install.sh").read_text()
     assert "pip install" in light and "[diffusion]" not in light.split("pip install", 1)[1].split("\n")[0]
+
+
+BENCHMARKS_WITH_OUT = ("colormap", "labelmap", "labelmap_ablation", "mask", "segmentation", "roi_aware_demo")
+
+
+@pytest.mark.parametrize("name", BENCHMARKS_WITH_OUT)
+def test_benchmarks_write_to_the_folder_named_by_out(name):
+    """--out is an option of each, and the default folder is ignored by git (the committed
+    benchmarks/results/ is only written when asked with --out benchmarks/results)."""
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"], capture_output=True,
+                       text=True, timeout=120, cwd=ROOT)
+    assert p.returncode == 0 and "--out" in p.stdout, p.stderr[-1000:]
+    text = (ROOT / "benchmarks" / f"{name}.py").read_text()
+    assert 'with_name("results")' not in text and '/ "results"' not in text
+
+
+def test_default_results_folder_is_ignored_by_git():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from results_dir import DEFAULT
+    finally:
+        sys.path.pop(0)
+    assert DEFAULT.relative_to(ROOT).parts[0] == "out" and "/out/" in (ROOT / ".gitignore").read_text()
