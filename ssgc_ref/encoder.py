@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,6 +29,9 @@ from ssgc_format.file import MaskGrid, SSGCImage, write_ssgc
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.header import Header
 from ssgc_format.roi import ROIPayload
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 CODEC_VVC = 1
 
@@ -110,7 +114,7 @@ def _crop_roi(rgb: np.ndarray, mask: np.ndarray, cfg: EncoderConfig):
     return MaskGrid(cfg.mask_cell_log2, grid), (x, y, rw, rh), rgb[y: y + rh, x: x + rw]
 
 
-def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.ndarray | None = None,
+def encode_image(rgb: np.ndarray | Image.Image, *, mask: np.ndarray | None = None, labels: np.ndarray | None = None,
                  config: EncoderConfig = EncoderConfig(), meta: dict[str, str] | None = None,
                  segmenter_options: dict | None = None,
                  on_stage: Callable[[str], None] | None = None) -> EncodeResult:
@@ -128,8 +132,14 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     cfg.check()
     stage = on_stage or (lambda name: None)
     if not isinstance(rgb, np.ndarray):
-        raise InputError(f"expected a uint8 RGB numpy array (H, W, 3), got {type(rgb).__name__} "
-                         "(ssgc_ref.encode takes PIL images and paths)")
+        from PIL import Image
+
+        if not isinstance(rgb, Image.Image):
+            raise InputError(f"expected a uint8 RGB numpy array (H, W, 3) or a PIL image, got {type(rgb).__name__} "
+                             "(ssgc_ref.encode also takes paths)")
+        from ssgc_ref.api import to_rgb
+
+        rgb = to_rgb(rgb)[0]
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError(f"expected a uint8 RGB image (H, W, 3), got {rgb.dtype} {rgb.shape}")
     height, width = rgb.shape[:2]

@@ -243,6 +243,10 @@ def run(args) -> int:
     cfg = config_from_args(args)
     options = segmenter_options(args)
     check_output(args.output, force=args.force)  # before minutes of work, not after
+    for path in (args.mask, args.labels, args.segmenter_weights, args.label_mapping):
+        if path:  # a missing or unreadable input file is an I/O error (exit 6), as for the image
+            with open(path, "rb"):
+                pass
     apply_threads(getattr(args, "threads", None))
     rgb, notes = read_input_image(args.image)
     stages = ["ROI mask", "segmentation", "color map"] + (["ROI (VVC)"] if args.mask or args.roi else [])
