@@ -16,7 +16,8 @@ Generators: 'auto' (default) uses the file's model profile when its weights are 
 DIR, a folder made by 'ssgc-ref convert-model'; the tiny conformance model ships with this
 package) and otherwise the normative preview, saying so; 'preview' is the normative,
 non-generative decode every decoder can produce (the upsampled color map with the ROI pasted);
-'ldm' insists on the diffusion model and fails without weights (exit code 4).
+'ldm' insists on the diffusion model and fails without weights or without the diffusion extra,
+pip install 'ssgc[diffusion]' (exit code 4).
 
 The weights of the paper's model (CompVis latent-diffusion semantic_synthesis512) are not
 distributed with SSGC: see the README for where to get them and how to convert them.
