@@ -170,3 +170,18 @@ def test_default_results_folder_is_ignored_by_git():
     finally:
         sys.path.pop(0)
     assert DEFAULT.relative_to(ROOT).parts[0] == "out" and "/out/" in (ROOT / ".gitignore").read_text()
+
+
+def test_a_segmenter_needing_torch_names_the_extra(tmp_path):
+    from PIL import Image
+
+    from conformance.make_vectors import synthetic_image
+
+    Image.fromarray(synthetic_image(32, 32, 1)).save(tmp_path / "in.png")
+    (tmp_path / "w.pth").write_bytes(b"x")
+    code = """
+from ssgc_ref.cli import main
+sys.exit(main(["encode", "in.png", "-o", "x.ssgc", "--segmenter", "deeplab-v2", "--segmenter-weights", "w.pth"]))
+"""
+    p = _run_without_torch(code, tmp_path)
+    assert p.returncode == 4 and "ssgc[diffusion]" in p.stderr and "Traceback" not in p.stderr, p.stderr[-2000:]

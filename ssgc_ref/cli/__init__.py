@@ -179,6 +179,12 @@ def _main(argv: list[str] | None) -> int:
         return _fail(EXIT_INPUT, str(e))
     except SSGCError as e:  # any other error of ours
         return _fail(EXIT_FORMAT, str(e))
+    except ModuleNotFoundError as e:  # an optional dependency (deeplab-v2 needs torch, onnx onnxruntime)
+        extra = {"torch": "diffusion", "diffusers": "diffusion", "safetensors": "diffusion",
+                 "onnxruntime": "onnx"}.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        return _fail(EXIT_MODEL, f"this needs {e.name}: pip install 'ssgc[{extra}]'")
     except BrokenPipeError:  # pragma: no cover - e.g. `ssgc-ref info x | head`
         return EXIT_OK
     except OSError as e:

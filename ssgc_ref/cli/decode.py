@@ -36,7 +36,8 @@ def add_arguments(p) -> None:
                    help="output image, in the format its extension names (.png, .jpg, .webp, .tif, .bmp, .ppm; "
                         "'-' = PNG to standard output); with several inputs, a folder that receives NAME.png "
                         "for each (files sharing a model are generated as one batch)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="overwrite existing outputs (their permissions are kept; a symbolic link is refused)")
     p.add_argument("--generator", default="auto", help="auto | preview | ldm")
     p.add_argument("--model", metavar="DIR", help="converted model folder (see convert-model)")
     p.add_argument("--allow-model-mismatch", action="store_true",
