@@ -210,6 +210,27 @@ def test_permission_error_on_the_input_is_6(tmp):
     assert p.returncode == EXIT_IO and "photo.png" in err_line(p)
 
 
+def test_permission_error_on_the_input_is_6_even_as_root(tmp, monkeypatch, capsys):
+    """The same check without relying on file permissions (root reads anything): open() of the
+    input raises PermissionError, as it does for an unreadable file."""
+    import builtins
+
+    from ssgc_ref.cli import main
+
+    real_open = builtins.open
+    target = str(tmp / "photo.png")
+
+    def guarded(file, *a, **k):
+        if str(file) == target:
+            raise PermissionError(13, "Permission denied", target)
+        return real_open(file, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    assert main(["encode", target, "-o", str(tmp / "x.ssgc")]) == EXIT_IO
+    err = capsys.readouterr().err
+    assert "photo.png" in err and "Permission denied" in err
+
+
 def test_demo_with_an_unknown_image_is_one_line(tmp):
     p = run("demo", "--images", "brain", "-o", "d", cwd=tmp)
     assert p.returncode == EXIT_INPUT and "brain" in err_line(p)
