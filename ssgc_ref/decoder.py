@@ -110,8 +110,12 @@ def decode_many(files: list[bytes], *, generator: str = AUTO, model_dir: str | N
         from ssgc_ref.generators import get_generator
 
         t = time.perf_counter()
-        gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
-                            allow_model_mismatch=allow_model_mismatch, device=device)
+        from ssgc_ref.progress import StageBar
+
+        with StageBar(["model loading"], progress, desc=name) as bar:  # seconds to minutes: show it
+            bar.stage("model loading")
+            gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
+                                allow_model_mismatch=allow_model_mismatch, device=device)
         items = [_generator_item(results[n]) for n in idx]
         batch = getattr(gen, "generate_batch", None)
         images = (batch(items, progress=progress) if batch and len(items) > 1

@@ -52,7 +52,7 @@ class StageBar:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=len(self.stages), desc=self.desc, leave=False, file=sys.stderr, ncols=_columns(),
-                             bar_format="{desc} {n_fmt}/{total_fmt} stages [{elapsed}] {postfix}")
+                             bar_format="{desc} [{elapsed}] stage {n_fmt}/{total_fmt}")
             self._thread = threading.Thread(target=self._tick, daemon=True)
             self._thread.start()
         return self
@@ -70,7 +70,7 @@ class StageBar:
         if self._done:
             self._bar.update(1)
         self._done += 1
-        self._bar.set_postfix_str(name, refresh=True)
+        self._bar.set_description_str(f"{self.desc}: {name}" if self.desc else name, refresh=True)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

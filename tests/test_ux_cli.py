@@ -296,7 +296,7 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp, monkeypatch):
     monkeypatch.setattr(sys, "stderr", term)
     assert main(["encode", str(tmp / "photo.png"), "-o", str(tmp / "p.ssgc"), "--roi", "16,16,32,32"]) == 0
     text = term.getvalue()
-    assert "stages" in text and "segmentation" in text and "ROI (VVC)" in text
+    assert "encode: segmentation [" in text and "encode: ROI (VVC) [" in text and "stage 3/4" in text
     term2 = Terminal()
     monkeypatch.setattr(sys, "stderr", term2)
     assert main(["encode", str(tmp / "photo.png"), "-o", str(tmp / "p2.ssgc"), "--quiet"]) == 0
