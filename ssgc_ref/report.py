@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ssgc_format.container import SIGNATURE, read_chunks
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ssgc_ref.encoder import EncodeResult
 
 # component -> chunk types (the signature counts with the header)
 COMPONENTS = (
@@ -21,7 +23,7 @@ COMPONENTS = (
 )
 
 
-def budget(data: bytes) -> dict:
+def budget(data: bytes) -> dict[str, Any]:
     """Bytes per component (chunk framing included) and the totals of a valid file."""
     from ssgc_format.header import parse_header
 
@@ -55,15 +57,16 @@ def budget_table(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def luma(rgb) -> "np.ndarray":
+def luma(rgb: np.ndarray) -> np.ndarray:
     """BT.601 studio-range luma Y' (16..235) as float64, the PSNR-Y of the README's tables."""
     import numpy as np
 
     r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    return 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    y: np.ndarray = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    return y
 
 
-def psnr_y(a, b, mask=None) -> float:
+def psnr_y(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     """PSNR of luma between two uint8 RGB pictures, inside ``mask`` (bool) when given."""
     import numpy as np
 
@@ -74,7 +77,7 @@ def psnr_y(a, b, mask=None) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
-def roi_psnr_y(rgb, res) -> float:
+def roi_psnr_y(rgb: np.ndarray, res: EncodeResult) -> float:
     """PSNR-Y inside the ROI mask of an encoder result (``ssgc_ref.encoder.EncodeResult``):
     the decoder's ROI pixels against the input."""
     from ssgc_format import reconstruct
@@ -82,6 +85,8 @@ def roi_psnr_y(rgb, res) -> float:
     img = res.image
     m = reconstruct.mask_image(img)
     r = img.roi
+    if r is None or res.roi_rgb is None:
+        raise ValueError("the file has no ROI")
     placed = rgb.copy()
     placed[r.y: r.y + r.height, r.x: r.x + r.width] = res.roi_rgb
     return psnr_y(placed, rgb, m)

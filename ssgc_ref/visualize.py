@@ -53,7 +53,7 @@ ROI_OUTLINE = (255, 0, 255)  # magenta: rare in photos, visible on sky and skin
 
 def outline(rgb: np.ndarray, mask: np.ndarray, color: tuple[int, int, int] = ROI_OUTLINE) -> np.ndarray:
     """A copy of ``rgb`` with the boundary of ``mask`` (bool (H, W)) drawn 1 px wide in ``color``."""
-    out = rgb.copy()
+    out: np.ndarray = rgb.copy()
     if not mask.any():
         return out
     m = mask.astype(bool)
@@ -86,4 +86,5 @@ def comparison(panels: list[tuple[str, np.ndarray, list[str]]], note: str | None
         x += p.shape[1] + gap
     if note:
         d.text((2, h - line_h - 4), note, fill=(170, 0, 0))
-    return np.asarray(canvas)
+    out: np.ndarray = np.asarray(canvas)
+    return out

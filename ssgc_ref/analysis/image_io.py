@@ -33,14 +33,14 @@ from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ssgc_format.errors import InputError
 
 MAX_SIDE = 16384
 MAX_PIXELS = 1 << 26
 
-PathOrFile = Union[str, os.PathLike, BinaryIO]
+PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
 
 def _describe(source: PathOrFile) -> str:
@@ -89,7 +89,7 @@ def open_checked(source: PathOrFile, what: str = "image", notes: list[str] | Non
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{what} {name!r}: too large to decode safely ({exc})") from exc
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise InputError(f"{what} {name!r}: not an image format Pillow can read") from exc
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError, struct.error) as exc:
         raise InputError(f"{what} {name!r}: cannot decode ({type(exc).__name__}: {exc})") from exc
@@ -134,9 +134,8 @@ def to_rgb8(im: Image.Image, *, alpha: str = "white") -> np.ndarray:
         if alpha == "drop":
             return np.ascontiguousarray(rgba[..., :3])
         return _composite_over_white(rgba[..., :3], rgba[..., 3])
-    if mode == "RGB":
-        return np.asarray(im).copy()
-    return np.asarray(im.convert("RGB")).copy()
+    out: np.ndarray = np.asarray(im if mode == "RGB" else im.convert("RGB")).copy()
+    return out
 
 
 SRGB_ASSUMED = "no ICC profile: sRGB assumed"
@@ -198,7 +197,7 @@ def load_image(source: PathOrFile) -> np.ndarray:
     return read_image(source)[0]
 
 
-def save_png_atomic(path: Union[str, os.PathLike], array: np.ndarray) -> None:
+def save_png_atomic(path: Union[str, "os.PathLike[str]"], array: np.ndarray) -> None:
     """Write ``array`` as a PNG to ``path`` atomically, replacing an existing file (through
     :func:`ssgc_ref.fileio.write_atomic`: a reader never sees a half-written file; on failure
     nothing is left).

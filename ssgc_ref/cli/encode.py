@@ -243,6 +243,10 @@ def run(args) -> int:
     cfg = config_from_args(args)
     options = segmenter_options(args)
     check_output(args.output, force=args.force)  # before minutes of work, not after
+    if args.output == "-" and sys.stdout.isatty():
+        from ssgc_format.errors import InputError
+
+        raise InputError("refusing to write an .ssgc file to a terminal: redirect standard output or use -o FILE")
     for path in (args.mask, args.labels, args.segmenter_weights, args.label_mapping):
         if path:  # a missing or unreadable input file is an I/O error (exit 6), as for the image
             with open(path, "rb"):
