@@ -274,3 +274,26 @@ def test_demo_picture_has_captions_outline_and_the_preview_note(tmp_path, monkey
     bottom = pic[-17:].astype(int)  # the "background = preview (no model)" note, in dark red
     assert ((bottom[..., 0] > 100) & (bottom[..., 1] < 90) & (bottom[..., 2] < 90)).sum() > 50
     assert pic.shape[0] > 80 + 16 + 2 * 13  # room for two caption lines under the panels
+
+
+def test_plugin_runs_a_generator_only_when_asked(monkeypatch):
+    import ssgc_ref.decoder
+
+    asked = []
+    real = ssgc_ref.decoder.decode_bytes
+
+    def spy(data, *, generator="auto", **k):
+        asked.append(generator)
+        return real(data, generator="preview", **k)
+
+    monkeypatch.setattr(ssgc_ref.decoder, "decode_bytes", spy)
+    monkeypatch.delenv("SSGC_GENERATOR", raising=False)
+    with Image.open(TINY) as im:
+        im.load()
+    with Image.open(TINY) as im:
+        im.ssgc_generator = "auto"  # asked explicitly
+        im.load()
+    monkeypatch.setenv("SSGC_GENERATOR", "ldm")
+    with Image.open(TINY) as im:
+        im.load()
+    assert asked == ["preview", "auto", "ldm"]
