@@ -10,7 +10,7 @@ indices (per channel, ideal static code with the histogram for free). For color 
 resolution chroma) the baselines see the canonical (gh, gw, 3) index array, chroma replicated over
 2x2 blocks, as a file of that layout would store it.
 
-    python benchmarks/colormap.py            # prints tables, writes benchmarks/results/colormap.json
+    python benchmarks/colormap.py            # prints tables, writes colormap.json to --out DIR (default out/benchmarks/)
 """
 
 from __future__ import annotations
@@ -102,6 +102,9 @@ def summary(rows):
 
 
 def main() -> int:
+    from results_dir import results_dir
+
+    out_dir = results_dir()  # --out DIR, parsed before the work
     t0 = time.time()
     grids = {n: color_grid(load(n), CELL_LOG2) for n in IMAGES}
     results = {"images": IMAGES, "size": SIZE, "cell_log2": CELL_LOG2,
@@ -195,7 +198,7 @@ def main() -> int:
           f"upsample {tu * 1e3:.1f} ms (512x512)")
     results["time_ms"] = {"encode": te * 1e3, "decode": td * 1e3, "upsample_512": tu * 1e3}
 
-    out = Path(__file__).resolve().parent / "results" / "colormap.json"
+    out = out_dir / "colormap.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
     print(f"\nwrote {out} ({time.time() - t0:.0f} s)")

@@ -16,7 +16,7 @@ method=6, quality=100), zlib level 9, LZMA2 raw stream preset 9|EXTREME (no .xz 
 order-0 empirical entropy of the map (a lower bound for a static memoryless model, model cost not
 counted). "best" is the smallest of PNG/WebP/zlib/LZMA. Encode/decode times are per map, best of 3.
 
-Run: ``python benchmarks/labelmap.py`` (prints a table, writes benchmarks/results/labelmap.json).
+Run: ``python benchmarks/labelmap.py`` (prints a table, writes labelmap.json in --out DIR, default out/benchmarks/).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from baselines import best_time, webp_lossless_bytes
 from ssgc_format import labelmap as lm
 
 CELL_LOG2 = 4
-RESULTS = Path(__file__).with_name("results") / "labelmap.json"
+RESULTS_NAME = "labelmap.json"
 IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "horse", "immunohistochemistry", "hubble_deep_field",
           "retina", "camera", "coins", "colorwheel", "logo")
 
@@ -193,6 +193,9 @@ def _group(name: str) -> str:
 
 
 def main() -> None:
+    from results_dir import results_dir
+
+    out_dir = results_dir()  # --out DIR, parsed before the work
     maps = {**real_maps(), **synthetic_maps()}
     rows = [measure(k, v) for k, v in maps.items()]
     cols = ("map", "shape", "classes", "labl", "png", "webp", "zlib", "lzma", "order0", "ratio",
@@ -225,7 +228,7 @@ def main() -> None:
     print(f"all {len(rows)} maps: LABL {sum(r['labl'] for r in rows)} B vs best general-purpose "
           f"{sum(r['best_general'] for r in rows)} B, ratio median {np.median(ratios):.3f}, "
           f"{sum(x <= 0.5 for x in ratios)} maps at <= 0.5. Times: best of 3 on a shared machine.")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS = out_dir / RESULTS_NAME
     RESULTS.write_text(json.dumps({"note": __doc__.split("\n\n")[1], "cell_log2": CELL_LOG2,
                                    "constants": {k: getattr(lm, k) for k in (
                                        "RANK_INCREMENT", "RANK_LIMIT", "RANK_INIT_ZERO",

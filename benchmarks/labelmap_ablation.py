@@ -7,7 +7,7 @@ differ from §4 only by the stated change. Maps: those of benchmarks/labelmap.py
 turned into label maps by CLUSTERING, not by a COCO-Stuff segmenter; synthetic maps), grouped.
 
 Run: ``python benchmarks/labelmap_ablation.py`` (prints a table, writes
-benchmarks/results/labelmap_ablation.json).
+labelmap_ablation.json in --out DIR, default out/benchmarks/).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ssgc_format import labelmap as lm  # noqa: E402
 from ssgc_format.entropy import AdaptiveModel, RangeEncoder, StaticModel  # noqa: E402
 
 ABSENT = -1
-RESULTS = Path(__file__).with_name("results") / "labelmap_ablation.json"
+RESULTS_NAME = "labelmap_ablation.json"
 
 
 def ctx_positions(nb, cands):
@@ -139,6 +139,9 @@ def group_of(name: str) -> str:
 
 
 def main() -> None:
+    from results_dir import results_dir
+
+    out_dir = results_dir()  # --out DIR, parsed before the work
     maps = {**bench.real_maps(), **bench.synthetic_maps()}
     for name, a in maps.items():  # the harness is the spec's coder when configured as §4
         assert encode(a, CHOSEN) == lm.encode_label_map(a), f"harness differs from §4 on {name}"
@@ -155,7 +158,7 @@ def main() -> None:
     print(f"{'variant':32s}" + "".join(f"{g:>22s}" for g in groups) + f"{'total':>9s}")
     for r in rows:
         print(f"{r['variant']:32s}" + "".join(f"{r[g]:>22d}" for g in groups) + f"{r['total']:>9d}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS = out_dir / RESULTS_NAME
     RESULTS.write_text(json.dumps({"maps": len(maps), "groups": {g: sum(group_of(n) == g for n in maps)
                                                                   for g in groups}, "rows": rows}, indent=1))
     print(f"wrote {RESULTS}")

@@ -13,7 +13,7 @@ is set if any of its pixels is), and every coder codes that same grid:
 
 "best" is the smallest of PNG/WebP/zlib/LZMA; "ratio" = MASK / best. Encode/decode times are per
 grid, best of 3, on this machine. Run: ``python benchmarks/mask.py`` (prints a table, writes
-benchmarks/results/mask.json).
+mask.json in --out DIR, default out/benchmarks/).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from baselines import best_time, webp_lossless_bytes
 
 from ssgc_format import mask as mk
 
-RESULTS = Path(__file__).with_name("results") / "mask.json"
+RESULTS_NAME = "mask.json"
 
 
 # ---- masks -------------------------------------------------------------------------------------
@@ -114,6 +114,9 @@ def measure(name: str, full: np.ndarray, k: int) -> dict:
 
 
 def main() -> None:
+    from results_dir import results_dir
+
+    out_dir = results_dir()  # --out DIR, parsed before the work
     masks = {**face_masks(), **shape_masks()}
     rows = [measure(name, m, k) for name, m in masks.items() for k in range(mk.MAX_CELL_LOG2 + 1)]
     cols = ("k", "grid", "extra_px", "mask_bytes", "png", "webp", "zlib", "lzma", "ratio",
@@ -128,7 +131,7 @@ def main() -> None:
                for k in range(mk.MAX_CELL_LOG2 + 1)}
     for k, s in summary.items():
         print(f"{k}: MASK {s['mask_total']} bytes in all, best general-purpose {s['best_general_total']}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS = out_dir / RESULTS_NAME
     RESULTS.write_text(json.dumps({"rows": rows, "summary": summary}, indent=1) + "\n")
     print(f"wrote {RESULTS}")
 

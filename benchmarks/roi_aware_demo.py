@@ -8,7 +8,7 @@ profile 1). For each variant the composite (1-m) G + m C is built and measured:
          (lower = a less visible seam)
   G-vs-R mean |G - R| inside the mask (how consistent the generated picture is with the ROI under it)
 With the tiny model the numbers only show that the mechanism acts; the pictures are meaningful only
-with the real model. Writes PNGs and JSON under benchmarks/results/roi_aware/.
+with the real model. Writes PNGs and JSON under DIR/roi_aware/ (--out DIR, default out/benchmarks/).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ssgc_format.genparams import FLAG_FEATHER, FLAG_ROI_AWARE, GenerationParams
 from ssgc_ref.generators import get_generator
 from ssgc_ref.generators.roi_aware import feathered_composite
 
-OUT = Path(__file__).resolve().parent / "results" / "roi_aware"
 
 
 def seam(img: np.ndarray, mask: np.ndarray) -> float:
@@ -44,7 +43,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--model", help="converted model folder (profile 1); default: tiny model (profile 2)")
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=20)
+    from results_dir import add_out_argument
+
+    add_out_argument(ap)
     args = ap.parse_args(argv)
+    OUT = args.out / "roi_aware"
     torch.set_num_threads(max(1, torch.get_num_threads()))
     s = args.size
     img = (resize(data.astronaut(), (s, s), anti_aliasing=True) * 255 + 0.5).astype(np.uint8)

@@ -2,8 +2,8 @@
 
 For each image: run the segmenter, time it, print the class histogram (share of pixels), and
 write a figure (picture | full-resolution label map | the x16 majority grid the file would carry,
-with a legend) to benchmarks/results/segmentation-<segmenter>-<image>.png, plus all numbers to
-benchmarks/results/segmentation.json.
+with a legend) to DIR/segmentation-<segmenter>-<image>.png, plus all numbers to
+DIR/segmentation.json (--out DIR, default out/benchmarks/).
 
     python benchmarks/segmentation.py [--segmenter superpixel] [--cell-log2 4]
     python benchmarks/segmentation.py --segmenter deeplab-v2 --option weights=deeplabv2.pth
@@ -22,8 +22,6 @@ import numpy as np
 from ssgc_ref.analysis import colorize_labels, detect_faces, downsample_labels, label_name, label_palette, load_image
 from ssgc_ref.analysis.segmenters import get_segmenter
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 
 
 def sample_images() -> dict[str, np.ndarray]:
@@ -86,7 +84,12 @@ def main() -> None:
     parser.add_argument("--cell-log2", type=int, default=4)
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="segmenter option (strings; input_size is converted to int)")
+    from results_dir import add_out_argument
+
+    add_out_argument(parser)
     args = parser.parse_args()
+    RESULTS = args.out
+    RESULTS.mkdir(parents=True, exist_ok=True)
     options = dict(o.split("=", 1) for o in args.option)
     if "input_size" in options:
         options["input_size"] = int(options["input_size"])

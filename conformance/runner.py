@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conformance.hashes import array_sha256, file_sha256
+from .hashes import array_sha256, file_sha256  # relative: also installed as ssgc_conformance
 
 HERE = Path(__file__).resolve().parent
 VECTORS_JSON = HERE / "vectors.json"

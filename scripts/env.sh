@@ -17,7 +17,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     "$VENV/bin/python" -m pip install --quiet "torch==2.13.0" >&2
   fi
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test,bench]" >&2
+  # Everything: the diffusion extra (torch, diffusers, safetensors), tests and benchmarks.
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[diffusion,test,bench]" >&2
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -52,6 +52,12 @@ def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> t
     if profile is None:
         return PREVIEW, [f"unknown model profile {pid}: decoded the normative preview (spec 9.5)"]
     if model_dir is not None or pid == PROFILE_TINY:  # the tiny conformance model ships with us
+        from ssgc_ref.generators import missing_diffusion_packages
+
+        missing = missing_diffusion_packages()
+        if missing:
+            return PREVIEW, [f"the diffusion generator needs {', '.join(missing)} (pip install "
+                             "'ssgc[diffusion]'): decoded the normative preview (spec 9.5)"]
         return "ldm", []
     return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
                      "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "
@@ -104,8 +110,12 @@ def decode_many(files: list[bytes], *, generator: str = AUTO, model_dir: str | N
         from ssgc_ref.generators import get_generator
 
         t = time.perf_counter()
-        gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
-                            allow_model_mismatch=allow_model_mismatch, device=device)
+        from ssgc_ref.progress import StageBar
+
+        with StageBar(["model loading"], progress, desc=name) as bar:  # seconds to minutes: show it
+            bar.stage("model loading")
+            gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
+                                allow_model_mismatch=allow_model_mismatch, device=device)
         items = [_generator_item(results[n]) for n in idx]
         batch = getattr(gen, "generate_batch", None)
         images = (batch(items, progress=progress) if batch and len(items) > 1

@@ -14,9 +14,11 @@ any way it likes. What the decoder will reconstruct is computed with the normati
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
-import secrets
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -27,6 +29,9 @@ from ssgc_format.file import MaskGrid, SSGCImage, write_ssgc
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.header import Header
 from ssgc_format.roi import ROIPayload
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 CODEC_VVC = 1
 
@@ -51,8 +56,9 @@ class EncoderConfig:
     roi_bytes: int | None = None
     match_rate: bool = False
     roi_bit_depth: int = 8
+    preset: str = "medium"  # the VVC encoder's speed/quality trade-off: fast, medium or slow
     profile_id: int = 1
-    seed: int | None = None  # None: a random seed, recorded in the file
+    seed: int | None = None  # None: derived from the pixels (derive_seed), recorded in the file
     steps: int = 200
     strength_permille: int = 700
     guidance_q8: int = 512
@@ -93,6 +99,14 @@ class EncodeResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def derive_seed(rgb: np.ndarray) -> int:
+    """The default seed: 16 bits of SHA-256 over the pixels and the size, so the same input gives
+    the same file on every run (and a seed that codes compactly)."""
+    h, w = rgb.shape[:2]
+    digest = hashlib.sha256(np.ascontiguousarray(rgb).tobytes() + f"{h}x{w}".encode()).digest()
+    return int.from_bytes(digest[:2], "big")
+
+
 def _crop_roi(rgb: np.ndarray, mask: np.ndarray, cfg: EncoderConfig):
     from ssgc_ref.analysis import roi_rectangle
 
@@ -103,20 +117,32 @@ def _crop_roi(rgb: np.ndarray, mask: np.ndarray, cfg: EncoderConfig):
     return MaskGrid(cfg.mask_cell_log2, grid), (x, y, rw, rh), rgb[y: y + rh, x: x + rw]
 
 
-def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.ndarray | None = None,
+def encode_image(rgb: np.ndarray | Image.Image, *, mask: np.ndarray | None = None, labels: np.ndarray | None = None,
                  config: EncoderConfig = EncoderConfig(), meta: dict[str, str] | None = None,
-                 segmenter_options: dict | None = None) -> EncodeResult:
+                 segmenter_options: dict | None = None,
+                 on_stage: Callable[[str], None] | None = None) -> EncodeResult:
     """Encode ``rgb`` (uint8 (H, W, 3)).
 
     ``mask``: bool (H, W), True = region of interest coded with VVC; None or all False = the whole
     image is generated. ``labels``: full-resolution COCO-Stuff labels (uint8 (H, W), 0..182) to use
-    instead of running the segmenter.
+    instead of running the segmenter. ``on_stage(name)`` is called as each stage starts
+    (segmentation, color map, ROI), for progress displays.
     """
     from ssgc_ref import __version__
     from ssgc_ref.analysis import color_grid, downsample_labels
     from ssgc_ref.analysis.segmenters import get_segmenter
     cfg = config
     cfg.check()
+    stage = on_stage or (lambda name: None)
+    if not isinstance(rgb, np.ndarray):
+        from PIL import Image
+
+        if not isinstance(rgb, Image.Image):
+            raise InputError(f"expected a uint8 RGB numpy array (H, W, 3) or a PIL image, got {type(rgb).__name__} "
+                             "(ssgc_ref.encode also takes paths)")
+        from ssgc_ref.api import to_rgb
+
+        rgb = to_rgb(rgb)[0]
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError(f"expected a uint8 RGB image (H, W, 3), got {rgb.dtype} {rgb.shape}")
     height, width = rgb.shape[:2]
@@ -124,6 +150,7 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
 
     t = time.perf_counter()
     segmenter_note = "labels supplied by the user"
+    stage("segmentation")
     if labels is None:
         seg = get_segmenter(cfg.segmenter, **(segmenter_options or {}))
         labels = seg.segment(rgb)
@@ -133,6 +160,7 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     label_grid = downsample_labels(labels, cfg.label_cell_log2)
     seconds["segmentation"] = time.perf_counter() - t
 
+    stage("color map")
     t = time.perf_counter()
     colors = colormap.quantize_color_map(color_grid(rgb, cfg.color_cell_log2), cfg.color_space, cfg.color_steps)
     seconds["color map"] = time.perf_counter() - t
@@ -140,7 +168,7 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     has_roi = mask is not None and bool(mask.any())
     if mask is not None and mask.shape != (height, width):
         raise InputError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {width}x{height}")
-    seed = cfg.seed if cfg.seed is not None else secrets.randbits(63)
+    seed = cfg.seed if cfg.seed is not None else derive_seed(rgb)
     header = Header(width=width, height=height, color_space=cfg.color_space, color_steps=tuple(cfg.color_steps),
                     label_cell_log2=cfg.label_cell_log2, color_cell_log2=cfg.color_cell_log2, has_roi=has_roi)
     genparams = GenerationParams(profile_id=cfg.profile_id, seed=seed, steps=cfg.steps,
@@ -166,15 +194,18 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
 
     from ssgc_ref.roi_codec import encode_roi  # imports PyAV: only when there is an ROI
 
+    stage("ROI (VVC rate search)" if cfg.match_rate or cfg.roi_bytes is not None else "ROI (VVC)")
     t = time.perf_counter()
     mask_grid, (x, y, rw, rh), crop = _crop_roi(rgb, mask, cfg)
     if cfg.match_rate:  # the paper: the ROI gets a rate similar to the semantic part's
-        substream, roi_rgb = encode_roi(crop, max_bytes=len(write_ssgc(base)), bit_depth=cfg.roi_bit_depth)
+        substream, roi_rgb = encode_roi(crop, max_bytes=len(write_ssgc(base)), bit_depth=cfg.roi_bit_depth,
+                                     preset=cfg.preset)
     elif cfg.roi_bytes is not None:
-        substream, roi_rgb = encode_roi(crop, max_bytes=cfg.roi_bytes, bit_depth=cfg.roi_bit_depth)
+        substream, roi_rgb = encode_roi(crop, max_bytes=cfg.roi_bytes, bit_depth=cfg.roi_bit_depth,
+                                     preset=cfg.preset)
     else:
         qp = DEFAULT_QP if cfg.qp is None else cfg.qp
-        substream, roi_rgb = encode_roi(crop, qp=qp, bit_depth=cfg.roi_bit_depth)
+        substream, roi_rgb = encode_roi(crop, qp=qp, bit_depth=cfg.roi_bit_depth, preset=cfg.preset)
     seconds["ROI (VVC)"] = time.perf_counter() - t
     roi = ROIPayload(codec_id=CODEC_VVC, x=x, y=y, width=rw, height=rh, bit_depth=cfg.roi_bit_depth,
                      substream=substream)

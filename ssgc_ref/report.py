@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ssgc_ref.encoder import EncodeResult
 
 # Generation parameter fields of the header (spec 8.2): their bits are the "generation" component.
 _GEN_FIELD_PREFIXES = ("gen_default", "profile_id", "sampler", "steps", "strength_permille", "guidance_q8",
@@ -52,3 +57,38 @@ def budget_table(data: bytes) -> str:
     lines.append(f"  semantic part (header, generation, labels, color map): {b['semantic']} bytes; "
                  f"fixed container overhead {b['fixed_overhead']} bytes")
     return "\n".join(lines)
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 studio-range luma Y' (16..235) as float64, the PSNR-Y of the README's tables."""
+    import numpy as np
+
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    y: np.ndarray = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    return y
+
+
+def psnr_y(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """PSNR of luma between two uint8 RGB pictures, inside ``mask`` (bool) when given."""
+    import numpy as np
+
+    d = luma(a) - luma(b)
+    if mask is not None:
+        d = d[mask]
+    mse = float((d * d).mean()) if d.size else 0.0
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def roi_psnr_y(rgb: np.ndarray, res: EncodeResult) -> float:
+    """PSNR-Y inside the ROI mask of an encoder result (``ssgc_ref.encoder.EncodeResult``):
+    the decoder's ROI pixels against the input."""
+    from ssgc_format import reconstruct
+
+    img = res.image
+    m = reconstruct.mask_image(img)
+    r = img.roi
+    if r is None or res.roi_rgb is None:
+        raise ValueError("the file has no ROI")
+    placed = rgb.copy()
+    placed[r.y: r.y + r.height, r.x: r.x + r.width] = res.roi_rgb
+    return psnr_y(placed, rgb, m)

@@ -26,7 +26,7 @@ def image_path(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def encoded(image_path, tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp("enc") / "scene.ssgc")
-    assert main(["encode", image_path, "-o", out, "--seed", "11", "-q"]) == EXIT_OK
+    assert main(["encode", image_path, "-o", out, "--seed", "11", "--quiet"]) == EXIT_OK
     return out
 
 
@@ -64,7 +64,7 @@ def test_info_json(encoded, capsys):
 
 def test_provenance_is_opt_in(image_path, tmp_path, capsys):
     out = str(tmp_path / "p.ssgc")
-    assert main(["encode", image_path, "-o", out, "--seed", "11", "-q", "--provenance"]) == EXIT_OK
+    assert main(["encode", image_path, "-o", out, "--seed", "11", "--quiet", "--provenance"]) == EXIT_OK
     assert main(["info", out, "--json"]) == EXIT_OK
     d = json.loads(capsys.readouterr().out)
     assert set(d["meta"]) == {"encoder", "segmenter"} and d["extension_bytes"] > 0
@@ -94,7 +94,7 @@ def test_auto_without_weights_says_it_decoded_the_preview(encoded, tmp_path, cap
 
 def test_existing_output_is_kept_without_force(image_path, encoded, capsys):
     before = open(encoded, "rb").read()
-    assert main(["encode", image_path, "-o", encoded, "--seed", "12", "-q"]) == EXIT_INPUT
+    assert main(["encode", image_path, "-o", encoded, "--seed", "12", "--quiet"]) == EXIT_INPUT
     assert "--force" in one_line_error(capsys)
     assert open(encoded, "rb").read() == before
 

@@ -6,6 +6,9 @@ turns whatever Pillow can read into that form by these stated rules:
 * **Limits first.** The header is read (``Image.open`` is lazy) and ``W <= 16384``, ``H <= 16384``,
   ``W * H <= 2**26`` and ``W, H >= 1`` are checked *before* any pixel is decoded.
 * **Orientation.** The EXIF orientation tag is applied (``ImageOps.exif_transpose``).
+* **Color.** An embedded ICC profile is converted to sRGB with Pillow's ImageCms (LittleCMS,
+  perceptual intent) for RGB, RGBA, L and CMYK images; without a profile the pixels are taken as
+  sRGB. :func:`read_image` says which was done (the SSGC file itself is always sRGB).
 * **Frames.** Only the first frame of a multi-frame file (GIF, APNG, TIFF) is read.
 * **Alpha** (RGBA, LA, PA, palette with tRNS, premultiplied RGBa): composited over white with the
   integer rule ``out = (c * a + 255 * (255 - a) + 127) // 255`` per channel.
@@ -25,20 +28,19 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ssgc_format.errors import InputError
 
 MAX_SIDE = 16384
 MAX_PIXELS = 1 << 26
 
-PathOrFile = Union[str, os.PathLike, BinaryIO]
+PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
 
 def _describe(source: PathOrFile) -> str:
@@ -47,11 +49,12 @@ def _describe(source: PathOrFile) -> str:
     return getattr(source, "name", "<file object>")
 
 
-def open_checked(source: PathOrFile, what: str = "image") -> Image.Image:
+def open_checked(source: PathOrFile, what: str = "image", notes: list[str] | None = None) -> Image.Image:
     """Open ``source`` with Pillow and check the size limits from the header, before decoding.
 
     Returns the first frame, fully loaded (so truncation errors surface here) and EXIF-rotated.
-    Raises :class:`InputError` (naming ``what`` and the source) for every failure.
+    Raises :class:`InputError` (naming ``what`` and the source) for every failure. ``notes``, when
+    given, receives a sentence about the EXIF orientation applied, if any.
     """
     name = _describe(source)
     if isinstance(source, (str, os.PathLike)):
@@ -76,12 +79,17 @@ def open_checked(source: PathOrFile, what: str = "image") -> Image.Image:
                 opened.load()
                 # exif_transpose returns a new image (a copy when there is nothing to undo), so
                 # the file can be closed; it only swaps axes, so the checked limits still hold.
+                orientation = opened.getexif().get(0x0112, 1)
                 im = ImageOps.exif_transpose(opened)
+                if "icc_profile" in opened.info:
+                    im.info["icc_profile"] = opened.info["icc_profile"]
+                if notes is not None and orientation not in (None, 1):
+                    notes.append(f"EXIF orientation {orientation} applied")
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{what} {name!r}: too large to decode safely ({exc})") from exc
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise InputError(f"{what} {name!r}: not an image format Pillow can read") from exc
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError, struct.error) as exc:
         raise InputError(f"{what} {name!r}: cannot decode ({type(exc).__name__}: {exc})") from exc
@@ -126,9 +134,54 @@ def to_rgb8(im: Image.Image, *, alpha: str = "white") -> np.ndarray:
         if alpha == "drop":
             return np.ascontiguousarray(rgba[..., :3])
         return _composite_over_white(rgba[..., :3], rgba[..., 3])
-    if mode == "RGB":
-        return np.asarray(im).copy()
-    return np.asarray(im.convert("RGB")).copy()
+    out: np.ndarray = np.asarray(im if mode == "RGB" else im.convert("RGB")).copy()
+    return out
+
+
+SRGB_ASSUMED = "no ICC profile: sRGB assumed"
+
+
+def to_srgb(im: Image.Image) -> tuple[Image.Image, str]:
+    """Convert ``im`` from its embedded ICC profile to sRGB; returns (image, what was done)."""
+    icc = im.info.get("icc_profile")
+    if not icc:
+        return im, SRGB_ASSUMED
+    from PIL import ImageCms
+
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        name = (ImageCms.getProfileDescription(src) or "unnamed").strip()
+    except (OSError, TypeError, ValueError, ImageCms.PyCMSError) as exc:
+        return im, f"ICC profile unreadable ({type(exc).__name__}): sRGB assumed"
+    if name.lower().startswith("srgb"):
+        return im, f"ICC profile {name!r}: already sRGB"
+    alpha = None
+    base = im
+    if im.mode in ("RGBA", "LA"):
+        alpha = im.getchannel("A")
+        base = im.convert("RGB" if im.mode == "RGBA" else "L")
+    if base.mode not in ("RGB", "L", "CMYK"):
+        return im, f"ICC profile {name!r} ignored for mode {im.mode}: sRGB assumed"
+    try:
+        out = ImageCms.profileToProfile(base, src, ImageCms.createProfile("sRGB"), outputMode="RGB",
+                                        renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    except ImageCms.PyCMSError as exc:
+        return im, f"ICC profile {name!r} could not be applied ({exc}): sRGB assumed"
+    if out is None:  # pragma: no cover - only with inPlace=True
+        return im, SRGB_ASSUMED
+    if alpha is not None:
+        out.putalpha(alpha)
+    return out, f"converted from ICC profile {name!r} to sRGB"
+
+
+def read_image(source: PathOrFile) -> tuple[np.ndarray, list[str]]:
+    """Like :func:`load_image`, and also the sentences saying what was assumed or converted
+    (color profile, orientation), for the encoder's summary."""
+    notes: list[str] = []
+    im = open_checked(source, "image", notes)
+    im, color = to_srgb(im)
+    notes.insert(0, color)
+    return np.ascontiguousarray(to_rgb8(im, alpha="white")), notes
 
 
 def load_image(source: PathOrFile) -> np.ndarray:
@@ -141,13 +194,13 @@ def load_image(source: PathOrFile) -> np.ndarray:
     header before the pixels are decoded. Raises :class:`InputError` for a missing, empty,
     unreadable, truncated or oversized image.
     """
-    im = open_checked(source, "image")
-    return np.ascontiguousarray(to_rgb8(im, alpha="white"))
+    return read_image(source)[0]
 
 
-def save_png_atomic(path: Union[str, os.PathLike], array: np.ndarray) -> None:
-    """Write ``array`` as a PNG to ``path`` atomically: a temporary file in the same directory,
-    then ``os.replace``. A reader never sees a half-written file; on failure nothing is left.
+def save_png_atomic(path: Union[str, "os.PathLike[str]"], array: np.ndarray) -> None:
+    """Write ``array`` as a PNG to ``path`` atomically, replacing an existing file (through
+    :func:`ssgc_ref.fileio.write_atomic`: a reader never sees a half-written file; on failure
+    nothing is left).
 
     ``array`` is ``uint8`` of shape ``(H, W)`` (grayscale), ``(H, W, 3)`` (RGB) or
     ``(H, W, 4)`` (RGBA). Raises :class:`InputError` for another dtype/shape or an unwritable path.
@@ -160,21 +213,11 @@ def save_png_atomic(path: Union[str, os.PathLike], array: np.ndarray) -> None:
             f"save_png_atomic: need a non-empty uint8 array (H,W), (H,W,3) or (H,W,4), "
             f"got {arr.dtype} {arr.shape}"
         )
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG")
-    tmp_name = None
+    from ssgc_ref.fileio import write_atomic  # the one atomic-write helper
+
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
+        write_atomic(os.fspath(path), buf.getvalue(), force=True)
     except OSError as exc:
-        raise InputError(f"cannot write {str(target)!r}: {exc}") from exc
-    finally:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+        raise InputError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}") from exc

@@ -12,14 +12,56 @@ Exit codes (stable, documented in ``--help``):
     4  generator model missing or mismatched (ModelError)
     5  unusable input image, label map, mask or option (InputError)
     6  I/O error (file not found, permission, disk full)
-  130  interrupted
+  130  interrupted (SIGINT; 143 for SIGTERM, 129 for SIGHUP): no temporary file is left
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
+import os
+import signal
 import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP arrived: unwinds like KeyboardInterrupt, so temporary files are
+    removed on the way out (``write_atomic`` cleans up on any exception)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_IN_MAIN = False
+_CLEANUP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    if not _IN_MAIN:  # still importing: nothing written yet, leave quietly without a traceback
+        os.write(2, b"ssgc-ref: error: interrupted\n")
+        os._exit(128 + signum)
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> list[tuple[int, Any]]:
+    old: list[tuple[int, Any]] = []
+    for s in _CLEANUP_SIGNALS:
+        try:
+            old.append((s, signal.signal(s, _on_signal)))
+        except (ValueError, OSError):  # not the main thread: keep Python's defaults
+            pass
+    return old
+
+
+# Run as the ssgc-ref program (not imported by a test or a library user): catch signals from the
+# first import on, so an early Ctrl-C gives exit 130 and one line, not a traceback.
+_PROGRAM = os.path.basename(sys.argv[0]) in ("ssgc-ref", "-m") or sys.argv[0].endswith("ssgc_ref/cli/__main__.py")
+if _PROGRAM:
+    _install_signal_handlers()
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
 
 from ssgc_format import FORMAT_VERSION
 from ssgc_format.errors import FormatError, InputError, ModelError, SSGCError, UnsupportedError
@@ -37,7 +79,8 @@ EXIT_OK, EXIT_FORMAT, EXIT_USAGE, EXIT_UNSUPPORTED, EXIT_MODEL, EXIT_INPUT, EXIT
 EXIT_INTERRUPTED = 130
 
 EPILOG = """exit codes: 0 ok, 1 invalid SSGC file, 2 bad command line, 3 unsupported feature,
-4 generator model missing or mismatched, 5 unusable input, 6 I/O error, 130 interrupted.
+4 generator model missing or mismatched, 5 unusable input or option value, 6 I/O error
+(missing or unreadable file, disk full), 130 interrupted.
 Run 'ssgc-ref COMMAND --help' for the options of each command."""
 
 
@@ -47,8 +90,35 @@ def _version_string() -> str:
     return f"ssgc-ref {__version__} (SSGC bitstream format {FORMAT_VERSION[0]}.{FORMAT_VERSION[1]})"
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples keep their lines; an option's default is shown when it has one
+    and its help does not already say it (no "(default: None)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "%(default)" in text or "default" in text.lower():
+            return text
+        if action.default in (None, False, argparse.SUPPRESS) or action.option_strings == []:
+            return text
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            return text
+        return text + " (default: %(default)s)"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with our exit codes: a bad value of a known option (out of range, not a number,
+    not a choice) is an unusable option, exit 5; an unknown option, a missing argument or two
+    exclusive options are a bad command line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        bad_value = message.startswith("argument ") and not any(
+            t in message for t in ("expected ", "not allowed with", "ignored explicit"))
+        code = EXIT_INPUT if bad_value else EXIT_USAGE
+        self.exit(code, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="ssgc-ref",
         description="Reference encoder and decoder of SSGC, Selective Semantic Generative Compression: "
         "a region of interest coded with H.266/VVC intra, the rest as a label map and a color map "
@@ -57,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version_string())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     for name in COMMANDS:
         module = importlib.import_module(f"ssgc_ref.cli.{name}")
@@ -65,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
             module.NAME,
             help=module.HELP,
             description=getattr(module, "DESCRIPTION", module.HELP),
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=HelpFormatter,
         )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -78,12 +148,27 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _IN_MAIN
+    old = _install_signal_handlers()
+    _IN_MAIN = True
+    try:
+        return _main(argv)
+    except (KeyboardInterrupt, Interrupted) as e:  # also during parsing and the last writes
+        return _fail(128 + getattr(e, "signum", signal.SIGINT), "interrupted")
+    finally:
+        _IN_MAIN = False
+        if not _PROGRAM:  # a test or an embedding program gets its handlers back; the program keeps
+            for s, h in old:  # ours to the end, so a late signal still exits 128+n quietly
+                signal.signal(s, h)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        return _fail(EXIT_INTERRUPTED, "interrupted")
+    except (KeyboardInterrupt, Interrupted) as e:
+        return _fail(128 + getattr(e, "signum", signal.SIGINT), "interrupted")
     except UnsupportedError as e:
         return _fail(EXIT_UNSUPPORTED, str(e))
     except FormatError as e:
@@ -94,10 +179,52 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(EXIT_INPUT, str(e))
     except SSGCError as e:  # any other error of ours
         return _fail(EXIT_FORMAT, str(e))
+    except ModuleNotFoundError as e:  # an optional dependency (deeplab-v2 needs torch, onnx onnxruntime)
+        extra = {"torch": "diffusion", "diffusers": "diffusion", "safetensors": "diffusion",
+                 "onnxruntime": "onnx"}.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        return _fail(EXIT_MODEL, f"this needs {e.name}: pip install 'ssgc[{extra}]'")
     except BrokenPipeError:  # pragma: no cover - e.g. `ssgc-ref info x | head`
         return EXIT_OK
     except OSError as e:
         return _fail(EXIT_IO, f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+    except MemoryError:
+        return _fail(EXIT_INPUT, "out of memory")
+
+
+
+# Option value checkers for argparse (type=...): a bad value is exit 5 with argparse's one line.
+def int_range(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in lo..hi (hi None: no upper bound)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"{v} outside {lo}..{'' if hi is None else hi}")
+        return v
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def float_range(lo: float, hi: float, *, hi_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in lo..hi (hi excluded with ``hi_open``)."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (lo <= v <= hi) or (hi_open and v == hi):
+            raise argparse.ArgumentTypeError(f"{v} outside {lo}..{hi}{' (excluded)' if hi_open else ''}")
+        return v
+
+    parse.__name__ = "number"
+    return parse
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,8 @@ Generators: 'auto' (default) uses the file's model profile when its weights are 
 DIR, a folder made by 'ssgc-ref convert-model'; the tiny conformance model ships with this
 package) and otherwise the normative preview, saying so; 'preview' is the normative,
 non-generative decode every decoder can produce (the upsampled color map with the ROI pasted);
-'ldm' insists on the diffusion model and fails without weights (exit code 4).
+'ldm' insists on the diffusion model and fails without weights or without the diffusion extra,
+pip install 'ssgc[diffusion]' (exit code 4).
 
 The weights of the paper's model (CompVis latent-diffusion semantic_synthesis512) are not
 distributed with SSGC: see the README for where to get them and how to convert them.
@@ -32,9 +33,11 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="input .ssgc file(s) ('-' = standard input)")
     p.add_argument("-o", "--output", required=True,
-                   help="output PNG ('-' = standard output); with several inputs, a folder that receives NAME.png "
+                   help="output image, in the format its extension names (.png, .jpg, .webp, .tif, .bmp, .ppm; "
+                        "'-' = PNG to standard output); with several inputs, a folder that receives NAME.png "
                         "for each (files sharing a model are generated as one batch)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="overwrite existing outputs (their permissions are kept; a symbolic link is refused)")
     p.add_argument("--generator", default="auto", help="auto | preview | ldm")
     p.add_argument("--model", metavar="DIR", help="converted model folder (see convert-model)")
     p.add_argument("--allow-model-mismatch", action="store_true",
@@ -45,7 +48,14 @@ def add_arguments(p) -> None:
                    "color map, mask, ROI, generated background, final")
     p.add_argument("--verify", metavar="SHA256", help="fail (exit 1) unless the SHA-256 of the decoded "
                    "RGB pixels (row-major, R G B bytes) equals this")
+    p.add_argument("--threads", type=_threads, metavar="N", help="CPU threads of the generator (torch); default: all cores")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bar")
+
+
+def _threads(text: str) -> int:
+    from ssgc_ref.cli import int_range
+
+    return int_range(1, 1024)(text)
 
 
 def pixel_sha256(rgb) -> str:
@@ -56,13 +66,57 @@ def pixel_sha256(rgb) -> str:
 
 
 def png_bytes(rgb) -> bytes:
+    return image_bytes(rgb, "x.png")
+
+
+# Output formats by extension (Pillow's writers); lossless ones first. '-' writes PNG.
+_FORMATS = {".png": "PNG", ".ppm": "PPM", ".pnm": "PPM", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+            ".webp": "WEBP", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def output_format(path: str) -> str:
+    """The Pillow format the output's extension names; InputError for one we do not write."""
+    from ssgc_format.errors import InputError
+
+    if path == "-":
+        return "PNG"
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _FORMATS:
+        raise InputError(f"output {path}: cannot tell the image format from {ext or 'no extension'!r}; "
+                         f"use one of {', '.join(sorted(_FORMATS))}")
+    return _FORMATS[ext]
+
+
+def image_bytes(rgb, path: str) -> bytes:
+    """The decoded picture encoded in the format ``path``'s extension names (JPEG at quality 95,
+    WebP lossless)."""
     import io
 
     from PIL import Image
 
+    fmt = output_format(path)
+    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}.get(fmt, {})
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
+    Image.fromarray(rgb).save(buf, format=fmt, **options)
     return buf.getvalue()
+
+
+DUMP_NAMES = ("labels.png", "colors.png", "mask.png", "generated.png", "final.png", "roi.png")
+
+
+def check_dump(folder: str, force: bool) -> None:
+    """Before any work: the dump folder's files may be written (InputError or OSError if not)."""
+    from ssgc_ref.fileio import check_output
+
+    if os.path.isdir(folder):
+        for name in DUMP_NAMES:
+            check_output(os.path.join(folder, name), force=force)
+    elif os.path.lexists(folder):
+        from ssgc_format.errors import InputError
+
+        raise InputError(f"--dump {folder}: exists and is not a folder")
+    else:  # created later: its parent must take it
+        check_output(folder, force=force, what="--dump folder")
 
 
 def dump(res, folder: str, force: bool) -> list[str]:
@@ -90,7 +144,8 @@ def dump(res, folder: str, force: bool) -> list[str]:
 def run(args) -> int:
     from ssgc_format.errors import FormatError, InputError
     from ssgc_ref.decoder import decode_many
-    from ssgc_ref.fileio import read_bounded, write_atomic
+    from ssgc_ref.fileio import read_ssgc_bytes, write_atomic
+    from ssgc_ref.progress import progress_enabled
 
     if args.generator not in ("auto", "preview", "ldm"):
         raise InputError(f"unknown generator {args.generator!r}: valid are auto, preview, ldm")
@@ -99,10 +154,20 @@ def run(args) -> int:
         raise InputError("--verify checks one decoded file: give a single input")
     if many and args.output == "-":
         raise InputError("several inputs need -o FOLDER, not standard output")
-    datas = [read_bounded(f) for f in args.files]
+    if not many:
+        from ssgc_ref.fileio import check_output
+
+        output_format(args.output)
+        check_output(args.output, force=args.force)  # before the decode, not after
+    if args.dump and not many:
+        check_dump(args.dump, args.force)
+    from ssgc_ref.cli.encode import apply_threads
+
+    apply_threads(getattr(args, "threads", None))
+    datas = [read_ssgc_bytes(f) for f in args.files]
     results = decode_many(datas, generator=args.generator, model_dir=args.model,
                           allow_model_mismatch=args.allow_model_mismatch, device=args.device,
-                          progress=not args.quiet)
+                          progress=progress_enabled(args.quiet))
     if many:
         os.makedirs(args.output, exist_ok=True)
     for name, res in zip(args.files, results):
@@ -111,7 +176,7 @@ def run(args) -> int:
         digest = pixel_sha256(res.image)
         if args.verify and args.verify.lower() != digest:
             raise FormatError(f"--verify failed: decoded pixels hash to {digest}")
-        write_atomic(out_path, png_bytes(res.image), force=args.force)
+        write_atomic(out_path, image_bytes(res.image, out_path), force=args.force)
         written = []
         if args.dump:
             written = dump(res, os.path.join(args.dump, stem) if many else args.dump, args.force)

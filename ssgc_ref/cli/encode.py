@@ -19,33 +19,80 @@ rules into a few landscape classes; a stand-in, not a real COCO-Stuff segmenter)
 --segmenter-weights MODEL.onnx and --label-mapping FILE), or give the labels yourself with
 --labels labels.png (8-bit image of COCO-Stuff ids 0..181, 182 or 255 = unlabeled).
 
+Colors: an embedded ICC profile is converted to sRGB and the EXIF orientation applied; the
+summary says what was assumed. The default seed is derived from the pixels (same input, same
+file); --seed random draws one.
+
 examples:
   ssgc-ref encode photo.jpg -o photo.ssgc --roi faces
-  ssgc-ref encode photo.jpg -o photo.ssgc --roi 200,120,96,128 --qp 32
+  ssgc-ref encode photo.jpg -o photo.ssgc --roi 200,120,96,128 -q 32
   ssgc-ref encode photo.jpg -o photo.ssgc --mask mask.png --match-rate --seed 7
+  cat photo.png | ssgc-ref encode - -o - > photo.ssgc
 """
+
+MAX_STDIN_IMAGE = 1 << 30  # bytes of an image read from standard input
+
+
+def _color_steps(text: str) -> tuple[int, int, int]:
+    import argparse
+
+    from ssgc_format import colormap
+
+    try:
+        a = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        a = ()
+    if len(a) != 3:
+        raise argparse.ArgumentTypeError(f"needs three integers like 8,12,12, got {text!r}")
+    lo, hi = getattr(colormap, "MIN_STEP", 1), getattr(colormap, "MAX_STEP", 255)
+    if not all(lo <= v <= hi for v in a):
+        raise argparse.ArgumentTypeError(f"each step must be in {lo}..{hi}, got {text!r}")
+    return a  # type: ignore[return-value]
+
+
+def _seed(text: str) -> int | str:
+    import argparse
+
+    if text == "random":
+        return text
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'random'") from None
+    if not 0 <= v < 1 << 64:
+        raise argparse.ArgumentTypeError(f"{v} outside 0..2^64-1")
+    return v
+
+
+PRESETS = ("fast", "medium", "slow")  # ssgc_ref.vvc.encoder's presets
 
 
 def add_arguments(p) -> None:
     from ssgc_format import colormap
+    from ssgc_ref.cli import float_range, int_range
 
-    p.add_argument("image", help="input image (PNG, JPEG, ...)")
+    p.add_argument("image", help="input image (PNG, JPEG, ...; '-' = standard input)")
     p.add_argument("-o", "--output", required=True, help="output .ssgc file ('-' = standard output)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite an existing output")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="overwrite an existing output (its permissions are kept; a symbolic link is refused)")
     g = p.add_argument_group("region of interest (coded with VVC)")
     x = g.add_mutually_exclusive_group()
     x.add_argument("--mask", metavar="PNG", help="mask image of the same size: nonzero pixels are the ROI")
     x.add_argument("--roi", metavar="SPEC",
                    help="'x,y,w,h' for a rectangle, or 'faces' to detect faces (scikit-image LBP cascade)")
-    g.add_argument("--roi-margin", type=float, default=0.25, help="with --roi faces: grow each face box by this fraction")
+    g.add_argument("--roi-margin", type=float_range(0, 10), default=0.25,
+                   help="with --roi faces: grow each face box by this fraction")
     g.add_argument("--mask-cell", type=int, choices=(1, 2, 4, 8), default=1,
                    help="mask precision in pixels (coarser = fewer bytes; the mask always covers the ROI)")
     r = g.add_mutually_exclusive_group()
-    r.add_argument("--qp", type=int, help="VVC quantization parameter 0..63 (default 37 when no rate option is given)")
-    r.add_argument("--roi-bytes", type=int, help="byte budget of the ROI substream (lowest QP that fits)")
+    r.add_argument("-q", "--qp", type=int_range(0, 63),
+                   help="VVC quantization parameter 0..63 (default 37 when no rate option is given)")
+    r.add_argument("--roi-bytes", type=int_range(1), help="byte budget of the ROI substream (lowest QP that fits)")
     r.add_argument("--match-rate", action="store_true",
                    help="give the ROI as many bytes as the semantic part (labels + colors), as in the paper")
     g.add_argument("--bit-depth", type=int, choices=(8, 10), default=8, help="VVC internal bit depth")
+    g.add_argument("--preset", choices=PRESETS, default="medium",
+                   help="VVC encoder speed: fast (about 3x faster, a few %% more bytes), medium, slow")
     s = p.add_argument_group("semantics")
     s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx | labels-file")
     s.add_argument("--segmenter-weights", metavar="PATH", help="weights for deeplab-v2 (.pth) or onnx (.onnx)")
@@ -56,14 +103,21 @@ def add_arguments(p) -> None:
                    help="color map cell size in pixels (32 gives 16x16 at 512x512)")
     s.add_argument("--color-space", type=int, choices=sorted(colormap.COLOR_SPACES), default=colormap.DEFAULT_COLOR_SPACE,
                    help="0 = RGB, 1 = YCoCg-R, 2 = YCoCg-R with chroma at half resolution (spec 5.2)")
-    s.add_argument("--color-steps", metavar="A,B,C", default=",".join(map(str, colormap.DEFAULT_STEPS)),
-                   help="quantizer step of each color channel (spec 5.2)")
+    s.add_argument("--color-steps", metavar="A,B,C", type=_color_steps, default=tuple(colormap.DEFAULT_STEPS),
+                   help="quantizer step of each color channel (spec 5.2; default %s)"
+                        % ",".join(map(str, colormap.DEFAULT_STEPS)))
+    s.add_argument("--threads", type=int_range(1, 1024), metavar="N",
+                   help="threads for a neural segmenter (deeplab-v2, onnx); default: all cores")
     gen = p.add_argument_group("generation parameters (stored in the file, used by the decoder)")
-    gen.add_argument("--seed", type=int, help="noise seed, 0..2^64-1 (default: random, recorded in the file)")
-    gen.add_argument("--steps", type=int, default=200, help="DDIM steps")
-    gen.add_argument("--strength", type=float, default=0.7, help="SDEdit strength: 0.7 starts from the color map noised to 70%% of T")
-    gen.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale")
-    gen.add_argument("--profile", type=int, default=1, help="model profile id (1 = CompVis LDM semantic synthesis 512, 2 = tiny conformance model, 0 = none)")
+    gen.add_argument("--seed", type=_seed, metavar="N|random",
+                     help="noise seed 0..2^64-1, or 'random' (default: 16 bits derived from the pixels, "
+                          "so the same input gives the same file)")
+    gen.add_argument("--steps", type=int_range(1, 1000), default=200, help="DDIM steps, 1..1000")
+    gen.add_argument("--strength", type=float_range(0, 1), default=0.7,
+                     help="SDEdit strength 0..1: 0.7 starts from the color map noised to 70%% of T")
+    gen.add_argument("--guidance", type=float_range(0, 256, hi_open=True), default=2.0,
+                     help="classifier-free guidance scale, 0..256 (excluded)")
+    gen.add_argument("--profile", type=int_range(0, 65535), default=1, help="model profile id (1 = CompVis LDM semantic synthesis 512, 2 = tiny conformance model, 0 = none)")
     gen.add_argument("--roi-aware", action="store_true", help="ask the decoder to keep the background consistent with the ROI (spec 8)")
     prov = p.add_mutually_exclusive_group()
     prov.add_argument("--provenance", dest="provenance", action="store_const", const="short", default="none",
@@ -71,23 +125,12 @@ def add_arguments(p) -> None:
                            "default: none, every byte counts at these rates)")
     prov.add_argument("--provenance-full", dest="provenance", action="store_const", const="full",
                       help="like --provenance, plus every encoder setting as JSON")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors; no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the bytes of each component and the segmenter")
 
 
 def _log2(v: int) -> int:
     return v.bit_length() - 1
-
-
-def _steps(text: str) -> tuple[int, int, int]:
-    from ssgc_format.errors import InputError
-
-    try:
-        a = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        a = ()
-    if len(a) != 3:
-        raise InputError(f"--color-steps needs three integers like 8,12,12, got {text!r}")
-    return a
 
 
 def config_from_args(args):
@@ -97,11 +140,17 @@ def config_from_args(args):
 
     if not 0 <= args.strength <= 1 or not 0 <= args.guidance < 256:
         raise InputError("--strength must be in 0..1 and --guidance in 0..255")
+    steps = args.color_steps if isinstance(args.color_steps, tuple) else _color_steps(args.color_steps)
+    seed = args.seed
+    if seed == "random":
+        import secrets
+
+        seed = secrets.randbits(16)  # 16 bits, like the derived default: codes compactly
     return EncoderConfig(
         segmenter=args.segmenter, label_cell_log2=_log2(args.label_cell), color_cell_log2=_log2(args.color_cell),
-        color_space=args.color_space, color_steps=_steps(args.color_steps), mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
+        color_space=args.color_space, color_steps=steps, mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
         roi_bytes=args.roi_bytes, match_rate=args.match_rate, roi_bit_depth=args.bit_depth,
-        profile_id=args.profile, seed=args.seed, steps=args.steps,
+        preset=getattr(args, "preset", "medium"), profile_id=args.profile, seed=seed, steps=args.steps,
         strength_permille=round(args.strength * 1000), guidance_q8=round(args.guidance * 256),
         gen_flags=FLAG_ROI_AWARE if args.roi_aware else 0, provenance=args.provenance)
 
@@ -142,23 +191,81 @@ def segmenter_options(args) -> dict:
     return {}
 
 
+def read_input_image(path: str):
+    """(rgb, notes) of the input image; '-' reads standard input. A missing or unreadable file is an
+    I/O error (exit 6) naming the path, like a missing .ssgc file."""
+    import io
+
+    from ssgc_ref.analysis.image_io import read_image
+    from ssgc_ref.fileio import read_bounded
+
+    if path == "-":
+        return read_image(io.BytesIO(read_bounded("-", MAX_STDIN_IMAGE)))
+    with open(path, "rb"):  # OSError (exit 6) for a missing, unreadable or folder path
+        pass
+    return read_image(path)
+
+
+def apply_threads(n: int | None) -> None:
+    """Cap the threads of torch and onnxruntime (read from the environment when they load)."""
+    if not n:
+        return
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def summary_line(args, rgb, res, seconds: float, notes: list[str]) -> str:
+    """One line, like cwebp's: size, rate, ROI quality, seed, time, what the colors were taken as."""
+    from ssgc_ref.report import roi_psnr_y
+
+    h, w = rgb.shape[:2]
+    quality = "no ROI"
+    if res.roi_rgb is not None:
+        quality = f"ROI PSNR-Y {roi_psnr_y(rgb, res):.2f} dB"
+    return (f"{args.image} -> {args.output}: {w}x{h}, {len(res.data)} bytes, "
+            f"{8 * len(res.data) / (w * h):.4f} bpp, {quality}, seed {res.image.genparams.seed}, {seconds:.1f} s "
+            f"({'; '.join(notes)})")
+
+
 def run(args) -> int:
-    from ssgc_ref.analysis import load_image
+    import time
+
     from ssgc_ref.encoder import encode_image
-    from ssgc_ref.fileio import write_atomic
+    from ssgc_ref.fileio import check_output, write_atomic
+    from ssgc_ref.progress import StageBar, progress_enabled
     from ssgc_ref.report import budget_table
 
+    t0 = time.perf_counter()
     if args.labels:
         args.segmenter = "labels-file"
     cfg = config_from_args(args)
-    rgb = load_image(args.image)
-    mask = mask_from_args(args, rgb)
-    res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=segmenter_options(args))
+    options = segmenter_options(args)
+    check_output(args.output, force=args.force)  # before minutes of work, not after
+    if args.output == "-" and sys.stdout.isatty():
+        from ssgc_format.errors import InputError
+
+        raise InputError("refusing to write an .ssgc file to a terminal: redirect standard output or use -o FILE")
+    for path in (args.mask, args.labels, args.segmenter_weights, args.label_mapping):
+        if path:  # a missing or unreadable input file is an I/O error (exit 6), as for the image
+            with open(path, "rb"):
+                pass
+    apply_threads(getattr(args, "threads", None))
+    rgb, notes = read_input_image(args.image)
+    stages = ["ROI mask", "segmentation", "color map"] + (["ROI (VVC)"] if args.mask or args.roi else [])
+    with StageBar(stages, progress_enabled(args.quiet), desc="encode") as bar:
+        bar.stage("ROI mask")
+        mask = mask_from_args(args, rgb)
+        res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=options, on_stage=bar.stage)
     write_atomic(args.output, res.data, force=args.force)
     if not args.quiet:
         out = sys.stderr if args.output == "-" else sys.stdout
-        print(f"{args.image} -> {args.output}: {len(res.data)} bytes, "
-              f"{8 * len(res.data) / (rgb.shape[0] * rgb.shape[1]):.4f} bpp, seed {res.image.genparams.seed}", file=out)
-        print(budget_table(res.data), file=out)
-        print(f"segmenter: {res.segmenter}", file=out)
+        print(summary_line(args, rgb, res, time.perf_counter() - t0, notes), file=out)
+        if args.verbose:
+            print(budget_table(res.data), file=out)
+            print(f"segmenter: {res.segmenter}", file=out)
     return 0

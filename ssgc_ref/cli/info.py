@@ -98,13 +98,19 @@ def _print_table(d: dict[str, Any], name: str) -> None:
     for r in d["segments"]:
         print(f"  {r['type']:<22}{r['role']:<30}{r['offset']:>8}{r['bytes']:>8}{r['bpp']:>10.4f}")
     for k, v in d["meta"].items():
-        print(f"  meta {k}: {v}")
+        print(f"  meta {printable(k)}: {printable(v)}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (ESC, CR, BEL, ...) escaped, so a file cannot drive the
+    terminal; other characters, non-ASCII included, are kept."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ssgc_ref.fileio import read_bounded
+    from ssgc_ref.fileio import read_ssgc_bytes
 
-    d = describe(read_bounded(args.file))
+    d = describe(read_ssgc_bytes(args.file))
     if args.json:
         print(json.dumps(d, indent=2))
     else:

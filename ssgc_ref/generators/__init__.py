@@ -60,6 +60,23 @@ def register_generator(gen_id: str) -> Callable[[type], type]:
     return deco
 
 
+DIFFUSION_PACKAGES = ("torch", "diffusers", "safetensors")  # the 'diffusion' extra of pyproject.toml
+
+
+def missing_diffusion_packages() -> list[str]:
+    """The packages of the ``ssgc[diffusion]`` extra that are not installed (found without
+    importing them)."""
+    import importlib.util
+
+    def missing(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ValueError, ImportError):  # sys.modules[name] is None: its import is blocked
+            return True
+
+    return [p for p in DIFFUSION_PACKAGES if missing(p)]
+
+
 def available_generators() -> list[str]:
     return sorted(set(GENERATORS) | set(_KNOWN_MODULES))
 
@@ -67,6 +84,12 @@ def available_generators() -> list[str]:
 def get_generator(gen_id: str, **kwargs) -> Generator:
     """Instantiate the generator ``gen_id``; InputError listing the valid ids if it is unknown."""
     if gen_id not in GENERATORS and gen_id in _KNOWN_MODULES:
+        missing = missing_diffusion_packages()
+        if missing:
+            from ssgc_format.errors import ModelError
+
+            raise ModelError(f"the {gen_id} generator needs {', '.join(missing)}: install the diffusion "
+                             f"extra, pip install 'ssgc[diffusion]' (CPU torch first: see the README)")
         importlib.import_module(_KNOWN_MODULES[gen_id])
     if gen_id not in GENERATORS:
         raise InputError(f"unknown generator {gen_id!r}; valid ids: {', '.join(available_generators())}")

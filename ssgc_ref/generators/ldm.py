@@ -24,7 +24,10 @@ from ssgc_ref.generators.weights import ModelBundle, load_model_dir
 
 __all__ = ["LDMGenerator", "TINY_MODEL_DIR", "pad_edge", "to_uint8"]
 
-TINY_MODEL_DIR = Path(__file__).resolve().parents[2] / "conformance" / "models" / "tiny"
+# conformance/ in a source checkout; installed from a wheel it is the package ssgc_conformance.
+TINY_MODEL_DIR = next((d for d in (Path(__file__).resolve().parents[2] / p / "models" / "tiny"
+                                   for p in ("conformance", "ssgc_conformance")) if d.is_dir()),
+                      Path(__file__).resolve().parents[2] / "conformance" / "models" / "tiny")
 UNLABELED = 182
 
 
