@@ -316,7 +316,12 @@ def parse_genp(body: bytes) -> dict:
 NUM_LABELS = 183
 
 
+MAX_GRID_CELLS = 1 << 18   # spec 4.1 and 5.1
+
+
 def decode_labels(payload: bytes, grid_h: int, grid_w: int) -> list[list[int]]:
+    if grid_h * grid_w > MAX_GRID_CELLS:
+        raise LimitError(f"LABL: label grid of {grid_h * grid_w} cells exceeds 2^18 (4.1)")
     rd = RangeDecoder(payload, "LABL")
     LABEL = AdaptiveModel([1] * NUM_LABELS, 32, 8192)
     RANK: dict[int, AdaptiveModel] = {}
@@ -388,6 +393,8 @@ def plane_size(grid_h: int, grid_w: int, cs: int, ch: int) -> tuple:
 
 def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> list:
     """Spec 5.3: returns the index planes P[ch][y][x] (spec 5.2; = Q[ch][i][j] for cs 0 and 1)."""
+    if grid_h * grid_w > MAX_GRID_CELLS:
+        raise LimitError(f"CMAP: color grid of {grid_h * grid_w} cells exceeds 2^18 (5.1)")
     qlo, qhi, M, n = [], [], [], []
     for ch in range(3):
         lo, hi = CS_RANGES[cs][ch]

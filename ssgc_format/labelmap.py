@@ -39,9 +39,9 @@ LABEL_SET_COCO_STUFF_182 = 1
 UNLABELED = 182
 NUM_LABELS = 183
 
-# Checked before allocating. SHDR's limits (W*H <= 2^26, cell_log2 >= 2, §1.5) allow at most
-# 2^22 + 2^13 cells, so this only stops callers that bypass the header.
-MAX_GRID_CELLS = 1 << 23
+# §4.1: checked before decoding. Decoding is sequential (a few microseconds a cell here), so the
+# limit bounds its time: 2^18 cells are the default 16-px grid of the largest picture.
+MAX_GRID_CELLS = 1 << 18
 CHUNK = "LABL"
 
 # Normative model constants (§4.2). Chosen by benchmarks/labelmap.py.
