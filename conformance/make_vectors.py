@@ -234,6 +234,10 @@ def main() -> None:
          "LimitError", "pixels"),
         ("shdr-1.0-too-long", "version 1.0 with a 15-byte SHDR", set_header(base, extra=b"\0"), "FormatError", "SHDR"),
     ]
+    rule_valid, rule_generated, rule_invalid = payload_rule_vectors()
+    valid += rule_valid
+    generated += rule_generated
+    invalid += rule_invalid
     if VECTOR_DIR.exists():
         shutil.rmtree(VECTOR_DIR)
     VECTOR_DIR.mkdir()
@@ -249,9 +253,10 @@ def main() -> None:
         entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": clauses,
                         "bytes": len(data), "file_sha256": file_sha256(data), "expect": expected_hashes(data),
                         "generated": {"file": f"vectors/{name}.expected.png", "max_rmse": 1.0, "max_peak": 16}})
-    for name, desc, data, err, msg in invalid:
+    for name, desc, data, err, msg, *clauses in invalid:
         (VECTOR_DIR / f"{name}.ssgc").write_bytes(data)
-        entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc, "clauses": "1.6 2",
+        entries.append({"name": name, "file": f"vectors/{name}.ssgc", "description": desc,
+                        "clauses": clauses[0] if clauses else "1.6 2",
                         "bytes": len(data), "file_sha256": file_sha256(data), "error": err, "message": msg})
     with open(VECTORS_JSON, "w") as f:
         json.dump({"format_version": "1.0", "hash": "SHA-256 of 8-bit samples, row-major (spec 9.6)",
@@ -265,6 +270,148 @@ def _flip(data: bytes, chunk_type: bytes) -> bytes:
     bad = bytearray(data)
     bad[c.offset + 8] ^= 0x10
     return bytes(bad)
+
+
+
+# ------------------------------------------------------------------ payload rules (clauses 4-8)
+
+def _mask_payload(mw: int, mh: int, cell_log2: int, contours: list[tuple[int, int, list[int]]],
+                  count: int | None = None, delta_override: int | None = None) -> bytes:
+    """A MASK payload written with the syntax of spec 6.2 by the payload's own models, for the
+    (possibly invalid) contours given as (start corner index delta, first direction, turns);
+    ``count`` overrides num_contours, ``delta_override`` the first start_delta."""
+    from ssgc_format import mask as mk
+    from ssgc_format.entropy import RangeEncoder
+
+    enc = RangeEncoder()
+    enc.encode_bits(cell_log2, mk.CELL_LOG2_BITS)
+    max_contours = mk._max_contours(mw, mh)
+    mk._encode_count(enc, len(contours) if count is None else count, max_contours)
+    models = mk._Models()
+    corners = (mw + 1) * (mh + 1)
+    previous = -1
+    for n, (delta, first, turns) in enumerate(contours):
+        remaining = corners - previous - 1
+        d = delta_override if (n == 0 and delta_override is not None) else delta
+        if remaining >= 2:
+            enc.encode_bits(d, (remaining - 1).bit_length())
+        previous = previous + 1 + d
+        enc.encode(first, models.first_direction)
+        ctx = mk._TurnContext()
+        for t in turns:
+            enc.encode(t, models.turn[ctx.index()])
+            ctx.update(t)
+    return enc.to_bytes()
+
+
+def payload_rule_vectors() -> tuple[list, list, list]:
+    """One vector per error rule of clauses 4-7 (and the 7.4 rules), plus positive vectors for
+    GENP steps = 1000 (8.3, n = T) and a substream with general_constraints_info (7.4.1).
+
+    Returns (valid, generated, invalid): valid and generated entries as in main(), invalid ones
+    (name, description, data, error class, message, clauses). Built with write_ssgc and the payload
+    builders; re-run it after a container change (the edits go through this module's helpers).
+    """
+    import dataclasses
+
+    from conformance.substreams import (TRAIL_NUT, two_pictures, with_filler_nal_units, with_gci,
+                                        with_sps_size, with_vcl_type)
+    from ssgc_format.colormap import color_grid_size
+    from ssgc_format.contour import EAST, RIGHT, SOUTH
+    from ssgc_format.file import SSGCImage, read_ssgc, write_ssgc
+    from ssgc_format.genparams import GenerationParams
+    from ssgc_format.header import Header
+    from ssgc_format.labelmap import label_grid_size
+    from ssgc_ref.roi_codec import max_nal_units
+
+    base = build("rules-base-200x136", 200, 136, seed=3, profile_id=0)
+    with_roi = build("rules-roi-96x64", 96, 64, seed=4, roi=(30, 10, 40, 36), profile_id=0)
+    roi_img = read_ssgc(with_roi)
+    sub = roi_img.roi.substream
+    rw, rh = roi_img.roi.width, roi_img.roi.height
+
+    def with_substream(s: bytes) -> bytes:
+        return write_ssgc(dataclasses.replace(roi_img, roi=dataclasses.replace(roi_img.roi, substream=s)))
+
+    # 4096x1028: a valid 256x65 label grid, and a 1024x257 color grid at 4-px cells (> 2^18 cells)
+    big = Header(width=4096, height=1028, color_space=2, color_steps=(15, 20, 20))
+    big_img = SSGCImage(header=big, genparams=GenerationParams(profile_id=0),
+                        labels=np.full(label_grid_size(4096, 1028, 4), 156, np.uint8),
+                        colors=np.zeros(color_grid_size(4096, 1028, 5) + (3,), np.int64))
+    mw, mh = 12, 8  # the MASK grid of with_roi's 96x64 picture at 8-px cells
+    mask_hdr = roi_img.header
+
+    def with_mask(payload: bytes) -> bytes:
+        return replace_payload(with_roi, b"MASK", lambda _: payload)
+
+    square = [(0, EAST, [RIGHT, RIGHT, RIGHT])]  # E S W N around cell (0, 0): closes after N
+    assert mask_hdr.width == 96 and mask_hdr.height == 64
+    max_contours = (mh + 1) * mw + (mw + 1) * mh
+    max_contours //= 4
+    over = (1 << max_contours.bit_length()) - 1  # same bit length as the limit, above it
+
+    valid = [
+        ("roic-gci-present", "the ROI substream's SPS with general_constraints_info (71 constraint bits, "
+         "9 more): read right by the 7.4.1 walk", with_substream(with_gci(sub)), "7.4.1"),
+    ]
+    generated = [
+        ("tiny-model-steps-1000-64x48", "profile 2 with steps = 1000 = T (tau_i = i), strength 5 per mille: "
+         "6 steps at t = 5..0", genp_with(build("tiny-model-steps-1000-64x48", 64, 48, seed=13, profile_id=2,
+                                                steps=1000), strength_permille=5), "8.3"),
+    ]
+    invalid = [
+        ("shdr-label-set-2", "label_set 2 (not defined)", set_header(base, label_set=2),
+         "UnsupportedError", "label set", "4.1 1.6"),
+        ("shdr-color-space-3", "color_space 3 (not defined)", set_header(base, color_space=3),
+         "UnsupportedError", "color", "5.2 1.6"),
+        ("shdr-color-steps-0", "a color step of 0", set_header(base, color_steps=[15, 0, 20]),
+         "FormatError", "step", "5.2"),
+        ("shdr-label-cell-log2-7", "label_cell_log2 7 (range 2..6)", set_header(base, label_cell_log2=7),
+         "FormatError", "label_cell_log2", "4.1 2"),
+        ("shdr-label-cell-log2-1", "label_cell_log2 1 (range 2..6)", set_header(base, label_cell_log2=1),
+         "FormatError", "label_cell_log2", "4.1 2"),
+        ("shdr-color-cell-log2-9", "color_cell_log2 9 (range 2..8)", set_header(base, color_cell_log2=9),
+         "FormatError", "color_cell_log2", "5.2 2"),
+        ("labl-grid-over-limit", "16384x4096 with 4-px label cells: 2^22 cells > 2^18",
+         set_header(base, width=16384, height=4096, label_cell_log2=2), "LimitError", "exceeds", "4.1"),
+        ("cmap-grid-over-limit", "4096x1028 with 4-px color cells: 1024x257 cells > 2^18",
+         set_header(write_ssgc(big_img), color_cell_log2=2), "LimitError", "exceeds", "5.1"),
+        ("labl-range-q-overflow", "LABL payload of 0xFF bytes: q >= 2^24 at the first symbol",
+         replace_payload(base, b"LABL", lambda _: b"\xff" * 8), "FormatError", "range-coded", "3.2 4.3"),
+        ("cmap-range-q-overflow", "CMAP payload of 0xFF bytes: q >= 2^24 at the first symbol",
+         replace_payload(base, b"CMAP", lambda _: b"\xff" * 8), "FormatError", "range-coded", "3.2 5.3"),
+        ("labl-length-not-words", "a LABL payload of 5 bytes (the syntax has whole 32-bit words)",
+         replace_payload(base, b"LABL", lambda p: p + b"\0"), "FormatError", "multiple of 4", "3.6"),
+        ("mask-too-many-contours", f"num_contours {over} > max_contours {max_contours}",
+         with_mask(_mask_payload(mw, mh, 3, square, count=over)), "LimitError", "contours", "6.2.1 6.5"),
+        ("mask-start-beyond-last-corner", "start_delta beyond the last lattice corner",
+         with_mask(_mask_payload(mw, mh, 3, square, delta_override=127)), "FormatError", "start_delta", "6.3"),
+        ("mask-leaves-lattice", "a contour stepping off the corner lattice (SOUTH, then RIGHT = WEST at x 0)",
+         with_mask(_mask_payload(mw, mh, 3, [(0, SOUTH, [RIGHT])])), "FormatError", "lattice", "6.3"),
+        ("mask-edge-twice", "a second contour walking an edge of the first",
+         with_mask(_mask_payload(mw, mh, 3, square + [(0, SOUTH, [])])),
+         "FormatError", "edge", "6.3"),
+        ("roic-bit-depth-9", "ROIC bit_depth 9", roic_with(with_roi, bit_depth=9), "FormatError", "bit_depth", "7.3"),
+        ("roic-10-bytes", "a ROIC payload of its 10-byte head only (no substream)",
+         replace_payload(with_roi, b"ROIC", lambda p: p[:10]), "FormatError", "ROIC", "7.2 7.3"),
+        ("roic-bit-depth-mismatch", "ROIC bit_depth 10 for an 8-bit substream (rule 3)",
+         roic_with(with_roi, bit_depth=10), "FormatError", "bit depth", "7.4 rule 3"),
+        ("roic-size-mismatch", "ROIC rectangle 2 columns narrower than the decoded picture (rule 4)",
+         roic_with(with_roi, width=rw - 2), "FormatError", "rectangle", "7.4 rule 4"),
+        ("roic-sps-too-large", "an SPS of 16384x16384 for a 40x36 rectangle (rule 5)",
+         with_substream(with_sps_size(sub, 16384, 16384)), "LimitError", "exceeds", "7.4 rule 5"),
+        ("roic-sps-too-large-behind-gci", "an SPS of 16384x16384 after general_constraints_info (the "
+         "67-bit probe read a small size and let the decoder allocate 2 GB)",
+         with_substream(with_sps_size(with_gci(sub), 16384, 16384)), "LimitError", "exceeds", "7.4 rule 5, 7.4.1"),
+        ("roic-two-pictures", "the substream twice: two coded pictures (rule 1)",
+         with_substream(two_pictures(sub)), "FormatError", "picture", "7.4 rule 1, 7.4.1"),
+        ("roic-too-many-nal-units", f"{max_nal_units(rw, rh) + 1} NAL units for a {rw}x{rh} rectangle (rule 6)",
+         with_substream(with_filler_nal_units(sub, max_nal_units(rw, rh) + 1 - 3)), "LimitError", "NAL units",
+         "7.4 rule 6"),
+        ("roic-non-idr-slice", "the slice relabelled TRAIL_NUT (rule 1: IDR only)",
+         with_substream(with_vcl_type(sub, TRAIL_NUT)), "FormatError", "IDR", "7.4 rule 1"),
+    ]
+    return valid, generated, invalid
 
 
 if __name__ == "__main__":

@@ -283,9 +283,9 @@ def parse_shdr(body: bytes) -> dict:
     if label_set != 1:
         raise UnsupportedError(f"SHDR: label set {label_set} is not supported")
     if not 2 <= lk <= 6:
-        raise LimitError(f"SHDR: label_cell_log2 {lk} outside 2..6")
+        raise FormatError(f"SHDR: label_cell_log2 {lk} outside 2..6")
     if not 2 <= ck <= 8:
-        raise LimitError(f"SHDR: color_cell_log2 {ck} outside 2..8")
+        raise FormatError(f"SHDR: color_cell_log2 {ck} outside 2..8")
     if cs not in (0, 1, 2):
         raise UnsupportedError(f"SHDR: color space {cs} is not supported")
     if 0 in steps:
@@ -792,7 +792,7 @@ def decode_roi(roi: dict) -> bytes:
     fmt = fr.format.name
     want = "yuv420p" if bd == 8 else "yuv420p10le"
     if fmt != want:
-        raise FormatError(f"ROIC: decoded format {fmt}, expected {want} (4:2:0, {bd} bits)")
+        raise FormatError(f"ROIC: decoded format {fmt}, expected {want} (4:2:0, bit depth {bd})")
     if fr.width != w or fr.height != h:
         raise FormatError(f"ROIC: decoded picture {fr.width}x{fr.height}, rectangle {w}x{h}")
     bps = 1 if bd == 8 else 2
