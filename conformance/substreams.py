@@ -6,6 +6,8 @@ Each function takes the Annex-B substream of a valid ROIC chunk and returns a st
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ssgc_ref.vvc.nal import annexb, emulation_prevention
 from ssgc_ref.vvc.sps_probe import GCI_FIXED_BITS, SPS_NUT, _rbsp, annexb_nal_units
 
@@ -36,7 +38,7 @@ def _bytes(bits: str) -> bytes:
     return bytes(int(bits[i: i + 8], 2) for i in range(0, len(bits), 8))
 
 
-def _map_nals(sub: bytes, fn) -> bytes:  # type: ignore[no-untyped-def]
+def _map_nals(sub: bytes, fn: Callable[[bytes], bytes]) -> bytes:
     return annexb([fn(n) for n in annexb_nal_units(sub)])
 
 

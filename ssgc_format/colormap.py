@@ -28,7 +28,7 @@ Symbol  →  meaning
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -203,7 +203,7 @@ class _ChannelCoder:
         self.escape = coding.escape
 
 
-def _coders(color_space: int, steps, coding: _Coding) -> list[_ChannelCoder]:
+def _coders(color_space: int, steps: Sequence[int], coding: _Coding) -> list[_ChannelCoder]:
     return [_ChannelCoder(lo, hi, coding) for lo, hi in index_range(color_space, steps)]
 
 
@@ -224,7 +224,7 @@ def _plane_shapes(grid_h: int, grid_w: int, color_space: int) -> list[tuple[int,
     return [(grid_h, grid_w)] + [half if _half_chroma(color_space) else (grid_h, grid_w)] * 2
 
 
-def _scan(grid_h: int, grid_w: int, color_space: int):
+def _scan(grid_h: int, grid_w: int, color_space: int) -> Iterator[tuple[int, int, int]]:
     """Symbols in payload order (§5.3.1): ``(ch, y, x)`` with (y, x) in channel ``ch``'s plane.
 
     Raster order of the cells, channels 0, 1, 2 within a cell; with half-resolution chroma the
@@ -247,7 +247,7 @@ def _replicate(plane: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     return np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)[:grid_h, :grid_w]
 
 
-def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
+def _encode(q: np.ndarray, color_space: int, steps: Sequence[int], coding: _Coding) -> bytes:
     coders = _coders(color_space, steps, coding)
     if not isinstance(q, np.ndarray) or q.ndim != 3 or q.shape[2] != 3 or q.size == 0:
         raise InputError(f"color map indices must be a non-empty (gh, gw, 3) array, got "
@@ -277,7 +277,7 @@ def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
         z = _to_zigzag(int(plane[y, x]), pred, cd.qlo, cd.m)
         if cd.models:
             model = cd.models[_context(act, coding)]
-            if cd.escaped and z >= cd.escape:
+            if cd.tail is not None and z >= cd.escape:  # tail exists iff the channel escapes
                 enc.encode(cd.escape, model)
                 enc.encode(z - cd.escape, cd.tail)
             else:
@@ -406,7 +406,7 @@ def _upsample_chroma(u: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     r0, r1 = _chroma_taps(grid_h, u.shape[0])
     c0, c1 = _chroma_taps(grid_w, u.shape[1])
     rows = 3 * u[r0] + u[r1]
-    return (3 * rows[:, c0] + rows[:, c1] + 8) >> 4
+    return np.asarray((3 * rows[:, c0] + rows[:, c1] + 8) >> 4)
 
 
 def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
@@ -430,7 +430,7 @@ def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) 
             v[..., ch] = _upsample_chroma(v[::2, ::2, ch], *q.shape[:2])
     if int(color_space) != COLOR_SPACE_RGB:
         v = _ycocg_r_inverse(v)
-    return np.clip(v, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(v, 0, 255).astype(np.uint8))
 
 
 def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
@@ -459,7 +459,7 @@ def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[i
         q[..., 1:] = _replicate((2 * sums + n_s) // (2 * n_s), gh, gw)
     lo = np.asarray([r[0] for r in ranges], dtype=np.int64)
     hi = np.asarray([r[1] for r in ranges], dtype=np.int64)
-    return np.clip(q, lo, hi)
+    return np.asarray(np.clip(q, lo, hi))
 
 
 def _block_sums(a: np.ndarray) -> np.ndarray:
