@@ -15,7 +15,7 @@ Each case runs in a fresh interpreter (CPU seconds from ``time.process_time``, p
 ``getrusage``) with the current tree and with ``--baseline REV`` (default: the revision before
 issue 14's fixes), exported by ``git archive``. ``--scale N`` divides both picture sides by N (the
 baseline needs minutes at full size: scale 4 is 1/16 of the pixels). Prints one line per case and
-revision and writes benchmarks/results/hostile_decode.json.
+revision and writes benchmarks/results/hostile_decode-scale<N>.json.
 
     python benchmarks/hostile_decode.py --scale 4 --cases issue-4px max-grids
 """
@@ -138,7 +138,7 @@ def main() -> None:
                 print(f"{case:18s} {w}x{h} {len(data):7d} B  {name:8s} {res['result']:12s} "
                       f"cpu {res.get('cpu_s', float('nan')):7.2f} s  read {res.get('read_s', float('nan')):7.2f} s  "
                       f"peak RSS {res.get('maxrss_mb', float('nan')):6.0f} MB", flush=True)
-    out = ROOT / "benchmarks" / "results" / "hostile_decode.json"
+    out = ROOT / "benchmarks" / "results" / f"hostile_decode-scale{args.scale}.json"
     out.write_text(json.dumps(rows, indent=1) + "\n")
 
 

@@ -28,7 +28,7 @@ from ssgc_format.roi import ROIPayload
 
 W, H = 16384, 4096  # the most pixels SHDR allows (2^26)
 CPU_SECONDS = 120  # RLIMIT_CPU of the child: the reference takes ~10 s of CPU here
-ADDRESS_SPACE = 1536 << 20  # RLIMIT_AS of the child: ~7x the 201 MB RGB output, imports included
+ADDRESS_SPACE = 1024 << 20  # RLIMIT_AS of the child: 5x the 201 MB RGB output, imports included
 
 _CHILD = textwrap.dedent("""
     import json, resource, sys, time
@@ -115,3 +115,16 @@ def test_largest_legal_grids_and_mask_preview_within_limits(tmp_path):
     assert out["mask"] == 2000 * 12000
     assert out["preview_values"] == [0]
     assert out["maxrss_mb"] < ADDRESS_SPACE / 2**20
+
+
+def test_feather_window_equals_whole_picture_weights():
+    """The composite blends the ROI rectangle only; its weights equal those of the whole mask."""
+    from ssgc_format import reconstruct as rc
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        m = rng.random((h, w)) < rng.random()
+        y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+        y1, x1 = int(rng.integers(y0 + 1, h + 1)), int(rng.integers(x0 + 1, w + 1))
+        assert np.array_equal(rc._feather_weights_window(m, y0, y1, x0, x1), rc.feather_weights(m)[y0:y1, x0:x1])
