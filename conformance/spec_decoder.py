@@ -674,7 +674,7 @@ def _nal_units(stream: bytes):
     for a, s in enumerate(starts):
         e = starts[a + 1] - 3 if a + 1 < len(starts) else n
         nal = stream[s:e]
-        while nal.endswith(b"\x00") and a + 1 < len(starts):   # trailing zero / 4-byte start code
+        while nal.endswith(b"\x00"):   # trailing zeros (trailing_zero_8bits, 4-byte start codes): 7.4.1
             nal = nal[:-1]
         yield nal
 

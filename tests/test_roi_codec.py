@@ -265,3 +265,22 @@ def test_non_idr_slice_is_refused():
     sub, _ = _face_substream()
     with pytest.raises(FormatError, match="not IDR"):
         decode_roi(with_vcl_type(sub, TRAIL_NUT), 64, 48, 8)
+
+
+@pytest.mark.parametrize("pictures", [2, 1000, 100_000])
+def test_many_pictures_refused_before_decoding(pictures):
+    """Issue 14: 2, 1000 or 100000 pictures used to be decoded and every frame kept. Now the walk
+    refuses them from the NAL unit headers (the NAL unit limit stops it early)."""
+    import time
+
+    from ssgc_format.errors import LimitError
+
+    sub, _ = _face_substream()
+    t = time.process_time()
+    with pytest.raises(FormatError) as e:
+        decode_roi(sub * pictures, 64, 48, 8)
+    assert time.process_time() - t < 2.0
+    if pictures == 2:
+        assert "exactly one coded picture" in str(e.value)
+    else:
+        assert isinstance(e.value, LimitError) and "NAL units" in str(e.value)
