@@ -411,7 +411,39 @@ def payload_rule_vectors() -> tuple[list, list, list]:
         ("roic-non-idr-slice", "the slice relabelled TRAIL_NUT (rule 1: IDR only)",
          with_substream(with_vcl_type(sub, TRAIL_NUT)), "FormatError", "IDR", "7.4 rule 1"),
     ]
+    invalid.append(("mask-too-many-steps", "one contour of 1081410 steps (a snake of 33 rows of 16384 cells) "
+                    "beyond the 2^20 steps a payload may walk", _snake_mask_file(roi_img),
+                    "LimitError", "steps", "6.5"))
     return valid, generated, invalid
+
+
+def _snake_mask_file(roi_img) -> bytes:  # type: ignore[no-untyped-def]
+    """A 16384x65 picture whose MASK payload walks the boundary of a snake of 1-px cells: one
+    contour of 1081410 edges, more than max_steps = 2^20 (spec 6.5). encode_mask refuses such a
+    mask, so the payload is written by _mask_payload from the traced contour."""
+    import dataclasses
+
+    from ssgc_format.contour import EAST, directions_to_turns, trace_contours
+    from ssgc_format.file import MaskGrid, SSGCImage, write_ssgc
+    from ssgc_format.genparams import GenerationParams
+    from ssgc_format.header import Header
+
+    w, k = 16384, 33
+    grid = np.zeros((2 * k - 1, w), bool)
+    for i in range(k):
+        grid[2 * i] = True
+        if i < k - 1:
+            grid[2 * i + 1, w - 1 if i % 2 == 0 else 0] = True
+    (x0, y0, dirs), = trace_contours(grid)
+    small = np.zeros_like(grid)
+    small[:2, :2] = True
+    hdr = Header(width=w, height=2 * k - 1, color_space=2, color_steps=(15, 20, 20), has_roi=True)
+    img = SSGCImage(header=hdr, genparams=GenerationParams(profile_id=0),
+                    labels=np.full((5, 1024), 156, np.uint8), colors=np.zeros((3, 512, 3), np.int64),
+                    mask=MaskGrid(0, small), roi=dataclasses.replace(roi_img.roi, x=0, y=0))
+    payload = _mask_payload(w, 2 * k - 1, 0, [(y0 * (w + 1) + x0, 0 if dirs[0] == EAST else 1,
+                                               directions_to_turns(dirs))])
+    return replace_payload(write_ssgc(img), b"MASK", lambda _: payload)
 
 
 if __name__ == "__main__":
