@@ -1,8 +1,8 @@
 """Regenerate the conformance vectors: ``python -m conformance.make_vectors``.
 
 Run it whenever the bitstream changes (and bump the version in spec/ if compatibility changed).
-Vectors come from the functions listed in :data:`VECTOR_SETS`, each returning valid and invalid
-vectors; a new group of vectors is a new function appended there.
+Vectors come from the functions listed in :data:`VECTOR_SETS`, each returning valid, invalid and
+generated (tiny-model) vectors; a new group of vectors is a new function appended there.
 Every vector is built from deterministic synthetic content, so running this twice gives the same
 files; the expected hashes are those of the reference decoder at generation time, the ROI decoded
 by FFmpeg's VVC decoder (an independent implementation).
@@ -361,18 +361,17 @@ def generated_vectors() -> list[Valid]:
     ]
 
 
-# Each function returns (valid, invalid); another group of vectors is appended here.
-VECTOR_SETS = [container_vectors]
 
 
 def main() -> None:
     valid: list[Valid] = []
     invalid: list[Invalid] = []
+    generated: list[Valid] = []
     for vector_set in VECTOR_SETS:
-        v, i = vector_set()
+        v, i, g = vector_set()
         valid += v
         invalid += i
-    generated = generated_vectors()
+        generated += g
     names = [v[0] for v in valid + generated + invalid]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -402,6 +401,181 @@ def main() -> None:
                    "vectors": entries}, f, indent=1)
         f.write("\n")
     print(f"wrote {len(entries)} vectors to {VECTOR_DIR}")
+
+
+# ------------------------------------------------------------------ payload rules (clauses 4-8)
+
+def _mask_payload(mw: int, mh: int, cell_log2: int, contours: list[tuple[int, int, list[int]]],
+                  count: int | None = None, delta_override: int | None = None) -> bytes:
+    """A MASK payload written with the syntax of spec 6.2 by the payload's own models, for the
+    (possibly invalid) contours given as (start corner index delta, first direction, turns);
+    ``count`` overrides num_contours, ``delta_override`` the first start_delta."""
+    from ssgc_format import mask as mk
+    from ssgc_format.entropy import RangeEncoder
+
+    enc = RangeEncoder()
+    enc.encode_bits(cell_log2, mk.CELL_LOG2_BITS)
+    max_contours = mk._max_contours(mw, mh)
+    mk._encode_count(enc, len(contours) if count is None else count, max_contours)
+    models = mk._Models()
+    corners = (mw + 1) * (mh + 1)
+    previous = -1
+    for n, (delta, first, turns) in enumerate(contours):
+        remaining = corners - previous - 1
+        d = delta_override if (n == 0 and delta_override is not None) else delta
+        if remaining >= 2:
+            enc.encode_bits(d, (remaining - 1).bit_length())
+        previous = previous + 1 + d
+        enc.encode(first, models.first_direction)
+        ctx = mk._TurnContext()
+        for t in turns:
+            enc.encode(t, models.turn[ctx.index()])
+            ctx.update(t)
+    return enc.to_bytes()
+
+
+def payload_rule_vectors() -> tuple[list, list, list]:
+    """One vector per error rule of clauses 4-7 (and the 7.4 rules), plus positive vectors for
+    GENP steps = 1000 (8.3, n = T) and a substream with general_constraints_info (7.4.1).
+
+    Returns (valid, generated, invalid): valid and generated entries as in main(), invalid ones
+    (name, description, data, error class, message, clauses). Built with write_ssgc and the payload
+    builders; re-run it after a container change (the edits go through this module's helpers).
+    """
+    import dataclasses
+
+    from conformance.substreams import (TRAIL_NUT, two_pictures, with_filler_nal_units, with_gci,
+                                        with_sps_size, with_vcl_type)
+    from ssgc_format.colormap import color_grid_size
+    from ssgc_format.contour import EAST, RIGHT, SOUTH
+    from ssgc_format.file import SSGCImage, read_ssgc, write_ssgc
+    from ssgc_format.genparams import GenerationParams
+    from ssgc_format.header import Header
+    from ssgc_format.labelmap import label_grid_size
+    from ssgc_ref.roi_codec import max_nal_units
+
+    base = build("rules-base-200x136", 200, 136, seed=3, profile_id=0)
+    with_roi = build("rules-roi-96x64", 96, 64, seed=4, roi=(30, 10, 40, 36), profile_id=0)
+    roi_img = read_ssgc(with_roi)
+    sub = roi_img.roi.substream
+    rw, rh = roi_img.roi.width, roi_img.roi.height
+
+    def with_substream(s: bytes) -> bytes:
+        return write_ssgc(dataclasses.replace(roi_img, roi=dataclasses.replace(roi_img.roi, substream=s)))
+
+    # 4096x1028: a valid 256x65 label grid, and a 1024x257 color grid at 4-px cells (> 2^18 cells)
+    big = Header(width=4096, height=1028, color_space=2, color_steps=(15, 20, 20))
+    big_img = SSGCImage(header=big, genparams=GenerationParams(profile_id=0),
+                        labels=np.full(label_grid_size(4096, 1028, 4), 156, np.uint8),
+                        colors=np.zeros(color_grid_size(4096, 1028, 5) + (3,), np.int64))
+    mw, mh = 12, 8  # the MASK grid of with_roi's 96x64 picture at 8-px cells
+    mask_hdr = roi_img.header
+
+    def with_mask(payload: bytes) -> bytes:
+        return replace_payload(with_roi, "MASK", lambda _: payload)
+
+    square = [(0, EAST, [RIGHT, RIGHT, RIGHT])]  # E S W N around cell (0, 0): closes after N
+    assert mask_hdr.width == 96 and mask_hdr.height == 64
+    max_contours = (mh + 1) * mw + (mw + 1) * mh
+    max_contours //= 4
+    over = (1 << max_contours.bit_length()) - 1  # same bit length as the limit, above it
+
+    valid = [
+        ("roic-gci-present", "the ROI substream's SPS with general_constraints_info (71 constraint bits, "
+         "9 more): read right by the 7.4.1 walk", with_substream(with_gci(sub)), "7.4.1"),
+    ]
+    generated = [
+        ("tiny-model-steps-1000-64x48", "profile 2 with steps = 1000 = T (tau_i = i), strength 5 per mille: "
+         "6 steps at t = 5..0", build("tiny-model-steps-1000-64x48", 64, 48, seed=13, profile_id=2,
+                                        steps=1000, strength_permille=5), "8.3"),
+    ]
+    invalid = [
+        ("shdr-color-steps-0", "a color step of 0", _sem(base, color_steps=(15, 0, 20)),
+         "FormatError", "step", "5.2"),
+        ("labl-grid-over-limit", "16384x4096 with 4-px label cells: 2^22 cells > 2^18",
+         set_header(_sem(base, label_cell_log2=2), width=16384, height=4096), "LimitError", "exceeds", "4.1"),
+        ("cmap-grid-over-limit", "4096x1028 with 4-px color cells: 1024x257 cells > 2^18",
+         _sem(write_ssgc(big_img), color_cell_log2=2), "LimitError", "exceeds", "5.1"),
+        ("labl-range-q-overflow", "LABL payload of 0xFF bytes: q >= 2^24 at the first symbol",
+         replace_payload(base, "LABL", lambda _: b"\xff" * 8), "FormatError", "range-coded", "3.2 4.3"),
+        ("cmap-range-q-overflow", "CMAP payload of 0xFF bytes: q >= 2^24 at the first symbol",
+         replace_payload(base, "CMAP", lambda _: b"\xff" * 8), "FormatError", "range-coded", "3.2 5.3"),
+        ("mask-too-many-contours", f"num_contours {over} > max_contours {max_contours}",
+         with_mask(_mask_payload(mw, mh, 3, square, count=over)), "LimitError", "contours", "6.2.1 6.5"),
+        ("mask-start-beyond-last-corner", "start_delta beyond the last lattice corner",
+         with_mask(_mask_payload(mw, mh, 3, square, delta_override=127)), "FormatError", "start_delta", "6.3"),
+        ("mask-leaves-lattice", "a contour stepping off the corner lattice (SOUTH, then RIGHT = WEST at x 0)",
+         with_mask(_mask_payload(mw, mh, 3, [(0, SOUTH, [RIGHT])])), "FormatError", "lattice", "6.3"),
+        ("mask-edge-twice", "a second contour walking an edge of the first",
+         with_mask(_mask_payload(mw, mh, 3, square + [(0, SOUTH, [])])),
+         "FormatError", "edge", "6.3"),
+        ("roic-bit-depth-9", "ROIC bit_depth 9", roic_with(with_roi, bit_depth=9), "FormatError", "bit_depth", "7.3"),
+        ("roic-10-bytes", "a ROIC payload of its 10-byte head only (no substream)",
+         replace_payload(with_roi, "ROIC", lambda p: p[:10]), "FormatError", "ROIC", "7.2 7.3"),
+        ("roic-bit-depth-mismatch", "ROIC bit_depth 10 for an 8-bit substream (rule 3)",
+         roic_with(with_roi, bit_depth=10), "FormatError", "bit depth", "7.4"),
+        ("roic-size-mismatch", "ROIC rectangle 2 columns narrower than the decoded picture (rule 4)",
+         roic_with(with_roi, width=rw - 2), "FormatError", "rectangle", "7.4"),
+        ("roic-sps-too-large", "an SPS of 16384x16384 for a 40x36 rectangle (rule 5)",
+         with_substream(with_sps_size(sub, 16384, 16384)), "LimitError", "exceeds", "7.4"),
+        ("roic-sps-too-large-behind-gci", "an SPS of 16384x16384 after general_constraints_info (the "
+         "67-bit probe read a small size and let the decoder allocate 2 GB)",
+         with_substream(with_sps_size(with_gci(sub), 16384, 16384)), "LimitError", "exceeds", "7.4 7.4.1"),
+        ("roic-two-pictures", "the substream twice: two coded pictures (rule 1)",
+         with_substream(two_pictures(sub)), "FormatError", "picture", "7.4 7.4.1"),
+        ("roic-too-many-nal-units", f"{max_nal_units(rw, rh) + 1} NAL units for a {rw}x{rh} rectangle (rule 6)",
+         with_substream(with_filler_nal_units(sub, max_nal_units(rw, rh) + 1 - 3)), "LimitError", "NAL units",
+         "7.4"),
+        ("roic-non-idr-slice", "the slice relabelled TRAIL_NUT (rule 1: IDR only)",
+         with_substream(with_vcl_type(sub, TRAIL_NUT)), "FormatError", "IDR", "7.4"),
+    ]
+    invalid.append(("mask-too-many-steps", "one contour of 1081410 steps (a snake of 33 rows of 16384 cells) "
+                    "beyond the 2^20 steps a payload may walk", _snake_mask_file(roi_img),
+                    "LimitError", "steps", "6.5"))
+    return valid, generated, invalid
+
+
+def _snake_mask_file(roi_img) -> bytes:  # type: ignore[no-untyped-def]
+    """A 16384x65 picture whose MASK payload walks the boundary of a snake of 1-px cells: one
+    contour of 1081410 edges, more than max_steps = 2^20 (spec 6.5). encode_mask refuses such a
+    mask, so the payload is written by _mask_payload from the traced contour."""
+    import dataclasses
+
+    from ssgc_format.contour import EAST, directions_to_turns, trace_contours
+    from ssgc_format.file import MaskGrid, SSGCImage, write_ssgc
+    from ssgc_format.genparams import GenerationParams
+    from ssgc_format.header import Header
+
+    w, k = 16384, 33
+    grid = np.zeros((2 * k - 1, w), bool)
+    for i in range(k):
+        grid[2 * i] = True
+        if i < k - 1:
+            grid[2 * i + 1, w - 1 if i % 2 == 0 else 0] = True
+    (x0, y0, dirs), = trace_contours(grid)
+    small = np.zeros_like(grid)
+    small[:2, :2] = True
+    hdr = Header(width=w, height=2 * k - 1, color_space=2, color_steps=(15, 20, 20), has_roi=True)
+    img = SSGCImage(header=hdr, genparams=GenerationParams(profile_id=0),
+                    labels=np.full((5, 1024), 156, np.uint8), colors=np.zeros((3, 512, 3), np.int64),
+                    mask=MaskGrid(0, small), roi=dataclasses.replace(roi_img.roi, x=0, y=0))
+    payload = _mask_payload(w, 2 * k - 1, 0, [(y0 * (w + 1) + x0, 0 if dirs[0] == EAST else 1,
+                                               directions_to_turns(dirs))])
+    return replace_payload(write_ssgc(img), "MASK", lambda _: payload)
+
+
+def _container_set() -> tuple[list[Valid], list[Invalid], list[Valid]]:
+    valid, invalid = container_vectors()
+    return valid, invalid, generated_vectors()
+
+
+def _payload_set() -> tuple[list[Valid], list[Invalid], list[Valid]]:
+    valid, generated, invalid = payload_rule_vectors()
+    return valid, invalid, generated
+
+
+# Each function returns (valid, invalid, generated); another group of vectors is appended here.
+VECTOR_SETS = [_container_set, _payload_set]
 
 
 if __name__ == "__main__":

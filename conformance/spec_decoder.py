@@ -379,7 +379,12 @@ def parse_file(data: bytes) -> tuple[dict, dict, dict[str, bytes]]:
 NUM_LABELS = 183
 
 
+MAX_GRID_CELLS = 1 << 18   # spec 4.1 and 5.1
+
+
 def decode_labels(payload: bytes, grid_h: int, grid_w: int) -> list[list[int]]:
+    if grid_h * grid_w > MAX_GRID_CELLS:
+        raise LimitError(f"LABL: label grid of {grid_h * grid_w} cells exceeds 2^18 (4.1)")
     rd = RangeDecoder(payload, "LABL")
     LABEL = AdaptiveModel([1] * NUM_LABELS, 32, 8192)
     RANK: dict[int, AdaptiveModel] = {}
@@ -451,6 +456,8 @@ def plane_size(grid_h: int, grid_w: int, cs: int, ch: int) -> tuple:
 
 def decode_colors(payload: bytes, grid_h: int, grid_w: int, cs: int, steps) -> list:
     """Spec 5.3: returns the index planes P[ch][y][x] (spec 5.2; = Q[ch][i][j] for cs 0 and 1)."""
+    if grid_h * grid_w > MAX_GRID_CELLS:
+        raise LimitError(f"CMAP: color grid of {grid_h * grid_w} cells exceeds 2^18 (5.1)")
     qlo, qhi, M, n = [], [], [], []
     for ch in range(3):
         lo, hi = CS_RANGES[cs][ch]
@@ -730,7 +737,7 @@ def _nal_units(stream: bytes):
     for a, s in enumerate(starts):
         e = starts[a + 1] - 3 if a + 1 < len(starts) else n
         nal = stream[s:e]
-        while nal.endswith(b"\x00") and a + 1 < len(starts):   # trailing zero / 4-byte start code
+        while nal.endswith(b"\x00"):   # trailing zeros (trailing_zero_8bits, 4-byte start codes): 7.4.1
             nal = nal[:-1]
         yield nal
 
@@ -753,17 +760,15 @@ def _sps_max_size(rbsp: bytes) -> tuple[int, int]:
     r.u(4)                    # sps_seq_parameter_set_id
     r.u(4)                    # sps_video_parameter_set_id
     max_sub = r.u(3)          # sps_max_sublayers_minus1
+    if max_sub > 6:
+        raise FormatError("ROIC: sps_max_sublayers_minus1 > 6")
     r.u(2)                    # sps_chroma_format_idc
     r.u(2)                    # sps_log2_ctu_size_minus5
     if r.u(1):                # sps_ptl_dpb_hrd_params_present_flag -> profile_tier_level(1, max_sub)
         r.u(7); r.u(1)        # general_profile_idc, general_tier_flag
         r.u(8)                # general_level_idc
         r.u(1); r.u(1)        # ptl_frame_only_constraint_flag, ptl_multilayer_enabled_flag
-        if r.u(1):            # gci_present_flag: general_constraints_info()
-            r.u(71)           # the fixed-size constraint fields (H.266 7.3.3.2)
-            nadd = r.u(8)     # gci_num_additional_bits
-            r.u(nadd)
-        r.align()             # gci_alignment_zero_bit
+        _general_constraints_info(r)
         present = [r.u(1) for _ in range(max_sub)]
         r.align()             # ptl_reserved_zero_bit
         for p in present:
@@ -777,44 +782,80 @@ def _sps_max_size(rbsp: bytes) -> tuple[int, int]:
     return r.ue(), r.ue()
 
 
+def _general_constraints_info(r: _BitReader) -> None:
+    """H.266 7.3.3.2 as spec 7.4.1 skips it."""
+    if r.u(1):                # gci_present_flag
+        r.u(71)               # gci_intra_only_constraint_flag .. gci_no_virtual_boundaries_constraint_flag
+        r.u(r.u(8))           # gci_num_additional_bits, then those bits
+    r.align()                 # gci_alignment_zero_bit
+
+
+def max_nal_units(w: int, h: int) -> int:
+    """Spec 7.4 rule 6."""
+    return 64 + ceil_div(w + 64, 32) * ceil_div(h + 64, 32)
+
+
+def walk_substream(stream: bytes, w: int, h: int) -> None:
+    """Spec 7.4.1: NAL unit limit, headers, SPS sizes, IDR slices, exactly one picture header."""
+    n_max = max_nal_units(w, h)
+    nals = []
+    for nal in _nal_units(stream):
+        nals.append(nal)
+        if len(nals) > n_max:
+            raise LimitError(f"ROIC: more than {n_max} NAL units (7.4 rule 6)")
+    pictures = slices = 0
+    types = []
+    sizes = []
+    for nal in nals:
+        if len(nal) < 2 or nal[0] >> 7:
+            raise FormatError("ROIC: bad NAL unit header")
+        nut = nal[1] >> 3
+        if nut <= 11:
+            if len(nal) < 3:
+                raise FormatError("ROIC: slice NAL unit without a slice header")
+            types.append(nut)
+            slices += 1
+            pictures += nal[2] >> 7
+        elif nut == 19:
+            pictures += 1
+        elif nut == 15:
+            sizes.append(_sps_max_size(_rbsp(nal[2:])))
+    if not sizes:
+        raise FormatError("ROIC: substream without an SPS")
+    for mw_, mh_ in sizes:
+        if mw_ > w + 64 or mh_ > h + 64:
+            raise LimitError(f"ROIC: SPS picture size {mw_}x{mh_} exceeds the rectangle + 64")
+    for nut in types:
+        if nut not in (7, 8):
+            raise FormatError(f"ROIC: VCL NAL unit type {nut} is not IDR_W_RADL or IDR_N_LP (7.4 rule 1)")
+    if slices == 0 or pictures != 1:
+        raise FormatError(f"ROIC: {pictures} picture headers, not exactly one coded picture (7.4 rule 1)")
+
+
 def decode_roi(roi: dict) -> bytes:
     """Spec 7.4 (with PyAV as the H.266 decoder) and 7.5. Returns the height x width RGB bytes."""
     w, h, bd = roi["width"], roi["height"], roi["bit_depth"]
     stream = roi["substream"]
     if not stream:
         raise FormatError("ROIC: empty substream")
-    n_sps = 0
-    for nal in _nal_units(stream):
-        if len(nal) < 2:
-            continue
-        if nal[0] & 0x80:
-            raise FormatError("ROIC: forbidden_zero_bit set in a NAL unit header")
-        nut = (nal[1] >> 3) & 31
-        if nut <= 11 and nut not in (7, 8):   # VCL NAL unit other than IDR_W_RADL / IDR_N_LP
-            raise FormatError(f"ROIC: VCL NAL unit type {nut} is not IDR_W_RADL or IDR_N_LP (7.4 rule 1)")
-        if nut == 15:           # SPS_NUT
-            n_sps += 1
-            mw_, mh_ = _sps_max_size(_rbsp(nal[2:]))
-            if mw_ > w + 64 or mh_ > h + 64:
-                raise LimitError(f"ROIC: SPS picture size {mw_}x{mh_} exceeds the rectangle + 64")
-    if n_sps == 0:
-        raise FormatError("ROIC: substream without an SPS")
+    walk_substream(stream, w, h)
     import av  # the "any conforming H.266 decoder" of 7.4
     try:
         ctx = av.CodecContext.create("vvc", "r")
         frames = []
-        for pkt in ctx.parse(stream) + ctx.parse(None):
+        for pkt in ctx.parse(stream) + ctx.parse(None) + [None]:   # None: flush the decoder
             frames.extend(ctx.decode(pkt))
-        frames.extend(ctx.decode(None))
+            if len(frames) > 1:   # 7.4.2: stop at the second output picture
+                raise FormatError("ROIC: the substream outputs more than one picture")
     except av.error.FFmpegError as e:
         raise FormatError(f"ROIC: the H.266 decoder rejects the substream: {e}") from None
-    if len(frames) != 1:
-        raise FormatError(f"ROIC: substream gives {len(frames)} pictures, not 1")
+    if not frames:
+        raise FormatError("ROIC: the H.266 decoder outputs no picture")
     fr = frames[0]
     fmt = fr.format.name
     want = "yuv420p" if bd == 8 else "yuv420p10le"
     if fmt != want:
-        raise FormatError(f"ROIC: decoded format {fmt}, expected {want} (4:2:0, {bd} bits)")
+        raise FormatError(f"ROIC: decoded format {fmt}, expected {want} (4:2:0, bit depth {bd})")
     if fr.width != w or fr.height != h:
         raise FormatError(f"ROIC: decoded picture {fr.width}x{fr.height}, rectangle {w}x{h}")
     bps = 1 if bd == 8 else 2
@@ -873,6 +914,80 @@ def ycbcr_to_rgb(Y, Cb, Cr, w, h, bd) -> bytes:
             out[o + 2] = clip((KY * yd + KB_CB * ud + rnd) >> sh, 0, 255)
             o += 3
     return bytes(out)
+
+
+# ------------------------------------------------------- clause 8.3 (timesteps) and Annex C (noise)
+
+def ddim_timesteps(n: int, T: int = 1000) -> list[int]:
+    """Spec 8.3: tau_i = floor(i*T/n) + 1 - floor(n/T), i = 0..n-1, for 1 <= n <= T."""
+    if not 1 <= n <= T:
+        raise FormatError(f"GENP: steps {n} outside 1..{T}")
+    return [i * T // n + 1 - n // T for i in range(n)]
+
+
+def sdedit_start_index(n: int, s: int) -> int:
+    """Spec 8.3: k0 = min(n - 1, floor(n * s / 1000))."""
+    return min(n - 1, n * s // 1000)
+
+
+def _f64(bits: int) -> float:
+    return struct.unpack(">d", bits.to_bytes(8, "big"))[0]
+
+
+C_LN2 = _f64(0x3FE62E42FEFA39EF)        # Annex C.3
+C_SQRT2 = _f64(0x3FF6A09E667F3BCD)
+C_HALFPI_30 = _f64(0x3E1921FB54442D18)
+M32 = 0xFFFFFFFF
+
+
+def philox4x32_10(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]:
+    """Annex C.1."""
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + 0x9E3779B9) & M32
+            k1 = (k1 + 0xBB67AE85) & M32
+        p0 = 0xD2511F53 * c0
+        p1 = 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & M32, (p0 >> 32) ^ c3 ^ k1, p0 & M32
+    return c0, c1, c2, c3
+
+
+def gaussian_block(seed: int, stream: int, b: int) -> tuple[float, float]:
+    """Annex C.2 and C.3: the two binary64 values (g0, g1) of block b."""
+    w0, w1, w2, _ = philox4x32_10(b & M32, b >> 32, stream & M32, stream >> 32, seed & M32, seed >> 32)
+    K = (w0 >> 5) * (1 << 26) + (w1 >> 6) + 1
+    q, F = w2 >> 30, w2 & ((1 << 30) - 1)
+    n = K.bit_length()
+    m = K * 2.0 ** (1 - n)
+    e = n - 54
+    if m >= C_SQRT2:
+        m = m * 0.5
+        e = e + 1
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = 1.0 / 23.0
+    for j in range(10, -1, -1):
+        p = z * p
+        p = p + (1.0 / (2 * j + 1))
+    L = (e * C_LN2) + ((s * p) * 2.0)
+    r = (L * -2.0) ** 0.5
+    phi = F * C_HALFPI_30
+    y = phi * phi
+    ts = tc = 1.0
+    for j in range(13, 0, -1):
+        ts = 1.0 - ((y * ts) / ((2 * j) * (2 * j + 1)))
+        tc = 1.0 - ((y * tc) / ((2 * j - 1) * (2 * j)))
+    sn, cs = phi * ts, tc
+    C, S = ((cs, sn), (-sn, cs), (-cs, -sn), (sn, -cs))[q]
+    return r * C, r * S
+
+
+def gaussian_noise_f32(seed: int, stream: int, count: int) -> bytes:
+    """Annex C.4: the first `count` elements as float32 little-endian bytes."""
+    out = bytearray()
+    for b in range((count + 1) // 2):
+        out += struct.pack("<2f", *gaussian_block(seed, stream, b))   # rounds to nearest float32
+    return bytes(out[: 4 * count])
 
 
 # ---------------------------------------------------------------------------- clause 9: composite

@@ -28,7 +28,7 @@ Symbol  →  meaning
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ DEFAULT_COLOR_SPACE = COLOR_SPACE_YCOCG_R_HALF
 DEFAULT_STEPS = (15, 20, 20)
 
 MAX_CELL_LOG2 = 8
-MAX_GRID_CELLS = 1 << 22  # §5.3: W*H <= 2^26 and k >= 2 (§1.5) bound grid_h * grid_w by 2^22
+MAX_GRID_CELLS = 1 << 18  # §5.1: bounds the sequential decoding work (3 symbols a cell at most)
 
 
 class _Coding(NamedTuple):
@@ -162,6 +162,30 @@ def _from_zigzag(z: int, pred: int, qlo: int, m: int) -> int:
     return qlo + (pred - qlo + r) % m
 
 
+_TABLE_CACHE: dict[tuple[int, ...], Any] = {}
+_TABLE_CACHE_SIZE = 1 << 14
+
+
+class _CachedModel(AdaptiveModel):
+    """An AdaptiveModel (§3.4) whose tables are cached by count state; codes identically.
+
+    A model's counts revisit the same states (runs of one symbol between halvings), so the table,
+    a function of the counts alone, is built once per state (by AdaptiveModel itself on a miss).
+    """
+
+    __slots__ = ()
+
+    def categorical(self) -> Any:
+        key = tuple(self.counts)
+        table = _TABLE_CACHE.get(key)
+        if table is None:
+            table = super().categorical()
+            if len(_TABLE_CACHE) >= _TABLE_CACHE_SIZE:
+                _TABLE_CACHE.clear()  # bounded memory; states of a new payload refill it
+            _TABLE_CACHE[key] = table
+        return table
+
+
 class _ChannelCoder:
     """Models of one channel: one adaptive model per context, plus the escape's uniform tail."""
 
@@ -172,14 +196,14 @@ class _ChannelCoder:
         init = [1] * self.n
         for i, v in enumerate(coding.init[: self.n]):
             init[i] = v
-        self.models = [AdaptiveModel(self.n, init, increment=coding.increment, limit=coding.limit)
+        self.models = [_CachedModel(self.n, init, increment=coding.increment, limit=coding.limit)
                        for _ in range(len(coding.thresholds) + 1)] if self.n >= 2 else []
         self.escaped = self.m > coding.escape + 1
         self.tail = StaticModel.uniform(self.m - coding.escape) if self.escaped else None
         self.escape = coding.escape
 
 
-def _coders(color_space: int, steps, coding: _Coding) -> list[_ChannelCoder]:
+def _coders(color_space: int, steps: Sequence[int], coding: _Coding) -> list[_ChannelCoder]:
     return [_ChannelCoder(lo, hi, coding) for lo, hi in index_range(color_space, steps)]
 
 
@@ -200,7 +224,7 @@ def _plane_shapes(grid_h: int, grid_w: int, color_space: int) -> list[tuple[int,
     return [(grid_h, grid_w)] + [half if _half_chroma(color_space) else (grid_h, grid_w)] * 2
 
 
-def _scan(grid_h: int, grid_w: int, color_space: int):
+def _scan(grid_h: int, grid_w: int, color_space: int) -> Iterator[tuple[int, int, int]]:
     """Symbols in payload order (§5.3.1): ``(ch, y, x)`` with (y, x) in channel ``ch``'s plane.
 
     Raster order of the cells, channels 0, 1, 2 within a cell; with half-resolution chroma the
@@ -223,14 +247,16 @@ def _replicate(plane: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     return np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)[:grid_h, :grid_w]
 
 
-def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
+def _encode(q: np.ndarray, color_space: int, steps: Sequence[int], coding: _Coding) -> bytes:
     coders = _coders(color_space, steps, coding)
     if not isinstance(q, np.ndarray) or q.ndim != 3 or q.shape[2] != 3 or q.size == 0:
         raise InputError(f"color map indices must be a non-empty (gh, gw, 3) array, got "
                          f"{getattr(q, 'shape', type(q).__name__)}")
     if not np.issubdtype(q.dtype, np.integer):
         raise InputError(f"color map indices must be integers, got {q.dtype}")
-    _check_grid_shape(q.shape[0], q.shape[1])
+    if q.shape[0] * q.shape[1] > MAX_GRID_CELLS:
+        raise InputError(f"color grid {q.shape[0]}x{q.shape[1]} exceeds {MAX_GRID_CELLS} cells (§5.1): "
+                         f"use larger color cells")
     for ch, cd in enumerate(coders):
         lo, hi = int(q[..., ch].min()), int(q[..., ch].max())
         if lo < cd.qlo or hi > cd.qlo + cd.m - 1:
@@ -251,7 +277,7 @@ def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
         z = _to_zigzag(int(plane[y, x]), pred, cd.qlo, cd.m)
         if cd.models:
             model = cd.models[_context(act, coding)]
-            if cd.escaped and z >= cd.escape:
+            if cd.tail is not None and z >= cd.escape:  # tail exists iff the channel escapes
                 enc.encode(cd.escape, model)
                 enc.encode(z - cd.escape, cd.tail)
             else:
@@ -259,26 +285,69 @@ def _encode(q: np.ndarray, color_space: int, steps, coding: _Coding) -> bytes:
     return enc.to_bytes()
 
 
-def _decode(data: bytes, grid_h: int, grid_w: int, color_space: int, steps,
+def _decode_sample(dec: RangeDecoder, cd: _ChannelCoder, plane: list[list[int]], y: int, x: int,
+                   coding: _Coding) -> None:
+    """Decode the index of cell (y, x) of one channel's plane (lists), §5.3.2-5.3.3, in place.
+
+    The same prediction, context and zigzag as :func:`_predict`, :func:`_context` and
+    :func:`_from_zigzag`, on Python lists (numpy element access costs more than the decode).
+    """
+    row = plane[y]
+    if y == 0:
+        if x == 0:
+            pred, act = cd.mid, 0
+        else:
+            pred = row[x - 1]
+            act = abs(pred - row[x - 2]) if x >= 2 else 0
+    else:
+        up = plane[y - 1]
+        n = up[x]
+        if x == 0:
+            pred, act = n, (abs(n - plane[y - 2][0]) if y >= 2 else 0)
+        else:
+            w, nw = row[x - 1], up[x - 1]
+            if nw >= (w if w > n else n):  # _med, inlined
+                pred = w if w < n else n
+            elif nw <= (w if w < n else n):
+                pred = w if w > n else n
+            else:
+                pred = w + n - nw
+            act = abs(w - nw) + abs(n - nw)
+    z = 0
+    if cd.models:
+        ctx = 0
+        for t in coding.thresholds:  # _context, inlined
+            ctx += act > t
+        z = dec.decode(cd.models[ctx])
+        if cd.tail is not None and z == cd.escape:  # tail exists iff the channel escapes
+            z += dec.decode(cd.tail)
+    row[x] = _from_zigzag(z, pred, cd.qlo, cd.m)
+
+
+def _decode(data: bytes, grid_h: int, grid_w: int, color_space: int, steps: Sequence[int],
             coding: _Coding) -> np.ndarray:
     coders = _coders(color_space, steps, coding)
     _check_grid_shape(grid_h, grid_w)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise FormatError(f"payload must be bytes, got {type(data).__name__}", chunk=_CHUNK)
     dec = RangeDecoder(bytes(data), chunk=_CHUNK)
-    planes = [np.zeros(shape, dtype=np.int64) for shape in _plane_shapes(grid_h, grid_w, color_space)]
-    for ch, y, x in _scan(grid_h, grid_w, color_space):
-        cd = coders[ch]
-        pred, act = _predict(planes[ch], y, x, cd.mid)
-        z = 0
-        if cd.models:
-            z = dec.decode(cd.models[_context(act, coding)])
-            if cd.escaped and z == cd.escape:
-                z += dec.decode(cd.tail)
-        planes[ch][y, x] = _from_zigzag(z, pred, cd.qlo, cd.m)
-    if _half_chroma(color_space):
-        planes[1:] = [_replicate(p, grid_h, grid_w) for p in planes[1:]]
-    return np.stack(planes, axis=-1)
+    planes = [[[0] * w for _ in range(h)] for h, w in _plane_shapes(grid_h, grid_w, color_space)]
+    half = _half_chroma(color_space)
+    c0, c1, c2 = coders
+    p0, p1, p2 = planes
+    for i in range(grid_h):  # the order of _scan (§5.3.1), unrolled
+        for j in range(grid_w):
+            _decode_sample(dec, c0, p0, i, j, coding)
+            if not half:
+                _decode_sample(dec, c1, p1, i, j, coding)
+                _decode_sample(dec, c2, p2, i, j, coding)
+            elif not (i | j) & 1:
+                _decode_sample(dec, c1, p1, i >> 1, j >> 1, coding)
+                _decode_sample(dec, c2, p2, i >> 1, j >> 1, coding)
+    arrays = [np.array(p, dtype=np.int64) for p in planes]
+    if half:
+        arrays[1:] = [_replicate(p, grid_h, grid_w) for p in arrays[1:]]
+    return np.stack(arrays, axis=-1)
 
 
 def encode_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> bytes:
@@ -337,7 +406,7 @@ def _upsample_chroma(u: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     r0, r1 = _chroma_taps(grid_h, u.shape[0])
     c0, c1 = _chroma_taps(grid_w, u.shape[1])
     rows = 3 * u[r0] + u[r1]
-    return (3 * rows[:, c0] + rows[:, c1] + 8) >> 4
+    return np.asarray((3 * rows[:, c0] + rows[:, c1] + 8) >> 4)
 
 
 def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
@@ -361,7 +430,7 @@ def dequantize_color_map(q: np.ndarray, color_space: int, steps: Sequence[int]) 
             v[..., ch] = _upsample_chroma(v[::2, ::2, ch], *q.shape[:2])
     if int(color_space) != COLOR_SPACE_RGB:
         v = _ycocg_r_inverse(v)
-    return np.clip(v, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(v, 0, 255).astype(np.uint8))
 
 
 def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[int]) -> np.ndarray:
@@ -390,7 +459,7 @@ def quantize_color_map(rgb_grid: np.ndarray, color_space: int, steps: Sequence[i
         q[..., 1:] = _replicate((2 * sums + n_s) // (2 * n_s), gh, gw)
     lo = np.asarray([r[0] for r in ranges], dtype=np.int64)
     hi = np.asarray([r[1] for r in ranges], dtype=np.int64)
-    return np.clip(q, lo, hi)
+    return np.asarray(np.clip(q, lo, hi))
 
 
 def _block_sums(a: np.ndarray) -> np.ndarray:
@@ -405,7 +474,10 @@ def _block_sums(a: np.ndarray) -> np.ndarray:
 # §5.5 upsampling
 
 
-def _axis_taps(size: int, n: int, cell_log2: int):
+_BAND_SAMPLES = 1 << 21  # int32 samples per band of upsampling (8 MB)
+
+
+def _axis_taps(size: int, n: int, cell_log2: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per output pixel ``x`` of one axis: indices ``j0, j1`` and weights ``w0, w1`` (sum 2c).
 
     Grid sample ``j`` sits at pixel coordinate ``j*c + (c-1)/2``, so in units of ``1/(2c)`` grid
@@ -424,7 +496,7 @@ def upsample_color_map(rgb_grid: np.ndarray, width: int, height: int, cell_log2:
     """Bilinear upsampling of the dequantized color map to ``uint8 (H, W, 3)`` (spec §5.5, normative).
 
     ``out = (Σ_v Σ_h wv·wh·g + 2^(2k+1)) >> (2k+2)`` with the taps of :func:`_axis_taps`, computed
-    exactly in int32 (rows first, no intermediate rounding). Guarantees: a constant grid gives a
+    exactly in int32 (no intermediate rounding, so the order of the sums is free). Guarantees: a constant grid gives a
     constant picture; every output value lies between the grid's min and max (weights are
     non-negative and sum to 2^(2k+2)); ``k = 0`` with a full-size grid is the identity.
     """
@@ -436,7 +508,20 @@ def upsample_color_map(rgb_grid: np.ndarray, width: int, height: int, cell_log2:
     g = g.astype(np.int32)  # 255 * 2^(2k+2) < 2^31 for k <= 8
     r0, r1, rw0, rw1 = _axis_taps(height, grid_h, cell_log2)
     c0, c1, cw0, cw1 = _axis_taps(width, grid_w, cell_log2)
-    rows = rw0[:, None, None] * g[r0] + rw1[:, None, None] * g[r1]  # (H, grid_w, 3)
-    out = cw0[None, :, None] * rows[:, c0] + cw1[None, :, None] * rows[:, c1]  # (H, W, 3)
     shift = 2 * cell_log2 + 2
-    return ((out + (1 << (shift - 1))) >> shift).astype(np.uint8)
+    # The sum is exact in int32, so its order is free: the columns are interpolated on the
+    # grid's rows first (grid_h x W), then each band of output rows takes two whole rows of that
+    # (row gathers are fast, column gathers are not). Bands bound the int32 working set to about
+    # _BAND_SAMPLES samples: memory is the uint8 output plus a fixed amount. Same values as
+    # rows-then-columns.
+    cols = cw0[None, :, None] * g[:, c0] + cw1[None, :, None] * g[:, c1]  # (grid_h, W, 3)
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    band = max(1, _BAND_SAMPLES // (3 * width))
+    for y0 in range(0, height, band):
+        y1 = min(height, y0 + band)
+        acc = rw0[y0:y1, None, None] * cols[r0[y0:y1]]
+        acc += rw1[y0:y1, None, None] * cols[r1[y0:y1]]
+        acc += 1 << (shift - 1)
+        acc >>= shift
+        out[y0:y1] = acc
+    return out

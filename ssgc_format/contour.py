@@ -116,4 +116,5 @@ def fill_from_vertical_edges(xs: np.ndarray, ys: np.ndarray, mw: int, mh: int) -
     """
     toggles = np.zeros((mh, mw + 1), dtype=np.uint8)
     toggles[ys, xs] = 1  # edges are distinct, so assignment is the toggle
-    return np.bitwise_xor.accumulate(toggles, axis=1)[:, :mw].astype(bool)
+    np.bitwise_xor.accumulate(toggles, axis=1, out=toggles)  # in place: one grid of memory
+    return np.asarray(toggles[:, :mw].view(np.bool_))  # values are 0/1: a bool view, no copy

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import functools
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +40,9 @@ LABEL_SET_COCO_STUFF_182 = 1
 UNLABELED = 182
 NUM_LABELS = 183
 
-# Checked before allocating. SHDR's limits (W*H <= 2^26, cell_log2 >= 2, §1.5) allow at most
-# 2^22 + 2^13 cells, so this only stops callers that bypass the header.
-MAX_GRID_CELLS = 1 << 23
+# §4.1: checked before decoding. Decoding is sequential (a few microseconds a cell here), so the
+# limit bounds its time: 2^18 cells are the default 16-px grid of the largest picture.
+MAX_GRID_CELLS = 1 << 18
 CHUNK = "LABL"
 
 # Normative model constants (§4.2). Chosen by benchmarks/labelmap.py.
@@ -64,7 +65,7 @@ def label_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _rank_categorical(counts: tuple[int, ...]):
+def _rank_categorical(counts: tuple[int, ...]) -> Any:
     # A rank model's counts revisit the same states (runs of rank 0 between halvings), so
     # caching the table by counts saves rebuilding it; the table is a function of the counts.
     return StaticModel(counts).categorical()
@@ -75,7 +76,7 @@ class _RankModel(AdaptiveModel):
 
     __slots__ = ()
 
-    def categorical(self):
+    def categorical(self) -> Any:
         return _rank_categorical(tuple(self.counts))
 
 
@@ -217,7 +218,7 @@ def upsample_label_map(labels: np.ndarray, width: int, height: int, cell_log2: i
         raise InputError(f"label map {a.shape} does not match grid {(gh, gw)} of {width}x{height}")
     ys = np.arange(height) >> cell_log2
     xs = np.arange(width) >> cell_log2
-    return a.astype(np.uint8)[ys[:, None], xs[None, :]]
+    return np.asarray(a.astype(np.uint8)[ys[:, None], xs[None, :]])
 
 
 @functools.lru_cache(maxsize=1)

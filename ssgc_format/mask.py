@@ -75,7 +75,7 @@ def coarsen_mask(mask: np.ndarray, cell_log2: int) -> np.ndarray:
     c = 1 << cell_log2
     padded = np.zeros((mh * c, mw * c), dtype=bool)
     padded[:height, :width] = mask
-    return padded.reshape(mh, c, mw, c).any(axis=(1, 3))
+    return np.asarray(padded.reshape(mh, c, mw, c).any(axis=(1, 3)))
 
 
 def rasterize_mask(grid_mask: np.ndarray, cell_log2: int, width: int, height: int) -> np.ndarray:
@@ -87,7 +87,7 @@ def rasterize_mask(grid_mask: np.ndarray, cell_log2: int, width: int, height: in
                          f"pixels and mask_cell_log2 {cell_log2}")
     rows = np.arange(height) >> cell_log2
     cols = np.arange(width) >> cell_log2
-    return grid_mask[rows[:, None], cols[None, :]]
+    return np.asarray(grid_mask[rows[:, None], cols[None, :]])
 
 
 def _check_bool_2d(a: np.ndarray, name: str) -> np.ndarray:
@@ -229,7 +229,7 @@ def decode_mask(data: bytes, width: int, height: int) -> tuple[int, np.ndarray]:
                                                np.asarray(ys, dtype=np.intp), mw, mh)
 
 
-def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[list, list]:
+def _decode_contours(dec: RangeDecoder, count: int, mw: int, mh: int) -> tuple[list[int], list[int]]:
     """Walk every contour (§6.3); returns the upper corners of the vertical edges walked."""
     total_edges = edge_count(mw, mh)
     limit = max_steps(mw, mh)

@@ -20,6 +20,7 @@ below is a separate ufunc call, so no fused multiply-add can occur).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ssgc_format.errors import InputError
 
@@ -52,30 +53,31 @@ _LOG_TERMS = 12  # atanh series terms k = 0..11
 _TRIG_TERMS = 13  # sin/cos nested Horner depth
 
 
-def _u32(x) -> np.ndarray:
+def _u32(x: ArrayLike) -> np.ndarray:
     return np.asarray(x, dtype=np.uint64) & np.uint64(_MASK32)
 
 
-def philox4x32_10(c0, c1, c2, c3, k0, k1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def philox4x32_10(c0: ArrayLike, c1: ArrayLike, c2: ArrayLike, c3: ArrayLike, k0: ArrayLike,
+                  k1: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Philox4x32 with 10 rounds (Annex C.1), vectorised over numpy arrays of uint32 values.
 
     Arguments are integers or arrays (broadcast together); returns four uint64 arrays holding the
     32-bit output words. Matches Random123's known-answer vectors.
     """
-    c0, c1, c2, c3 = (_u32(c) for c in (c0, c1, c2, c3))
-    k0, k1 = _u32(k0), _u32(k1)
+    w0, w1, w2, w3 = (_u32(c) for c in (c0, c1, c2, c3))
+    key0, key1 = _u32(k0), _u32(k1)
     m0, m1, mask = np.uint64(PHILOX_M0), np.uint64(PHILOX_M1), np.uint64(_MASK32)
     s32 = np.uint64(32)
     for r in range(10):
         if r > 0:  # key schedule: bump before rounds 2..10
-            k0 = (k0 + np.uint64(PHILOX_W0)) & mask
-            k1 = (k1 + np.uint64(PHILOX_W1)) & mask
-        p0 = m0 * c0  # < 2^64: exact in uint64
-        p1 = m1 * c2
+            key0 = (key0 + np.uint64(PHILOX_W0)) & mask
+            key1 = (key1 + np.uint64(PHILOX_W1)) & mask
+        p0 = m0 * w0  # < 2^64: exact in uint64
+        p1 = m1 * w2
         hi0, lo0 = p0 >> s32, p0 & mask
         hi1, lo1 = p1 >> s32, p1 & mask
-        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
-    return c0, c1, c2, c3
+        w0, w1, w2, w3 = hi1 ^ w1 ^ key0, lo1, hi0 ^ w3 ^ key1, lo0
+    return w0, w1, w2, w3
 
 
 def uniform_open_closed(w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
@@ -101,7 +103,7 @@ def _ln(u: np.ndarray) -> np.ndarray:
     t = s * p
     t = t * 2.0
     le = e * _LN2
-    return le + t
+    return np.asarray(le + t)
 
 
 def _sin_cos(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,9 +44,15 @@ def mask_image(img: SSGCImage) -> np.ndarray:
     m = np.zeros((h.height, h.width), dtype=bool)
     if img.mask is None or img.roi is None:
         return m
-    full = maskmod.rasterize_mask(img.mask.grid, img.mask.cell_log2, h.width, h.height)
+    maskmod.mask_grid_size(h.width, h.height, img.mask.cell_log2)  # checks cell_log2
+    k, g = img.mask.cell_log2, img.mask.grid
+    if g.shape != maskmod.mask_grid_size(h.width, h.height, k)[::-1]:
+        raise FormatError(f"mask grid {g.shape} does not match the picture", chunk="MASK")
     r = img.roi
-    m[r.y: r.y + r.height, r.x: r.x + r.width] = full[r.y: r.y + r.height, r.x: r.x + r.width]
+    # m[y][x] = grid[y >> k][x >> k] (§6.6), computed on the rectangle only (the rest is 0, §9.3)
+    rows = np.arange(r.y, r.y + r.height) >> k
+    cols = np.arange(r.x, r.x + r.width) >> k
+    m[r.y: r.y + r.height, r.x: r.x + r.width] = g[rows[:, None], cols[None, :]]
     return m
 
 
@@ -71,6 +77,25 @@ def feather_weights(mask: np.ndarray, radius: int = FEATHER_RADIUS) -> np.ndarra
     return np.where(b == 1, a, 0).astype(np.int32)
 
 
+def _feather_weights_window(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int,
+                            radius: int = FEATHER_RADIUS) -> np.ndarray:
+    """:func:`feather_weights` of the whole mask, restricted to rows y0..y1-1, columns x0..x1-1,
+    computed from the mask within ``radius`` of that window (edge replication at the picture's
+    border only): same values, memory of the window's size."""
+    hh, ww = mask.shape
+    ya, yb, xa, xb = max(0, y0 - radius), min(hh, y1 + radius), max(0, x0 - radius), min(ww, x1 + radius)
+    b = (np.asarray(mask)[ya:yb, xa:xb] != 0).astype(np.int64)
+    pad = ((radius - (y0 - ya), radius - (yb - y1)), (radius - (x0 - xa), radius - (xb - x1)))
+    p = np.pad(b, pad, mode="edge")
+    n = (2 * radius + 1) ** 2
+    ii = np.zeros((p.shape[0] + 1, p.shape[1] + 1), dtype=np.int64)
+    ii[1:, 1:] = p.cumsum(0).cumsum(1)
+    k = 2 * radius + 1
+    s = ii[k:, k:] - ii[:-k, k:] - ii[k:, :-k] + ii[:-k, :-k]
+    inside = b[y0 - ya: y0 - ya + (y1 - y0), x0 - xa: x0 - xa + (x1 - x0)]
+    return np.where(inside == 1, (256 * s + n // 2) // n, 0).astype(np.int32)
+
+
 def feathered_composite(generated: np.ndarray, roi_rgb: np.ndarray, mask: np.ndarray,
                         radius: int = FEATHER_RADIUS) -> np.ndarray:
     """§8.8: out = (A*C + (256-A)*G + 128) >> 8 per sample, uint8 (H, W, 3); C and G full size."""
@@ -84,18 +109,19 @@ def feathered_composite(generated: np.ndarray, roi_rgb: np.ndarray, mask: np.nda
 
 
 def composite(generated: np.ndarray, img: SSGCImage, roi_rgb: np.ndarray | None,
-              mask: np.ndarray | None = None) -> np.ndarray:
+              mask: np.ndarray | None = None, *, in_place: bool = False) -> np.ndarray:
     """§9.4: paste the decoded ROI over ``generated`` (uint8 (H, W, 3)) where the mask is set,
     or blend it with the weights of §8.8 when GENP sets FEATHER.
 
     ``roi_rgb`` is the decoded ROI (uint8 (roi.height, roi.width, 3)); ``mask`` defaults to
-    :func:`mask_image`. Returns a new array; ``generated`` is not modified.
+    :func:`mask_image`. Returns a new array and leaves ``generated`` unmodified, unless
+    ``in_place`` (then ``generated`` itself is overwritten and returned: no copy of the picture).
     """
     h = img.header
     if generated.shape != (h.height, h.width, 3) or generated.dtype != np.uint8:
         raise ValueError(f"generated image must be uint8 {(h.height, h.width, 3)}, got "
                          f"{generated.dtype} {generated.shape}")
-    out = generated.copy()
+    out = generated if in_place else generated.copy()
     if img.roi is None:
         return out
     r = img.roi
@@ -104,15 +130,19 @@ def composite(generated: np.ndarray, img: SSGCImage, roi_rgb: np.ndarray | None,
         raise FormatError(f"decoded ROI is {got}, placement rectangle is {r.width}x{r.height}", chunk="ROIC")
     m = mask_image(img) if mask is None else mask
     if img.genparams.feather:
-        placed = generated.copy()
-        placed[r.y: r.y + r.height, r.x: r.x + r.width] = roi_rgb
-        return feathered_composite(generated, placed, m)
+        # Outside the rectangle C = G, so §8.8 gives G there whatever A: blend the rectangle only,
+        # with A from the mask around it (the 7x7 windows reach 3 pixels beyond it).
+        y0, y1, x0, x1 = r.y, r.y + r.height, r.x, r.x + r.width
+        a = _feather_weights_window(m, y0, y1, x0, x1)[..., None]
+        g = generated[y0:y1, x0:x1].astype(np.int32)
+        out[y0:y1, x0:x1] = (a * roi_rgb.astype(np.int32) + (256 - a) * g + 128) >> 8
+        return out
     window = out[r.y: r.y + r.height, r.x: r.x + r.width]
     sel = m[r.y: r.y + r.height, r.x: r.x + r.width]
-    window[sel] = roi_rgb[sel]
+    np.copyto(window, roi_rgb, where=sel[..., None])  # no index arrays: memory stays O(1)
     return out
 
 
 def preview(img: SSGCImage, roi_rgb: np.ndarray | None) -> np.ndarray:
     """§9.5: the normative non-generative decode: the upsampled color map with the ROI pasted."""
-    return composite(color_image(img), img, roi_rgb)
+    return composite(color_image(img), img, roi_rgb, in_place=True)  # the color image is ours

@@ -78,7 +78,7 @@ class ROIPayload:
 def build_roi_payload(p: ROIPayload) -> bytes:
     """Serialise a ROIC payload (§7.2); FormatError/UnsupportedError if a field is out of range."""
     p.validate()
-    head = roic_head_format.build(dict(codec_id=p.codec_id, x=p.x, y=p.y, width=p.width,
+    head: bytes = roic_head_format.build(dict(codec_id=p.codec_id, x=p.x, y=p.y, width=p.width,
                                        height=p.height, bit_depth=p.bit_depth))
     return head + bytes(p.substream)
 

@@ -4,9 +4,10 @@ Implements spec §8.3 (timesteps and start index: integers, bit-exact) and §8.5
 step coefficients: binary64 operations in the stated order, then one rounding to float32 where
 the sampler uses them).
 
-Notation (spec §8.3): T training timesteps (1000), n DDIM steps, tau_i = floor(i*T/n) + 1 for
-i = 0..n-1 (ascending; for n = 200: 1, 6, ..., 996). Sampling visits i = k0, k0-1, ..., 0 where
-k0 = sdedit_start_index(n, strength_permille).
+Notation (spec §8.3): T training timesteps (1000), n DDIM steps (1..T),
+tau_i = floor(i*T/n) + 1 - floor(n/T) for i = 0..n-1 (ascending; for n = 200: 1, 6, ..., 996; for
+n = T the offset is dropped, tau_i = i, so the last index stays below T). Sampling visits
+i = k0, k0-1, ..., 0 where k0 = sdedit_start_index(n, strength_permille).
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ def _check_steps(steps: int, T: int) -> None:
 
 
 def ddim_timesteps(steps: int, T: int = T_DEFAULT) -> list[int]:
-    """tau_i = floor(i*T/steps) + 1 for i = 0..steps-1, ascending (spec §8.3).
+    """tau_i = floor(i*T/steps) + 1 - floor(steps/T) for i = 0..steps-1, ascending (spec §8.3).
 
-    Sampling visits them in DESCENDING order, from tau_k0 down to tau_0. For steps dividing T this
-    is exactly the CompVis LDM "uniform" DDIM discretisation (range(0, T, T//steps) + 1).
+    Every tau_i lies in 0..T-1 (abar has T entries). For steps < T the offset is 1 and this is the
+    CompVis LDM "uniform" DDIM discretisation (range(0, T, T//steps) + 1) whenever steps divides
+    T; at steps = T the "+1" would reach T, so the offset drops to 0 and tau_i = i. Sampling
+    visits them in DESCENDING order, from tau_k0 down to tau_0.
     """
     _check_steps(steps, T)
-    return [(i * T) // steps + 1 for i in range(steps)]
+    offset = 1 - steps // T  # 1 for steps < T, 0 for steps = T
+    return [(i * T) // steps + offset for i in range(steps)]
 
 
 def sdedit_start_index(steps: int, strength_permille: int) -> int:

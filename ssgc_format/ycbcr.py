@@ -47,7 +47,7 @@ def upsample_chroma16(c: np.ndarray, height: int, width: int) -> np.ndarray:
     j0, j1 = _neighbours(width, c.shape[1])
     a, b = c[i0][:, j0], c[i0][:, j1]
     d, e = c[i1][:, j0], c[i1][:, j1]
-    return 9 * a + 3 * b + 3 * d + e
+    return np.asarray(9 * a + 3 * b + 3 * d + e)
 
 
 def ycbcr420_to_rgb(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, bit_depth: int) -> np.ndarray:
@@ -96,4 +96,4 @@ def _average_2x2(p: np.ndarray) -> np.ndarray:
     count[:h, :w] = 1
     s = total.reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
     n = count.reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
-    return s / n
+    return np.asarray(s / n)

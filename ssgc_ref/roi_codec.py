@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssgc_format.errors import FormatError, InputError, SSGCError
+from ssgc_format.errors import FormatError, InputError, LimitError, SSGCError
 from ssgc_format.ycbcr import rgb_to_ycbcr420, ycbcr420_to_rgb
 
-__all__ = ["CODED_SIZE_MARGIN", "DEFAULT_QP", "decode_roi", "encode_roi"]
+__all__ = ["CODED_SIZE_MARGIN", "DEFAULT_QP", "MAX_NON_VCL_NAL_UNITS", "check_substream", "decode_roi",
+           "encode_roi", "encode_whole_picture", "max_nal_units"]
 
 DEFAULT_QP = 55  # the paper's ROI operating point (DESIGN.md)
 CODED_SIZE_MARGIN = 64  # §7.4 rule 5: coded picture at most (width + 64) x (height + 64)
+MAX_NON_VCL_NAL_UNITS = 64  # §7.4 rule 6: NAL units allowed beyond one slice per 32x32 CTU
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -67,35 +69,106 @@ def encode_whole_picture(rgb: np.ndarray, *, max_bytes: int) -> tuple[bytes, np.
     return data, np.pad(dec, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
 
 
+def max_nal_units(width: int, height: int) -> int:
+    """§7.4 rule 6: the most NAL units a ROIC substream may hold for a width x height rectangle.
+
+    64 non-VCL NAL units (parameter sets, SEI, ...) plus one slice per CTU of the largest coded
+    picture rule 5 allows, at the smallest CTU (32): ceil((width + 64) / 32) * ceil((height + 64) / 32).
+    """
+    return MAX_NON_VCL_NAL_UNITS + ((width + CODED_SIZE_MARGIN + 31) >> 5) * ((height + CODED_SIZE_MARGIN + 31) >> 5)
+
+
+def check_substream(substream: bytes, width: int, height: int) -> None:
+    """The structural checks of §7.4, in the spec's order, before any H.266 decoding.
+
+    In this order: LimitError (chunk "ROIC") for more NAL units than :func:`max_nal_units`;
+    FormatError for a malformed NAL unit header or SPS, or no SPS; LimitError for an SPS larger
+    than rule 5 allows; FormatError for a VCL NAL unit that is not IDR, no slice, or not exactly
+    one picture header (rule 1).
+    """
+    from ssgc_ref.vvc.sps_probe import IDR_NUTS, SpsProbeError, walk_substream
+
+    limit = max_nal_units(width, height)
+    try:
+        walk = walk_substream(bytes(substream), limit)
+    except SpsProbeError as exc:
+        raise FormatError(f"H.266 substream: {exc}", chunk="ROIC") from None
+    if walk.nal_units > limit:
+        raise LimitError(f"H.266 substream has more than {limit} NAL units (the limit for a "
+                         f"{width}x{height} rectangle)", chunk="ROIC")
+    if not walk.sps_sizes:
+        raise FormatError("H.266 substream has no sequence parameter set", chunk="ROIC")
+    for sw, sh in walk.sps_sizes:
+        if sw > width + CODED_SIZE_MARGIN or sh > height + CODED_SIZE_MARGIN:
+            raise LimitError(f"H.266 coded picture {sw}x{sh} exceeds the ROIC rectangle {width}x{height} "
+                             f"by more than {CODED_SIZE_MARGIN} samples", chunk="ROIC")
+    bad = [t for t in walk.vcl_types if t not in IDR_NUTS]
+    if bad:
+        raise FormatError(f"H.266 substream has a VCL NAL unit of type {bad[0]}, not IDR_W_RADL or "
+                          f"IDR_N_LP", chunk="ROIC")
+    if not walk.vcl_types:
+        raise FormatError("H.266 substream has no coded slice", chunk="ROIC")
+    if walk.pictures != 1:
+        raise FormatError(f"H.266 substream has {walk.pictures} picture headers: exactly one coded "
+                          f"picture is allowed", chunk="ROIC")
+
+
+def _decode_single_picture(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode with FFmpeg's ``vvc`` decoder (single-threaded, SIMD off), keeping the first output
+    picture only: a second one is refused as soon as it appears (§7.4 rule 1)."""
+    import av
+
+    from ssgc_ref.vvc import oracle
+
+    frames: list[av.VideoFrame] = []
+
+    def take(new: list[av.VideoFrame]) -> None:
+        frames.extend(new)
+        if len(frames) > 1:
+            raise FormatError("H.266 substream decodes to more than one picture", chunk="ROIC")
+
+    oracle.set_simd(False)
+    try:
+        ctx = av.CodecContext.create("vvc", "r")
+        ctx.thread_count = 1  # FFmpeg 8.0's threaded vvc decoder is not deterministic here
+        for pkt in ctx.parse(data) + ctx.parse(None):
+            take(ctx.decode(pkt))
+        take(ctx.decode(None))
+    except av.FFmpegError as exc:
+        raise FormatError(f"H.266 substream rejected by the decoder: {exc}", chunk="ROIC") from None
+    finally:
+        oracle.set_simd(True)
+    if not frames:
+        raise FormatError("H.266 substream decoded to no picture", chunk="ROIC")
+    fr = frames[0]
+    fmt = fr.format.name
+    if fmt not in ("yuv420p", "yuv420p10le"):
+        raise FormatError(f"H.266 substream decoded to pixel format {fmt}, not 4:2:0", chunk="ROIC")
+    dt = np.uint8 if fmt == "yuv420p" else np.uint16
+    planes = []
+    for i, p in enumerate(fr.planes):
+        w = fr.width if i == 0 else (fr.width + 1) // 2
+        h = fr.height if i == 0 else (fr.height + 1) // 2
+        a = np.frombuffer(bytes(p), dtype=dt).reshape(-1, p.line_size // np.dtype(dt).itemsize)
+        planes.append(a[:h, :w].copy())
+    return planes[0], planes[1], planes[2]
+
+
 def decode_roi(substream: bytes, width: int, height: int, bit_depth: int) -> np.ndarray:
     """Decode a ROIC substream (§7.4) and convert it (§7.5): uint8 RGB (height, width, 3).
 
-    FormatError(chunk="ROIC") when the H.266 decoder rejects the stream or its picture does not have
-    the ROIC size, 4:2:0 layout or bit depth. FFmpeg's SIMD is disabled for the decode (FFmpeg 8.0's
-    8-bit ALF SIMD is not bit-exact) and re-enabled afterwards.
+    First the structural checks of :func:`check_substream` (NAL unit count, one picture, SPS
+    size), so a hostile stream is refused before the decoder allocates anything; then the H.266
+    decode, stopped at a second picture; then the checks of the picture against the ROIC size,
+    4:2:0 layout and bit depth. FormatError (chunk "ROIC", LimitError for the limits) on failure.
+    FFmpeg's SIMD is disabled for the decode (FFmpeg 8.0's 8-bit ALF SIMD is not bit-exact) and
+    re-enabled afterwards.
     """
-    from ssgc_ref.vvc import oracle
-    from ssgc_ref.vvc.sps_probe import SpsProbeError, sps_picture_sizes
-
-    try:  # §7.4 rule 5, checked before the decoder allocates anything for the picture
-        sizes = sps_picture_sizes(bytes(substream))
-    except SpsProbeError as exc:
-        raise FormatError(f"H.266 substream: {exc}", chunk="ROIC") from None
-    if not sizes:
-        raise FormatError("H.266 substream has no sequence parameter set", chunk="ROIC")
-    for sw, sh in sizes:
-        if sw > width + CODED_SIZE_MARGIN or sh > height + CODED_SIZE_MARGIN:
-            raise FormatError(f"H.266 coded picture {sw}x{sh} exceeds the ROIC rectangle {width}x{height} "
-                              f"by more than {CODED_SIZE_MARGIN} samples", chunk="ROIC")
+    check_substream(substream, width, height)
     try:
-        oracle.set_simd(False)
-        try:
-            y, cb, cr = oracle.decode_annexb(bytes(substream))
-        finally:
-            oracle.set_simd(True)
-    except SSGCError as exc:
-        detail = exc.detail if isinstance(exc, FormatError) else str(exc)
-        raise FormatError(f"H.266 substream: {detail}", chunk="ROIC") from None
+        y, cb, cr = _decode_single_picture(bytes(substream))
+    except SSGCError:
+        raise
     except Exception as exc:  # PyAV/FFmpeg internals: any failure means an undecodable substream
         raise FormatError(f"H.266 substream not decodable: {type(exc).__name__}: {exc}", chunk="ROIC") from None
     if y.shape != (height, width):

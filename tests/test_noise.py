@@ -39,14 +39,16 @@ def _philox_scalar(c, k):
     return c
 
 
-def _gauss_pair_scalar(seed, block, stream):
+def _gauss_pair_scalar(seed, block, stream, consts=None):
+    ln2, sqrt2, halfpi30 = consts or (float.fromhex("0x1.62e42fefa39efp-1"), float.fromhex("0x1.6a09e667f3bcdp+0"),
+                                       float.fromhex("0x1.921fb54442d18p-30"))
     w = _philox_scalar([block & M32, block >> 32, stream & M32, stream >> 32], [seed & M32, seed >> 32])
     k = ((w[0] >> 5) << 26) + (w[1] >> 6) + 1  # 1..2^53
     # ln u, u = k * 2^-53: exact reduction with integers (C.3 step 2)
     n = k.bit_length()
     m = k / float(1 << (n - 1))  # exact: m in [1, 2)
     e = n - 1 - 53
-    if m >= float.fromhex("0x1.6a09e667f3bcdp+0"):
+    if m >= sqrt2:
         m, e = m / 2.0, e + 1
     s = (m - 1.0) / (m + 1.0)
     z = s * s
@@ -54,10 +56,10 @@ def _gauss_pair_scalar(seed, block, stream):
     for j in range(10, -1, -1):
         p = z * p
         p = p + 1.0 / (2 * j + 1)
-    ln_u = float(e) * float.fromhex("0x1.62e42fefa39efp-1") + (s * p) * 2.0
+    ln_u = float(e) * ln2 + (s * p) * 2.0
     r = math.sqrt(ln_u * -2.0)
     q, f = w[2] >> 30, w[2] & ((1 << 30) - 1)
-    phi = float(f) * float.fromhex("0x1.921fb54442d18p-30")
+    phi = float(f) * halfpi30
     y = phi * phi
     ts = tc = 1.0
     for j in range(13, 0, -1):
@@ -125,3 +127,58 @@ def test_moments():
 def test_bad_arguments(seed, shape, stream):
     with pytest.raises(InputError):
         gaussian_noise(seed, shape, stream)
+
+
+# --- the constants as the spec prints them (issue 8: HALFPI_30 was printed as pi * 2^-32) -------
+
+def _spec_constants():
+    import re
+    import struct
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "spec" / "annex-c-noise.md").read_text("utf-8")
+    out = []
+    for name in ("LN2", "SQRT2", "HALFPI_30"):
+        m = re.search(rf"^\s*{name}\s*=\s*0x([0-9A-Fa-f]{{16}})", text, re.M)
+        assert m, f"{name} not found in Annex C.3"
+        out.append(struct.unpack(">d", bytes.fromhex(m.group(1)))[0])
+    return tuple(out)
+
+
+def test_spec_constants_are_the_codes_and_the_named_reals():
+    import math
+
+    from ssgc_format import noise
+
+    ln2, sqrt2, halfpi30 = _spec_constants()
+    assert (ln2, sqrt2, halfpi30) == (noise._LN2, noise._SQRT2, noise._HALF_PI_2M30)
+    assert ln2 == math.log(2) and sqrt2 == math.sqrt(2) and halfpi30 == (math.pi / 2) * 2.0**-30
+
+
+def test_spec_text_reproduces_the_c6_values():
+    """A decoder transcribing Annex C.3's printed constants gets C.6's first values."""
+    consts = _spec_constants()
+    vals = [v for b in range(4) for v in _gauss_pair_scalar(0, b, 0, consts)]
+    bits = np.array(vals, dtype=np.float64).astype(np.float32).view(np.uint32).tolist()
+    assert bits == [0xBDF8DE6B, 0xBFACCDDF, 0xBDA7ADAA, 0xBE640DD7, 0x3FE361DF, 0x400B1AF7, 0xBF0C1EBF, 0xBED8563C]
+
+
+def test_noise_vectors_file():
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).resolve().parents[1] / "conformance" / "noise_vectors.json").read_text())
+    assert len(doc["vectors"]) >= 6
+    for v in doc["vectors"]:
+        z = gaussian_noise(int(v["seed"]), tuple(v["shape"]), int(v["stream"]))
+        assert [f"{b:08x}" for b in z.reshape(-1)[:8].view(np.uint32).tolist()] == v["first_bits"]
+        assert hashlib.sha256(z.astype("<f4").tobytes()).hexdigest() == v["sha256"]
+    with_wrong_constant = _gauss_pair_scalar(0, 0, 0, (_spec_constants()[0], _spec_constants()[1],
+                                                      struct_double("3E0921FB54442D18")))
+    assert np.float32(with_wrong_constant[0]).view(np.uint32) != 0xBDF8DE6B  # the vector catches it
+
+
+def struct_double(hex16):
+    import struct
+
+    return struct.unpack(">d", bytes.fromhex(hex16))[0]

@@ -122,7 +122,7 @@ def _synthetic_sps(width: int, height: int, *, gci: bool, sublayers: int, sub_pr
     w.u(1, 0)
     w.u(1, 1 if gci else 0)
     if gci:
-        for i in range(67):  # constraint flags: a pattern that would shift a misparse
+        for i in range(71):  # H.266 7.3.3.2: 71 constraint bits; a pattern that would shift a misparse
             w.u(1, i & 1)
         w.u(8, 9)  # gci_num_additional_bits: 6 named + 3 reserved
         w.u(9, 0b101010101)
@@ -193,3 +193,94 @@ def test_sps_probe_fuzz_only_probe_errors(payload):
     except SpsProbeError:
         return
     assert len(sizes) >= 1 and all(w >= 0 and h >= 0 for w, h in sizes)
+
+
+# ------------------------------------------- §7.4: GCI, one picture, NAL unit limit (issue 14)
+
+
+def _face_substream():
+    return encode_roi(FACE, qp=40, preset="fast")
+
+
+def test_stream_with_general_constraints_info_decodes():
+    """A conforming stream with gci_present_flag = 1 (71 constraint bits, then 9 more) is read
+    right by the probe and decodes to the same picture (the 67-bit probe misread its size)."""
+    from conformance.substreams import with_gci
+    from ssgc_ref.vvc.sps_probe import sps_picture_sizes, walk_substream
+
+    sub, rgb = _face_substream()
+    g = with_gci(sub)
+    assert len(g) > len(sub) and sps_picture_sizes(g) == [(64, 48)]
+    assert walk_substream(g).pictures == 1
+    assert np.array_equal(decode_roi(g, 64, 48, 8), rgb)
+
+
+def test_gci_cannot_hide_an_oversized_picture():
+    from conformance.substreams import with_gci, with_sps_size
+    from ssgc_format.errors import LimitError
+
+    sub, _ = _face_substream()
+    huge = with_sps_size(with_gci(sub), 16384, 16384)
+    with pytest.raises(LimitError, match="exceeds the ROIC rectangle"):
+        decode_roi(huge, 64, 48, 8)
+
+
+def test_two_pictures_are_refused():
+    from conformance.substreams import two_pictures
+
+    sub, _ = _face_substream()
+    with pytest.raises(FormatError, match="exactly one coded picture") as e:
+        decode_roi(two_pictures(sub), 64, 48, 8)
+    assert e.value.chunk == "ROIC"
+
+
+def test_decoder_stops_at_a_second_picture():
+    """Behind the structural check, the decode itself refuses a second output picture."""
+    from conformance.substreams import two_pictures
+    from ssgc_ref.roi_codec import _decode_single_picture
+
+    sub, _ = _face_substream()
+    assert _decode_single_picture(sub)[0].shape == (48, 64)
+    with pytest.raises(FormatError, match="more than one picture"):
+        _decode_single_picture(two_pictures(sub))
+
+
+@pytest.mark.parametrize("count", [1000, 100_000])
+def test_nal_unit_limit(count):
+    from conformance.substreams import with_filler_nal_units
+    from ssgc_format.errors import LimitError
+    from ssgc_ref.roi_codec import max_nal_units
+
+    sub, rgb = _face_substream()
+    assert max_nal_units(64, 48) == 64 + 4 * 4
+    ok = with_filler_nal_units(sub, max_nal_units(64, 48) - 3)  # 3 NAL units of its own
+    assert np.array_equal(decode_roi(ok, 64, 48, 8), rgb)
+    with pytest.raises(LimitError, match="NAL units"):
+        decode_roi(with_filler_nal_units(sub, count), 64, 48, 8)
+
+
+def test_non_idr_slice_is_refused():
+    from conformance.substreams import TRAIL_NUT, with_vcl_type
+
+    sub, _ = _face_substream()
+    with pytest.raises(FormatError, match="not IDR"):
+        decode_roi(with_vcl_type(sub, TRAIL_NUT), 64, 48, 8)
+
+
+@pytest.mark.parametrize("pictures", [2, 1000, 100_000])
+def test_many_pictures_refused_before_decoding(pictures):
+    """Issue 14: 2, 1000 or 100000 pictures used to be decoded and every frame kept. Now the walk
+    refuses them from the NAL unit headers (the NAL unit limit stops it early)."""
+    import time
+
+    from ssgc_format.errors import LimitError
+
+    sub, _ = _face_substream()
+    t = time.process_time()
+    with pytest.raises(FormatError) as e:
+        decode_roi(sub * pictures, 64, 48, 8)
+    assert time.process_time() - t < 2.0
+    if pictures == 2:
+        assert "exactly one coded picture" in str(e.value)
+    else:
+        assert isinstance(e.value, LimitError) and "NAL units" in str(e.value)

@@ -23,11 +23,31 @@ def test_paper_schedule():
 @given(n=st.integers(1, 1000), s=st.integers(0, 1000))
 def test_timesteps_and_start_properties(n, s):
     tau = ddim_timesteps(n)
-    assert len(tau) == n and tau[0] == 1 and all(a < b for a, b in zip(tau, tau[1:])) and tau[-1] <= 1000
-    if 1000 % n == 0:
+    assert len(tau) == n and all(a < b for a, b in zip(tau, tau[1:])) and 0 <= tau[0] and tau[-1] <= 999
+    if n < 1000:  # the formula of 1.0 where it did not overrun: unchanged
+        assert tau == [i * 1000 // n + 1 for i in range(n)]
+    if 1000 % n == 0 and n < 1000:
         assert tau == [t + 1 for t in range(0, 1000, 1000 // n)]
     k0 = sdedit_start_index(n, s)
     assert 0 <= k0 <= n - 1 and k0 == min(n - 1, n * s // 1000)
+
+
+@pytest.mark.parametrize("n", range(1, 1001))
+def test_every_step_count_indexes_the_schedule(n):
+    """§8.3: every n in 1..1000 gives n distinct indices inside abar (n = T used to reach T)."""
+    a = alphas_cumprod()
+    tau = ddim_timesteps(n)
+    c = ddim_coefficients(a, tau, eta_q8=256)
+    assert len(tau) == n == len(set(tau)) and max(tau) < len(a)
+    assert np.all(np.isfinite(c["c_eps"])) and np.all(np.isfinite(c["sigma"]))
+
+
+def test_steps_equal_to_T():
+    tau = ddim_timesteps(1000)
+    assert tau == list(range(1000))
+    assert ddim_timesteps(999)[-1] == 998 * 1000 // 999 + 1 == 999
+    k0 = sdedit_start_index(1000, 700)
+    assert k0 == 700 and tau[k0] == 700
 
 
 @pytest.mark.parametrize("n,s", [(0, 700), (1001, 700), (200, -1), (200, 1001)])

@@ -98,3 +98,43 @@ def test_spec_example_6_8():
 def test_crc_example_2_2():
     import zlib
     assert zlib.crc32(b"IEND") == 0xAE426082
+
+
+# ---- clause 8.3 and Annex C, transcribed in the clean-room decoder (issues 8 and 14) ----------
+
+def test_spec_decoder_noise_vectors():
+    with open(os.path.join(ROOT, "noise_vectors.json")) as f:
+        doc = json.load(f)
+    for v in doc["vectors"]:
+        count = 1
+        for d in v["shape"]:
+            count *= d
+        raw = sd.gaussian_noise_f32(int(v["seed"]), int(v["stream"]), count)
+        assert hashlib.sha256(raw).hexdigest() == v["sha256"]
+        assert [raw[4 * i: 4 * i + 4][::-1].hex() for i in range(min(8, count))] == v["first_bits"]
+
+
+def test_spec_decoder_timesteps_match_reference():
+    from ssgc_format.schedule import ddim_timesteps
+
+    for n in (1, 15, 30, 200, 300, 600, 999, 1000):
+        assert sd.ddim_timesteps(n) == ddim_timesteps(n)
+    assert sd.ddim_timesteps(1000)[-1] == 999 and sd.ddim_timesteps(200)[-1] == 996
+
+
+def test_spec_decoder_substream_walk():
+    """7.4.1 in the clean-room decoder: GCI present accepted, 2 pictures, NAL limit, non-IDR refused."""
+    from conformance.substreams import TRAIL_NUT, two_pictures, with_filler_nal_units, with_gci, with_vcl_type
+    from ssgc_ref.roi_codec import encode_roi
+    from skimage import data
+
+    sub, _ = encode_roi(data.astronaut()[60:108, 190:254], qp=40, preset="fast")
+    sd.walk_substream(sub, 64, 48)
+    sd.walk_substream(with_gci(sub), 64, 48)
+    with pytest.raises(sd.FormatError, match="picture"):
+        sd.walk_substream(two_pictures(sub), 64, 48)
+    with pytest.raises(sd.LimitError, match="NAL units"):
+        sd.walk_substream(with_filler_nal_units(sub, 78), 64, 48)
+    sd.walk_substream(with_filler_nal_units(sub, 77), 64, 48)
+    with pytest.raises(sd.FormatError, match="IDR"):
+        sd.walk_substream(with_vcl_type(sub, TRAIL_NUT), 64, 48)
