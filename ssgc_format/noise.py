@@ -54,7 +54,8 @@ _TRIG_TERMS = 13  # sin/cos nested Horner depth
 
 
 def _u32(x: ArrayLike) -> np.ndarray:
-    return np.asarray(x, dtype=np.uint64) & np.uint64(_MASK32)
+    out: np.ndarray = np.asarray(x, dtype=np.uint64) & np.uint64(_MASK32)
+    return out
 
 
 def philox4x32_10(c0: ArrayLike, c1: ArrayLike, c2: ArrayLike, c3: ArrayLike, k0: ArrayLike,
@@ -83,7 +84,8 @@ def philox4x32_10(c0: ArrayLike, c1: ArrayLike, c2: ArrayLike, c3: ArrayLike, k0
 def uniform_open_closed(w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
     """u = ((w0 >> 5) * 2^26 + (w1 >> 6) + 1) * 2^-53, a binary64 in (0, 1] (Annex C.2), exact."""
     k = ((w0 >> np.uint64(5)) << np.uint64(26)) + (w1 >> np.uint64(6)) + np.uint64(1)
-    return np.ldexp(k.astype(np.float64), -53)  # k <= 2^53: conversion and scaling are exact
+    u: np.ndarray = np.ldexp(k.astype(np.float64), -53)  # k <= 2^53: conversion and scaling are exact
+    return u
 
 
 def _ln(u: np.ndarray) -> np.ndarray:
