@@ -62,7 +62,8 @@ def test_license_file_and_metadata():
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("MIT License") and PROJECT["license"] == "MIT"
     assert "LICENSE" in PROJECT["license-files"]
-    assert PROJECT["urls"] and any(c.startswith("Programming Language :: Python :: 3") for c in PROJECT["classifiers"])
+    assert "urls" not in PROJECT or all(u.startswith("https://") for u in PROJECT["urls"].values())
+    assert any(c.startswith("Programming Language :: Python :: 3") for c in PROJECT["classifiers"])
     assert (ROOT / "ssgc_ref" / "py.typed").exists() and (ROOT / "ssgc_format" / "py.typed").exists()
 
 
