@@ -1,6 +1,6 @@
 """The H.266 intra encoder's presets and its optional deblocking, on the VVenC anchor's inputs.
 
-Same inputs and measurement as benchmarks/vvc_anchor.py (reference/vvenc-anchor.md): scikit-image's
+Same inputs and measurement as benchmarks/vvc_anchor.py (its all-intra VVenC anchor): scikit-image's
 astronaut/retina (centre 512x512), coffee (600x400), chelsea (448x296), BT.601 limited-range 4:2:0,
 8-bit coding, slice QP 55/45/37/32, PSNR-Y of the FFmpeg decode (C path) against the 8-bit luma.
 Every configuration is measured in the same run: the presets fast/medium/slow with their defaults
