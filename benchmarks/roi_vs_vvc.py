@@ -8,6 +8,9 @@ by `ssgc-ref`'s encoder (superpixel labels, default color map, pixel-precise mas
 encoder codes the whole picture at the lowest QP whose stream fits in the SSGC file's total bytes.
 Reported: bytes per component, PSNR-Y inside the ROI for both (BT.601 limited-range luma of the
 decoded RGB against the original's, the anchor's definition), and encode/decode seconds per stage.
+"VVC alone" is this project's encoder, not VVenC: benchmarks/vvc_anchor.py measures it against
+all-intra VVenC 1.6.1 (--IntraPeriod 1); VVenC's random-access configuration, used by an earlier
+anchor, spends ~200 more bytes of SPS per picture and must not be the reference here.
 Writes benchmarks/results/roi_vs_vvc.json.
 """
 

@@ -1,16 +1,19 @@
-"""The H.266 intra encoder's presets and its optional deblocking, on the VVenC anchor's inputs.
+"""The H.266 intra encoder's presets before and after multi-type-tree (binary/ternary) splits, on the
+VVenC anchor's inputs, in one run.
 
-Same inputs and measurement as benchmarks/vvc_anchor.py (reference/vvenc-anchor.md): scikit-image's
-astronaut/retina (centre 512x512), coffee (600x400), chelsea (448x296), BT.601 limited-range 4:2:0,
-8-bit coding, slice QP 55/45/37/32, PSNR-Y of the FFmpeg decode (C path) against the 8-bit luma.
-Every configuration is measured in the same run: the presets fast/medium/slow with their defaults
-(deblocking on; CTU 32 for fast, 64 otherwise), and medium with CTU 32 or without deblocking; luma
-BD-rate against VVenC 1.6.1 `faster` (10-bit internal, from the anchor table) and against our own
-`medium`. Encode time = CPU seconds of one process
-(single-threaded BLAS asked for through the environment before numpy loads).
+Same inputs and measurement as benchmarks/vvc_anchor.py (its all-intra VVenC anchor): scikit-image's
+astronaut/retina (centre 512x512), coffee (600x400), chelsea (448x296), plus the ROI-sized crops
+(200x200, 96x64); BT.601 limited-range 4:2:0, 8-bit coding, slice QP 55/45/37/32, PSNR-Y of the
+FFmpeg decode (C path, checked equal to the encoder's reconstruction) against the 8-bit luma.
+Configurations (deblocking on): `fast` (CTU 32, quad-tree only: unchanged), `medium-qt` (medium's
+search with quad-tree splits only: the medium preset before multi-type trees), `medium-mtt1`
+(multi-type depth 1) and `medium` (the preset: depth 2). Reported: luma BD-rate against all-intra
+VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against `medium-qt`,
+and the encode CPU time (one process, single-threaded BLAS asked for through the environment
+before numpy loads) as a ratio to `medium-qt` measured in the same run.
 
 Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...]
-Takes several minutes. Writes benchmarks/results/vvc_presets.json.
+Takes tens of minutes on a loaded 2-core machine. Writes benchmarks/results/vvc_presets.json.
 """
 
 from __future__ import annotations
@@ -29,19 +32,21 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vvc_anchor import IMAGES, QPS, VVENC_10BIT, bd_rate, load_image, psnr  # noqa: E402
+from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  # noqa: E402
 
-# name: (preset, deblocking, CTU size); the first three are the presets' defaults
-CONFIGS = {"fast": ("fast", True, 32), "medium": ("medium", True, 64), "slow": ("slow", True, 64),
-           "medium-ctu32": ("medium", True, 32), "medium-nodeblock": ("medium", False, 64)}
+# name: (preset, max_mtt_depth override or None for the preset's)
+CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
+           "medium": ("medium", None), "slow": ("slow", None)}
+DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
+BASE = "medium-qt"
 
 
-def run(y, cb, cr, qp: int, preset: str, deblocking: bool, ctu: int) -> dict:
+def run(y, cb, cr, qp: int, preset: str, depth: int | None) -> dict:
     from ssgc_ref.vvc import encode_picture
     from ssgc_ref.vvc.oracle import decode_annexb, set_simd
 
     t = time.process_time()
-    res = encode_picture(y, cb, cr, qp=qp, preset=preset, deblocking=deblocking, ctu_size=ctu)
+    res = encode_picture(y, cb, cr, qp=qp, preset=preset, max_mtt_depth=depth)
     enc = time.process_time() - t
     set_simd(False)
     try:
@@ -52,44 +57,64 @@ def run(y, cb, cr, qp: int, preset: str, deblocking: bool, ctu: int) -> dict:
     return dict(qp=qp, bytes=len(res.data), psnr_y=psnr(dec[0], y), enc_cpu_s=enc, decode_equals_recon=exact)
 
 
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{v:+.1f}%"
+
+
 def main() -> None:
     from ssgc_format.ycbcr import rgb_to_ycbcr420
 
+    from ssgc_ref.vvc.encoder import encode_picture
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--images", nargs="+", default=list(IMAGES))
-    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--images", nargs="+", default=list(IMAGES) + list(CROPS))
+    ap.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "vvc_presets.json"))
     args = ap.parse_args()
-    out: dict = {"settings": {"qps": QPS, "bit_depth": 8, "configs": args.configs}, "images": {}}
-    print(f"{'image':<10} {'config':<17} {'QP':>3} {'bytes':>6} {'PSNR-Y':>7} {'cpu s':>6}  exact")
+    # fill the encoder's per-size caches (transform tables, mode operators) before timing anything
+    y0, cb0, cr0 = rgb_to_ycbcr420(load_image("astronaut")[:64, :64], 8)
+    for preset in ("fast", "medium"):
+        encode_picture(y0, cb0, cr0, qp=37, preset=preset)
+    out: dict = {"settings": {"qps": QPS, "bit_depth": 8, "configs": args.configs, "baseline": BASE,
+                              "anchor": "VVenC 1.6.1 all-intra (--IntraPeriod 1), benchmarks/vvc_anchor.py"},
+                 "images": {}}
+    print(f"{'image':<23} {'config':<12} {'QP':>3} {'bytes':>6} {'PSNR-Y':>7} {'cpu s':>6}  exact", flush=True)
     for name in args.images:
         y, cb, cr = rgb_to_ycbcr420(load_image(name), 8)
-        entry: dict = {"rows": {}, "bd_rate_vs_vvenc_faster_10bit": {}, "bd_rate_vs_our_medium": {}}
+        entry: dict = {"rows": {}, "bd_rate": {}}
         for cfg in args.configs:
-            preset, dbk, ctu = CONFIGS[cfg]
+            preset, depth = CONFIGS[cfg]
             rows = []
             for qp in QPS:
-                r = run(y, cb, cr, qp, preset, dbk, ctu)
+                r = run(y, cb, cr, qp, preset, depth)
                 rows.append(r)
-                print(f"{name:<10} {cfg:<17} {qp:>3} {r['bytes']:>6} {r['psnr_y']:>7.2f} {r['enc_cpu_s']:>6.2f}"
+                print(f"{name:<23} {cfg:<12} {qp:>3} {r['bytes']:>6} {r['psnr_y']:>7.2f} {r['enc_cpu_s']:>6.2f}"
                       f"  {r['decode_equals_recon']}", flush=True)
             entry["rows"][cfg] = rows
-        anchor = [(a[1], a[2]) for a in VVENC_10BIT[(name, "faster")]]
-        base = entry["rows"].get("medium")
+        base = entry["rows"].get(BASE)
         for cfg, rows in entry["rows"].items():
             pts = [(r["bytes"], r["psnr_y"]) for r in rows]
-            entry["bd_rate_vs_vvenc_faster_10bit"][cfg] = bd_rate(anchor, pts)
+            b = {}
+            for vp in ("faster", "medium"):
+                for vbd in (8, 10):
+                    anchor = VVENC_AI.get((name, vp, vbd))
+                    b[f"vs_vvenc_ai_{vp}_{vbd}bit"] = bd_rate([(a[1], a[2]) for a in anchor], pts) if anchor else None
             if base is not None:
-                entry["bd_rate_vs_our_medium"][cfg] = bd_rate([(r["bytes"], r["psnr_y"]) for r in base], pts)
+                b[f"vs_{BASE}"] = bd_rate([(r["bytes"], r["psnr_y"]) for r in base], pts)
+                b["cpu_ratio_vs_" + BASE] = sum(r["enc_cpu_s"] for r in rows) / sum(r["enc_cpu_s"] for r in base)
+            entry["bd_rate"][cfg] = b
         out["images"][name] = entry
     print()
-    print(f"{'image':<10} {'config':<17} {'BD vs VVenC faster':>19} {'BD vs our medium':>17} {'cpu s (QP55..32)':>24}")
+    print("luma BD-rate (8-bit VVenC rows), CPU time as a ratio to medium-qt (sum over the 4 QPs), same run:")
+    print(f"{'image':<23} {'config':<12} {'vs VVenC faster':>16} {'vs VVenC medium':>16} {'vs medium-qt':>13}"
+          f" {'cpu s':>7} {'cpu ratio':>10}  all exact")
     for name, entry in out["images"].items():
-        for cfg, rows in entry["rows"].items():
-            a = entry["bd_rate_vs_vvenc_faster_10bit"][cfg]
-            b = entry["bd_rate_vs_our_medium"].get(cfg)
-            times = " ".join(f"{r['enc_cpu_s']:.1f}" for r in rows)
-            print(f"{name:<10} {cfg:<17} {a:>+18.1f}% {'' if b is None else f'{b:+.1f}%':>17} {times:>24}")
+        for cfg, b in entry["bd_rate"].items():
+            rows = entry["rows"][cfg]
+            ratio = b.get("cpu_ratio_vs_" + BASE)
+            print(f"{name:<23} {cfg:<12} {_pct(b['vs_vvenc_ai_faster_8bit']):>16} {_pct(b['vs_vvenc_ai_medium_8bit']):>16}"
+                  f" {_pct(b.get('vs_' + BASE)):>13} {sum(r['enc_cpu_s'] for r in rows):>7.1f}"
+                  f" {'' if ratio is None else f'{ratio:.2f}x':>10}  {all(r['decode_equals_recon'] for r in rows)}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(f"wrote {args.out}")

@@ -11,6 +11,7 @@ from ssgc_format.errors import FormatError, InputError
 from ssgc_ref.vvc import EncodeResult, encode_picture, encode_to_budget
 from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT, TT_H, TT_V
 
 
 class RandomDecisions(Forced):
@@ -19,6 +20,12 @@ class RandomDecisions(Forced):
 
     def split(self, x, y, size):
         return bool(self.rng.integers(2))
+
+    def split_mode(self, x, y, w, h, options):
+        # any allowed split (quad, binary, ternary) or none, the leaf as likely as all splits together
+        if NO_SPLIT in options and self.rng.integers(2):
+            return NO_SPLIT
+        return int(self.rng.choice([o for o in options if o != NO_SPLIT] or list(options)))
 
     def luma_mode(self, x, y, size):
         return int(self.rng.integers(67))
@@ -47,7 +54,13 @@ def _picture(rng: np.random.Generator, h: int, w: int, bd: int, kind: str):
     return planes
 
 
-def _check_decodes_to_recon(res: EncodeResult, shape):
+def _check_decodes_to_recon(res: EncodeResult, shape, simd_too: bool = False):
+    if simd_too:  # FFmpeg's C code paths as well as its SIMD ones
+        set_simd(False)
+        try:
+            _check_decodes_to_recon(res, shape)
+        finally:
+            set_simd(True)
     dec = decode_annexb(res.data)
     h, w = shape
     assert res.recon[0].shape == (h, w)
@@ -120,16 +133,20 @@ def test_presets(preset):
         _check_decodes_to_recon(encode_picture(*planes, qp=qp, preset=preset), (72, 80))
 
 
-@pytest.mark.parametrize("preset,qp,kind", [("medium", 30, "smooth"), ("medium", 45, "edges"), ("fast", 37, "smooth")])
+@pytest.mark.parametrize("preset,qp,kind", [("medium", 30, "smooth"), ("medium", 45, "edges"), ("fast", 37, "smooth"),
+                                            ("medium", 37, "noise")])
 def test_abandoned_splits_do_not_change_decisions(monkeypatch, preset, qp, kind):
     # a split given up once its children cost more than the leaf must give the full search's stream
     from ssgc_ref.vvc import encoder
 
     planes = _picture(np.random.default_rng(11), 80, 72, 8, kind)
     pruned = encode_picture(*planes, qp=qp, preset=preset)
-    full_split = encoder._PictureEncoder._split
-    monkeypatch.setattr(encoder._PictureEncoder, "_split",
-                        lambda self, x, y, s, inside, ctx, bound=None: full_split(self, x, y, s, inside, ctx))
+    from ssgc_ref.vvc import tree_search
+
+    full_split = tree_search.TreeSearch._split
+    monkeypatch.setattr(tree_search.TreeSearch, "_split",
+                        lambda self, n, split, allowed, inside, ctx, bound=None: full_split(self, n, split, allowed,
+                                                                                            inside, ctx))
     assert encode_picture(*planes, qp=qp, preset=preset).data == pruned.data
 
 
@@ -238,3 +255,68 @@ def test_deblocking_changes_output_and_decodes_without_simd():
             _check_decodes_to_recon(on, (64, 96))
         finally:
             set_simd(True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 130), st.integers(1, 130), st.integers(0, 63), st.sampled_from([8, 10]),
+       st.sampled_from(["noise", "smooth", "edges"]), st.integers(0, 2**31), st.sampled_from([32, 64]),
+       st.booleans(), st.sampled_from([1, 2, 3]))
+def test_multi_type_tree_random_splits_decode_on_c_and_simd(h, w, qp, bd, kind, seed, ctu, deblocking, depth):
+    # random quad/binary/ternary trees (implicit splits at the picture edges included), modes and
+    # chroma choices: FFmpeg's C and SIMD decodes equal the encoder's reconstruction
+    rng = np.random.default_rng(seed)
+    planes = _picture(rng, h, w, bd, kind)
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, ctu_size=ctu, deblocking=deblocking, preset="medium",
+                         max_mtt_depth=depth, forced=RandomDecisions(rng))
+    _check_decodes_to_recon(res, (h, w), simd_too=True)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(8, 100), st.integers(8, 100), st.integers(20, 55), st.sampled_from(["smooth", "edges"]),
+       st.integers(0, 2**31), st.sampled_from(["medium", "slow"]))
+def test_multi_type_tree_own_decisions_decode_on_c_and_simd(h, w, qp, kind, seed, preset):
+    rng = np.random.default_rng(seed)
+    planes = _picture(rng, h, w, 8, kind)
+    _check_decodes_to_recon(encode_picture(*planes, qp=qp, preset=preset), (h, w), simd_too=True)
+
+
+@pytest.mark.parametrize("split", [BT_H, BT_V, TT_H, TT_V])
+def test_each_multi_type_split_decodes(split):
+    # every CTU of 32x32 takes ``split`` at its root, then the encoder decides
+    rng = np.random.default_rng(split)
+    planes = _picture(rng, 64, 96, 8, "edges")
+
+    class F(Forced):
+        def split_mode(self, x, y, w, h, options):
+            return split if (w, h) == (32, 32) and split in options else None
+
+    res = encode_picture(*planes, qp=32, ctu_size=32, forced=F())
+    _check_decodes_to_recon(res, (64, 96), simd_too=True)
+
+
+def test_medium_uses_multi_type_splits_and_fast_does_not():
+    from ssgc_ref.vvc import encoder
+
+    shapes = {}
+    orig = encoder._PictureEncoder.code_cu
+
+    def spy(self, n, ctx):
+        shapes.setdefault(self.preset, set()).add((n.w, n.h))
+        return orig(self, n, ctx)
+
+    planes = _picture(np.random.default_rng(4), 64, 64, 8, "edges")
+    try:
+        encoder._PictureEncoder.code_cu = spy
+        for preset in ("fast", "medium"):
+            encode_picture(*planes, qp=32, preset=preset)
+    finally:
+        encoder._PictureEncoder.code_cu = orig
+    assert all(w == h for w, h in shapes["fast"])
+    assert any(w != h for w, h in shapes["medium"])
+
+
+def test_bad_mtt_depth_raises_input_error():
+    y = np.zeros((8, 8), np.uint8)
+    c = np.zeros((4, 4), np.uint8)
+    with pytest.raises(InputError):
+        encode_picture(y, c, c, qp=30, max_mtt_depth=4)

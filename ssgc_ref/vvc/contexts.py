@@ -1,7 +1,7 @@
 """CABAC context variables used by the SSGC VVC profile: initValue (initType 0, I slices) and
 shiftIdx per ctxIdx (H.266 §9.3.2.2, Tables 51..127), and the context-state initialisation.
 
-Only the syntax elements an intra, single-tree, QT-only, DCT-II-only stream codes are listed.
+Only the syntax elements an intra, single-tree, DCT-II-only stream codes are listed.
 Every number was checked by decoding streams with FFmpeg's native decoder (tests/test_vvc_*).
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 # name: (initValue list for initType 0, shiftIdx list)
 _TABLES: dict[str, tuple[list[int], list[int]]] = {
     "split_cu_flag": ([19, 28, 38, 27, 29, 38, 20, 30, 31], [12, 13, 8, 8, 13, 12, 5, 9, 9]),
+    "split_qt_flag": ([27, 6, 15, 25, 19, 37], [0, 8, 8, 12, 12, 8]),
+    "mtt_split_cu_vertical_flag": ([43, 42, 29, 27, 44], [9, 8, 9, 8, 5]),
+    "mtt_split_cu_binary_flag": ([36, 45, 36, 45], [12, 13, 12, 13]),
     "intra_luma_mpm_flag": ([45], [6]),
     "intra_luma_not_planar_flag": ([13, 28], [1, 5]),
     "intra_chroma_pred_mode": ([34], [5]),
@@ -66,6 +69,9 @@ for _name, (_iv, _sh) in _TABLES.items():
 NUM_CTX = len(INIT_VALUE)
 
 SPLIT_CU = OFFSET["split_cu_flag"]
+SPLIT_QT = OFFSET["split_qt_flag"]
+MTT_VER = OFFSET["mtt_split_cu_vertical_flag"]
+MTT_BIN = OFFSET["mtt_split_cu_binary_flag"]
 MPM_FLAG = OFFSET["intra_luma_mpm_flag"]
 NOT_PLANAR = OFFSET["intra_luma_not_planar_flag"]
 CHROMA_MODE = OFFSET["intra_chroma_pred_mode"]

@@ -1,8 +1,9 @@
 """Deblocking filter of H.266 (§8.8.3) for the SSGC VVC profile, mirrored by the encoder so that its
 reconstruction equals the decoder's output when pps_deblocking_filter_disabled_flag is 0.
 
-Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge), square
-transform blocks 8..32 on the quad-tree grid (a 64x64 CU has four 32x32 TUs), no subblock/ISP edges, one slice, QP constant
+Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge),
+luma transform blocks 8..32 on each side on the 8-sample grid (larger CUs are split into 32-sample
+TUs), filter lengths from the transform block sizes across each edge, no subblock/ISP edges, one slice, QP constant
 (SliceQpY, chroma QP equal through the identity table), beta/tc offsets 0. Vertical edges of the
 whole picture are filtered first, then horizontal edges on that result; within one direction the
 edges are 8 samples apart and never touch each other's samples.
@@ -174,21 +175,23 @@ def _chroma_segment(A, r, x, tc, beta, lp, lq, maxv):
         A[r + k, x:x + 4] = Q
 
 
-def _pass(planes, sizes, qp, bd, horizontal, ctu):
-    """Filter every edge of one direction in place; arrays are transposed for horizontal edges."""
+def _pass(planes, starts, sizes, qp, bd, horizontal, ctu):
+    """Filter every edge of one direction in place; arrays are transposed for horizontal edges.
+    ``starts`` / ``sizes``: per 8x8 unit, the first column and the width of the transform block
+    covering it (already transposed for the horizontal pass)."""
     beta, tc = _thresholds(qp, bd)
     if tc == 0:
         return
     maxv = (1 << bd) - 1
     Y = planes[0]
-    S = sizes  # CU size per 8x8 unit, already transposed for the horizontal pass
+    S = sizes
     h, w = Y.shape
     for x in range(8, w, 8):
         ctu_edge = horizontal and x % ctu == 0
         for r in range(0, h, 4):
+            if starts[r >> 3, x >> 3] != x:
+                continue  # not a transform block edge
             sq = int(S[r >> 3, x >> 3])
-            if x % sq:
-                continue  # not a CU boundary
             sp = int(S[r >> 3, (x - 1) >> 3])
             lp = 7 if sp >= 32 else 3
             lq = 7 if sq >= 32 else 3
@@ -196,9 +199,9 @@ def _pass(planes, sizes, qp, bd, horizontal, ctu):
         if x % 16 == 0:  # chroma edges lie on the 8-sample chroma grid
             xc = x >> 1
             for r in range(0, h, 4):
-                sq = int(S[r >> 3, x >> 3])
-                if x % sq:
+                if starts[r >> 3, x >> 3] != x:
                     continue
+                sq = int(S[r >> 3, x >> 3])
                 sp = int(S[r >> 3, (x - 1) >> 3])
                 if sp >= 16 and sq >= 16:  # chroma TB sizes >= 8 on both sides
                     lp, lq = (1 if ctu_edge else 3), 3
@@ -208,11 +211,13 @@ def _pass(planes, sizes, qp, bd, horizontal, ctu):
                     _chroma_segment(C, r >> 1, xc, tc, beta, lp, lq, maxv)
 
 
-def deblock(planes: list[np.ndarray], tb_size_map: np.ndarray, qp: int, bd: int, ctu: int = 32) -> list[np.ndarray]:
-    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``tb_size_map`` holds the
-    luma transform-block size of every 8x8 luma unit (square blocks on the quad-tree grid)."""
+def deblock(planes: list[np.ndarray], tb_maps, qp: int, bd: int, ctu: int = 32) -> list[np.ndarray]:
+    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``tb_maps`` = (x0, width,
+    y0, height) of the luma transform block covering each 8x8 luma unit (chroma blocks are the
+    luma ones halved)."""
+    x0, tw, y0, th = tb_maps
     out = [np.array(p, dtype=np.int64) for p in planes]
-    _pass(out, tb_size_map, qp, bd, False, ctu)
+    _pass(out, x0, tw, qp, bd, False, ctu)
     t = [np.ascontiguousarray(p.T) for p in out]
-    _pass(t, np.ascontiguousarray(tb_size_map.T), qp, bd, True, ctu)
+    _pass(t, np.ascontiguousarray(y0.T), np.ascontiguousarray(th.T), qp, bd, True, ctu)
     return [np.ascontiguousarray(p.T).astype(np.int32) for p in t]

@@ -1,15 +1,14 @@
-"""The picture loop of the SSGC VVC intra encoder: CTUs, quad-tree and mode decisions (informative),
+"""The picture loop of the SSGC VVC intra encoder: CTUs, coding-tree and mode decisions (informative),
 reconstruction mirrored exactly on the decoder's processes (normative in H.266), and the final
 Annex-B stream (VPS-less: SPS, PPS, one IDR_N_LP slice with the picture header inside).
 
 Decisions (non-normative): per CU, all 67 luma modes are ranked by the SATD of an approximate
 prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are compared by the
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
-states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; split / no-split by the
-same cost per CTU (CTU 64 for medium/slow, 32 for fast; a 64x64 CU is four 32x32 TUs), a CU needing
-no luma residual ("fast") or only a DC luma level +-1 ("medium") ending the descent, a split
-abandoned once its children cost more than the leaf, and a 64x64 leaf tried only when no 32x32 child split (not in
-"slow"); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
+states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
+same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
+splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
+split into 32-sample TUs); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -18,7 +17,6 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,25 +26,25 @@ from .cabac import CabacWriter, ContextStates, RateEstimator
 from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
-from .mode_decision import approx_predictions, approx_satd_all, approx_satd_modes, satd
+from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
+from .partition import NO_SPLIT, QT, Neighbours, Node, PartitionLimits
 from .residual_coding import code_residual
-from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, write_chroma_mode, write_coding_unit,
-                     write_luma_mode, write_split_flag)
+from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
+                     write_coding_unit, write_luma_mode)
 from .transform import forward_dct2, inverse_dct2
-
-MIN_CB = 8
-MAX_TB = 32  # MaxTbSizeY (sps_max_luma_transform_size_64_flag = 0)
+from .tree_search import MAX_TB, MIN_CB, TreeSearch
 
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
-    # best, chroma modes compared by RD cost, default CTU size)
-    "fast": (1, 1.0, 1, 32),
-    "medium": (3, 1.25, 2, 64),
-    "slow": (6, 10.0, 5, 64),
+    # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
+    # MaxBtSizeY)
+    "fast": (1, 1.0, 1, 32, 0, 32),
+    "medium": (3, 1.25, 2, 64, 2, 32),
+    "slow": (6, 10.0, 5, 64, 2, 64),
 }
 
 
@@ -76,27 +74,23 @@ def _ssd(a: np.ndarray, b: np.ndarray) -> int:
     return int((d * d).sum())
 
 
-def _loosen(bound: float) -> float:
-    """A child's bound from its parent's remaining budget, widened past any rounding of the parent's
-    running sum: a child cost above it keeps the parent's sum above the parent's bound."""
-    return bound + 1e-9 * abs(bound) + 1e-6
-
-
-def _luma_level_sum(cu: CodingUnit) -> int:
-    """Sum of |luma levels| of the CU, counting a level off the DC position as 2."""
-    total = 0
-    for tu in cu.tus:
-        if tu[0] is not None:
-            a = np.abs(tu[0])
-            total += 2 * int(a.sum()) - int(a[0, 0])
-    return total
-
-
 class Forced:
     """Test hook: fixed decisions. Each method returns None to let the encoder decide."""
 
     def split(self, x: int, y: int, size: int) -> bool | None:  # pragma: no cover - interface
+        """Quad-tree decision of a square block: True = QT split, False = no split."""
         return None
+
+    def split_mode(self, x: int, y: int, w: int, h: int, options: tuple[int, ...]) -> int | None:
+        """The split (partition.NO_SPLIT, QT, BT_H, ...) of the block, one of ``options`` (the
+        allowed ones); by default the answer of split() for square blocks."""
+        if w != h:
+            return None
+        s = self.split(x, y, w)
+        if s is None:
+            return None
+        want = QT if s else NO_SPLIT
+        return want if want in options else None
 
     def luma_mode(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
         return None
@@ -105,16 +99,17 @@ class Forced:
         return None
 
 
-class _PictureEncoder:
+class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
-                 ctu: int = 32):
+                 ctu: int = 32, max_mtt_depth: int | None = None):
         self.bd = bd
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
-        self.n_rd, self.prune_ratio, self.n_rd_chroma, _ = _PRESETS[preset]
+        self.preset = preset
+        self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
         # _luma_level_sum up to which a leaf ends the descent (early_skip presets): 1 = a lone DC +-1
@@ -127,14 +122,19 @@ class _PictureEncoder:
         self.h, self.w = y.shape
         self.H = -(-self.h // MIN_CB) * MIN_CB
         self.W = -(-self.w // MIN_CB) * MIN_CB
+        self.lim = PartitionLimits(self.W, self.H, mtt if max_mtt_depth is None else max_mtt_depth,
+                                   min(max_bt, ctu), min(32, ctu))
         self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
                     self._pad(cr, self.H // 2, self.W // 2)]
         self.rec = [np.zeros_like(p) for p in self.org]
         g = (self.H // 4, self.W // 4)
         self.avail = [np.zeros(g, dtype=bool), np.zeros(g, dtype=bool)]  # luma (unit 4), chroma (unit 2)
         m = (self.H // MIN_CB, self.W // MIN_CB)
+        # per 8x8 luma unit, of the CU covering it: luma mode, CbWidth, CbHeight, CqtDepth
         self.mode_map = np.zeros(m, dtype=np.int16)
-        self.size_map = np.zeros(m, dtype=np.int16)
+        self.cbw_map = np.zeros(m, dtype=np.int16)
+        self.cbh_map = np.zeros(m, dtype=np.int16)
+        self.cqt_map = np.zeros(m, dtype=np.int16)
 
     @staticmethod
     def _pad(p: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -142,48 +142,50 @@ class _PictureEncoder:
         return np.pad(p, ((0, h - p.shape[0]), (0, w - p.shape[1])), mode="edge")
 
     # -- state save / restore for RD trials --------------------------------------------------
-    def _save(self, x: int, y: int, s: int):
-        c = s // 2
-        return (self.rec[0][y:y + s, x:x + s].copy(), self.rec[1][y // 2:y // 2 + c, x // 2:x // 2 + c].copy(),
-                self.rec[2][y // 2:y // 2 + c, x // 2:x // 2 + c].copy(),
-                self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4].copy(),
-                self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4].copy(),
-                self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8].copy(),
-                self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8].copy())
+    def _save(self, x: int, y: int, w: int, h: int):
+        ys, xs = slice(y, y + h), slice(x, x + w)
+        cys, cxs = slice(y // 2, (y + h) // 2), slice(x // 2, (x + w) // 2)
+        ays, axs = slice(y // 4, (y + h) // 4), slice(x // 4, (x + w) // 4)
+        mys, mxs = slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8)
+        return (self.rec[0][ys, xs].copy(), self.rec[1][cys, cxs].copy(), self.rec[2][cys, cxs].copy(),
+                self.avail[0][ays, axs].copy(), self.avail[1][ays, axs].copy(),
+                self.mode_map[mys, mxs].copy(), self.cbw_map[mys, mxs].copy(), self.cbh_map[mys, mxs].copy(),
+                self.cqt_map[mys, mxs].copy())
 
-    def _restore(self, x: int, y: int, s: int, st) -> None:
-        c = s // 2
-        self.rec[0][y:y + s, x:x + s] = st[0]
-        self.rec[1][y // 2:y // 2 + c, x // 2:x // 2 + c] = st[1]
-        self.rec[2][y // 2:y // 2 + c, x // 2:x // 2 + c] = st[2]
-        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = st[3]
-        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = st[4]
-        self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = st[5]
-        self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = st[6]
+    def _restore(self, x: int, y: int, w: int, h: int, st) -> None:
+        ys, xs = slice(y, y + h), slice(x, x + w)
+        cys, cxs = slice(y // 2, (y + h) // 2), slice(x // 2, (x + w) // 2)
+        ays, axs = slice(y // 4, (y + h) // 4), slice(x // 4, (x + w) // 4)
+        mys, mxs = slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8)
+        self.rec[0][ys, xs], self.rec[1][cys, cxs], self.rec[2][cys, cxs] = st[0], st[1], st[2]
+        self.avail[0][ays, axs], self.avail[1][ays, axs] = st[3], st[4]
+        self.mode_map[mys, mxs], self.cbw_map[mys, mxs], self.cbh_map[mys, mxs] = st[5], st[6], st[7]
+        self.cqt_map[mys, mxs] = st[8]
+
+    def _restore_empty(self, x: int, y: int, w: int, h: int) -> None:
+        self.avail[0][y // 4:(y + h) // 4, x // 4:(x + w) // 4] = False
+        self.avail[1][y // 4:(y + h) // 4, x // 4:(x + w) // 4] = False
 
     # -- neighbourhood-derived syntax contexts -----------------------------------------------
-    def split_ctx(self, x: int, y: int, s: int) -> int:
-        inc = 0
-        if x > 0 and self.size_map[y // 8, (x - 1) // 8] < s:
-            inc += 1
-        if y > 0 and self.size_map[(y - 1) // 8, x // 8] < s:
-            inc += 1
-        return inc
+    def neighbours(self, x: int, y: int) -> Neighbours:
+        """The left (x-1, y) and above (x, y-1) CUs' CbHeight / CbWidth / CqtDepth."""
+        lh = lq = aw = aq = None
+        if x > 0:
+            lh, lq = int(self.cbh_map[y // 8, (x - 1) // 8]), int(self.cqt_map[y // 8, (x - 1) // 8])
+        if y > 0:
+            aw, aq = int(self.cbw_map[(y - 1) // 8, x // 8]), int(self.cqt_map[(y - 1) // 8, x // 8])
+        return Neighbours(lh, lq or 0, aw, aq or 0)
 
-    def mpm(self, x: int, y: int, s: int) -> tuple[int, ...]:
-        a = int(self.mode_map[(y + s - 1) // 8, (x - 1) // 8]) if x > 0 else 0
-        b = int(self.mode_map[(y - 1) // 8, (x + s - 1) // 8]) if y % self.ctu else 0
+    def mpm(self, x: int, y: int, w: int, h: int) -> tuple[int, ...]:
+        a = int(self.mode_map[(y + h - 1) // 8, (x - 1) // 8]) if x > 0 else 0
+        b = int(self.mode_map[(y - 1) // 8, (x + w - 1) // 8]) if y % self.ctu else 0
         return mpm_list(a, b)
 
     # -- one CU --------------------------------------------------------------------------------
-    def _luma_candidates(self, refs, org, s, mpm) -> list[int]:
+    def _luma_candidates(self, refs, org, w, h, mpm) -> list[int]:
         """Up to n_rd luma modes with the lowest approximate SATD + sqrt(lambda) * mode bits (those
         within a factor prune_ratio of the best)."""
-        if s <= 16:
-            sa = approx_satd_all(refs, org, s)
-        else:
-            sa = satd(org[None].astype(np.int64) - approx_predictions(refs, s))
-        cost = sa + self.sqrt_lam * self._mode_bits(mpm)
+        cost = approx_satd_all(refs, org, w, h) + self.sqrt_lam * self._mode_bits(mpm)
         order = np.argsort(cost, kind="stable")[: self.n_rd]
         lim = cost[order[0]] * self.prune_ratio
         return [int(m) for m in order if cost[m] <= lim]
@@ -195,19 +197,20 @@ class _PictureEncoder:
             bits[m] = 2.0 + min(i + 1, 4)
         return bits
 
-    def _chroma_candidates(self, crefs, corg, c, luma_mode) -> list[int]:
+    def _chroma_candidates(self, crefs, corg, cw, ch, luma_mode) -> list[int]:
         """intra_chroma_pred_mode values to try: DM plus the other ones whose approximate SATD beats
         DM's, best first, n_rd_chroma in all."""
         if self.n_rd_chroma <= 1:
             return [CHROMA_DM]
         idxs = [CHROMA_DM] + [i for i in self.chroma_cands if i != CHROMA_DM]
         modes = [chroma_mode(i, luma_mode) for i in idxs]
-        cost = approx_satd_modes(crefs[0], corg[0], c, modes) + approx_satd_modes(crefs[1], corg[1], c, modes)
+        cost = (approx_satd_modes(crefs[0], corg[0], cw, ch, modes)
+                + approx_satd_modes(crefs[1], corg[1], cw, ch, modes))
         better = [k for k in np.argsort(cost[1:], kind="stable") + 1 if cost[k] < cost[0]]
         return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
     def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool, memo: dict | None = None):
-        """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, size)] of the planes
+        """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, w, h)] of the planes
         ``comps`` (luma, or Cb and Cr) in decoding order with intra mode ``mode``. Later blocks
         predict from earlier ones, so the reconstruction is written as it goes; ``keep`` = False
         restores the planes afterwards. Returns ([[levels or None per block] per comp], distortion).
@@ -223,19 +226,19 @@ class _PictureEncoder:
         saved = []
         levels: list[list] = [[] for _ in comps]
         dist = 0
-        for tx, ty, t in tbs:
+        for tx, ty, tw, th in tbs:
             if not keep:
-                saved.append((tx, ty, t, [self.rec[k][ty:ty + t, tx:tx + t].copy() for k in comps],
-                               av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit].copy()))
+                saved.append((tx, ty, tw, th, [self.rec[k][ty:ty + th, tx:tx + tw].copy() for k in comps],
+                              av[ty // unit:(ty + th) // unit, tx // unit:(tx + tw) // unit].copy()))
             for i, k in enumerate(comps):
                 qp = self.qp if k == 0 else self.qpc[k - 1]
-                org = self.org[k][ty:ty + t, tx:tx + t]
+                org = self.org[k][ty:ty + th, tx:tx + tw]
                 hit = None if memo is None else memo.get((k, mode))
                 if hit is None:
                     refs = None if memo is None else memo.get(("refs", k))
                     if refs is None:
-                        refs = reference_samples(self.rec[k], av, tx, ty, t, t, bd, unit)
-                    pred = predict_from_refs(refs, t, t, mode, k, bd)
+                        refs = reference_samples(self.rec[k], av, tx, ty, tw, th, bd, unit)
+                    pred = predict_from_refs(refs, tw, th, mode, k, bd)
                     coef = forward_dct2(org - pred, bd)
                     if memo is not None:
                         memo[(k, mode)] = (pred, coef)
@@ -244,30 +247,30 @@ class _PictureEncoder:
                 lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd))
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
-                self.rec[k][ty:ty + t, tx:tx + t] = rec
-            av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit] = True
-        for tx, ty, t, old, oldav in reversed(saved):
+                self.rec[k][ty:ty + th, tx:tx + tw] = rec
+            av[ty // unit:(ty + th) // unit, tx // unit:(tx + tw) // unit] = True
+        for tx, ty, tw, th, old, oldav in reversed(saved):
             for k, o in zip(comps, old):
-                self.rec[k][ty:ty + t, tx:tx + t] = o
-            av[ty // unit:(ty + t) // unit, tx // unit:(tx + t) // unit] = oldav
+                self.rec[k][ty:ty + th, tx:tx + tw] = o
+            av[ty // unit:(ty + th) // unit, tx // unit:(tx + tw) // unit] = oldav
         return levels, dist
 
-    def code_cu(self, x: int, y: int, s: int, ctx: ContextStates) -> tuple[CodingUnit, int]:
-        """Decide and reconstruct one CU (one TU, or four 32x32 TUs for a 64x64 CU); returns it and
-        its distortion (luma + chroma SSD)."""
+    def code_cu(self, n: Node, ctx: ContextStates) -> tuple[CodingUnit, int]:
+        """Decide and reconstruct one CU (its TUs of at most 32x32); returns it and its distortion
+        (luma + chroma SSD)."""
         bd = self.bd
-        mpm = self.mpm(x, y, s)
-        t = min(s, MAX_TB)
-        tbs = [(x + dx, y + dy, t) for dy in range(0, s, t) for dx in range(0, s, t)]
-        ctbs = [(tx // 2, ty // 2, t // 2) for tx, ty, _ in tbs]
-        fm = self.forced.luma_mode(x, y, s) if self.forced else None
+        x, y, w, h = n.x, n.y, n.w, n.h
+        mpm = self.mpm(x, y, w, h)
+        tbs = transform_blocks(x, y, w, h, MAX_TB)
+        ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
+        fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
         if fm is not None:
             cands = [fm]
         else:
-            refs = reference_samples(self.rec[0], self.avail[0], x, y, s, s, bd, 4)
+            refs = reference_samples(self.rec[0], self.avail[0], x, y, w, h, bd, 4)
             memo[("refs", 0)] = refs
-            cands = self._luma_candidates(refs, self.org[0][y:y + s, x:x + s], s, mpm)
+            cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
         best = None
         if len(cands) > 1:
             for m in cands:
@@ -286,18 +289,21 @@ class _PictureEncoder:
         mode = cands[0] if best is None else best[1]
         (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True,
                                      memo=memo)
-        self.mode_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = mode
-        self.size_map[y // 8:(y + s) // 8, x // 8:(x + s) // 8] = s
+        ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
+        self.mode_map[ms] = mode
+        self.cbw_map[ms] = w
+        self.cbh_map[ms] = h
+        self.cqt_map[ms] = n.cqt_depth
 
-        c, xc, yc = s // 2, x // 2, y // 2
-        fc = self.forced.chroma_idx(x, y, s) if self.forced else None
+        cw, ch, xc, yc = w // 2, h // 2, x // 2, y // 2
+        fc = self.forced.chroma_idx(x, y, w) if self.forced else None
         if fc is not None:
             ccands = [fc]
         else:
-            crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, c, c, bd, 2) for k in (1, 2)]
+            crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, cw, ch, bd, 2) for k in (1, 2)]
             memo[("refs", 1)], memo[("refs", 2)] = crefs
-            corg = [self.org[k][yc:yc + c, xc:xc + c] for k in (1, 2)]
-            ccands = self._chroma_candidates(crefs, corg, c, mode)
+            corg = [self.org[k][yc:yc + ch, xc:xc + cw] for k in (1, 2)]
+            ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
         bestc = None
         seen = set()
         if len(ccands) > 1:
@@ -323,121 +329,55 @@ class _PictureEncoder:
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        cu = CodingUnit(x, y, s, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
         return cu, dist + dc
 
-    # -- quad-tree -------------------------------------------------------------------------------
-    def _leaf(self, x: int, y: int, s: int, can_split: bool, ctx: ContextStates):
-        """Code the block as one CU: (('cu', split ctx or None, cu), cost)."""
-        est = RateEstimator(ctx)
-        inc = self.split_ctx(x, y, s) if can_split else None
-        if can_split:
-            write_split_flag(est, inc, 0)
-        cu, dist = self.code_cu(x, y, s, ctx)
-        write_coding_unit(est, cu)
-        return ("cu", inc, cu), dist + self.lam * est.bits
-
-    def _split(self, x: int, y: int, s: int, inside: bool, ctx: ContextStates, bound: float = math.inf):
-        """Code the block as four quad-tree children: (('split', ctx or None, children), cost), or
-        None as soon as the cost of the children coded so far exceeds ``bound`` (costs are
-        non-negative, so the split could only cost more; the caller restores its state)."""
-        est = RateEstimator(ctx)
-        inc = self.split_ctx(x, y, s) if inside else None
-        if inside:
-            write_split_flag(est, inc, 1)
-        cost = self.lam * est.bits
-        children = []
-        h = s // 2
-        for dy in (0, h):
-            for dx in (0, h):
-                if x + dx < self.W and y + dy < self.H:
-                    t, c = self.code_tree(x + dx, y + dy, h, ctx, _loosen(bound - cost))
-                    children.append(t)
-                    cost += c
-                    if cost > bound:
-                        return None
-        return ("split", inc, children), cost
-
-    def code_tree(self, x: int, y: int, s: int, ctx: ContextStates, bound: float = math.inf):
-        """Decide the coding tree of the block at (x, y), size s. Returns (tree, cost) where tree is
-        ('cu', ctx_inc or None, CodingUnit) or ('split', ctx_inc or None, [children]); ctx, the
-        reconstruction and the maps are left in the chosen option's state.
-
-        ``bound``: the caller drops this block's option when its cost exceeds ``bound`` (a split
-        parent whose partial cost went past its leaf's). The split of a block whose leaf costs more
-        than ``bound`` may then be abandoned early and the leaf returned: its cost also exceeds
-        ``bound``, so the caller's decision is the same as with the full search.
-
-        Below 64: the leaf is tried first, and a leaf needing no luma residual ends the descent
-        (presets fast/medium). At 64: the split is tried first, and the 64x64 leaf only when none of
-        the four 32x32 children was split further."""
-        inside = x + s <= self.W and y + s <= self.H
-        can_split = s > MIN_CB
-        fs = self.forced.split(x, y, s) if (self.forced and inside and can_split) else None
-        try_leaf = inside and fs is not True
-        try_split = can_split and (not inside or fs is not False)
-        if not try_split:
-            return self._leaf(x, y, s, can_split, ctx)
-        if not try_leaf:
-            return self._split(x, y, s, inside, ctx)
-        snap0 = ctx.snapshot()
-        if s > MAX_TB:
-            split = self._split(x, y, s, inside, ctx)
-            if fs is None and self.early_skip and any(t[0] == "split" for t in split[0][2]):
-                return split
-            split_state, split_ctx = self._save(x, y, s), ctx.snapshot()
-            ctx.restore(snap0)
-            self._restore_empty(x, y, s)
-            leaf = self._leaf(x, y, s, can_split, ctx)
-            if leaf[1] <= split[1]:
-                return leaf
-            self._restore(x, y, s, split_state)
-            ctx.restore(split_ctx)
-            return split
-        leaf = self._leaf(x, y, s, can_split, ctx)
-        # early termination: a CU predicted well enough to need (almost) no luma residual is not split
-        if fs is None and self.early_skip and _luma_level_sum(leaf[0][2]) <= self.skip_levels:
-            return leaf
-        leaf_state, leaf_ctx = self._save(x, y, s), ctx.snapshot()
-        ctx.restore(snap0)
-        self._restore_empty(x, y, s)
-        split = self._split(x, y, s, inside, ctx, min(leaf[1], bound))
-        if split is None or leaf[1] <= split[1]:
-            self._restore(x, y, s, leaf_state)
-            ctx.restore(leaf_ctx)
-            return leaf
-        return split
-
-    def _restore_empty(self, x: int, y: int, s: int) -> None:
-        self.avail[0][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = False
-        self.avail[1][y // 4:(y + s) // 4, x // 4:(x + s) // 4] = False
-
     def write_tree(self, sink, tree) -> None:
+        for ci, b in tree[1]:
+            sink.bin(ci, b)
         if tree[0] == "cu":
-            if tree[1] is not None:
-                write_split_flag(sink, tree[1], 0)
             write_coding_unit(sink, tree[2])
         else:
-            if tree[1] is not None:
-                write_split_flag(sink, tree[1], 1)
             for t in tree[2]:
                 self.write_tree(sink, t)
+
+    def _tb_maps(self, trees) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per 8x8 luma unit: x0, width, y0, height of the luma transform block covering it."""
+        m = (self.H // MIN_CB, self.W // MIN_CB)
+        x0, tw, y0, th = (np.zeros(m, dtype=np.int32) for _ in range(4))
+        stack = list(trees)
+        while stack:
+            t = stack.pop()
+            if t[0] == "split":
+                stack.extend(t[2])
+                continue
+            cu = t[2]
+            for bx, by, bw, bh in transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB):
+                s = (slice(by // 8, (by + bh) // 8), slice(bx // 8, (bx + bw) // 8))
+                x0[s], tw[s], y0[s], th[s] = bx, bw, by, bh
+        return x0, tw, y0, th
 
     def encode(self) -> bytes:
         # conformance window offsets are in chroma units (2 luma samples): an odd width or height
         # decodes one sample larger than the input; the recon is cropped to the input size.
+        lim = self.lim
         params = PictureParams(width=self.W, height=self.H, conf_right=(self.W - self.w) & ~1,
                                conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
-                               deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1)
+                               deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
+                               max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
+                               log2_max_tt=lim.max_tt.bit_length() - 1)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
+        trees = []
         for cy in range(0, self.H, self.ctu):
             for cx in range(0, self.W, self.ctu):
                 ectx.restore(wctx.snapshot())
-                tree, _ = self.code_tree(cx, cy, self.ctu, ectx)
+                tree, _ = self.code_tree(Node(cx, cy, self.ctu, self.ctu), ectx)
                 self.write_tree(writer, tree)
+                trees.append(tree)
         writer.term(1)  # end_of_slice_one_bit after the last CTU
+        self.tb_maps = self._tb_maps(trees)
         body, tail, nbits = writer.finish()
         bw = BitWriter()
         slice_header(bw, params)
@@ -449,8 +389,7 @@ class _PictureEncoder:
 
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
-        rec = (deblock(self.rec, np.minimum(self.size_map, MAX_TB), self.qp, self.bd, self.ctu)
-               if self.deblocking else self.rec)
+        rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
         return (rec[0][:self.h, :self.w].astype(dtype), rec[1][:ch, :cw].astype(dtype),
                 rec[2][:ch, :cw].astype(dtype))
@@ -481,12 +420,13 @@ def _check_planes(y, cb, cr, bit_depth: int):
 
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
-                   forced: Forced | None = None) -> EncodeResult:
+                   forced: Forced | None = None, max_mtt_depth: int | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
-    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64). ``forced`` is a
-    test hook fixing decisions."""
+    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
+    ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
+    and medium's search before binary/ternary splits). ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -498,7 +438,10 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         ctu_size = _PRESETS[preset][3]
     if ctu_size not in (32, 64):
         raise InputError(f"VVC encoder: CTU size {ctu_size!r} not supported (32 or 64)")
-    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size))
+    if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
+        raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
+    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
+                          max_mtt_depth)
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

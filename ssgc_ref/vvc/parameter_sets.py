@@ -27,6 +27,9 @@ class PictureParams:
     qp: int  # SliceQpY
     deblocking: bool = False
     log2_ctu: int = 5  # CtbSizeY = 32 or 64 (MaxTbSizeY stays 32)
+    max_mtt_depth: int = 0  # MaxMttDepthY of intra slices: 0 = quad-tree only
+    log2_max_bt: int = 5  # MaxBtSizeY (with max_mtt_depth > 0; MinQtSizeY = MinCbSizeY)
+    log2_max_tt: int = 5  # MaxTtSizeY
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -78,8 +81,11 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.ue(0)  # dpb_max_latency_increase_plus1[0]
     w.ue(LOG2_MIN_CB - 2)  # sps_log2_min_luma_coding_block_size_minus2
     w.u(1, 0)  # sps_partition_constraints_override_enabled_flag
-    w.ue(0)  # sps_log2_diff_min_qt_min_cb_intra_slice_luma
-    w.ue(0)  # sps_max_mtt_hierarchy_depth_intra_slice_luma (QT only)
+    w.ue(0)  # sps_log2_diff_min_qt_min_cb_intra_slice_luma: MinQtSizeY = MinCbSizeY
+    w.ue(p.max_mtt_depth)  # sps_max_mtt_hierarchy_depth_intra_slice_luma (0: QT only)
+    if p.max_mtt_depth:
+        w.ue(p.log2_max_bt - LOG2_MIN_CB)  # sps_log2_diff_max_bt_min_qt_intra_slice_luma
+        w.ue(p.log2_max_tt - LOG2_MIN_CB)  # sps_log2_diff_max_tt_min_qt_intra_slice_luma
     w.u(1, 0)  # sps_qtbtt_dual_tree_intra_flag
     w.ue(0)  # sps_log2_diff_min_qt_min_cb_inter_slice
     w.ue(0)  # sps_max_mtt_hierarchy_depth_inter_slice

@@ -16,16 +16,16 @@ import numpy as np
 
 from . import contexts as C
 from .cabac import _COST0, _COST1
-from .quant import LEVEL_SCALE
-from .residual_coding import _LAST_OFF_LUMA, _LAST_SHIFT_CHROMA, _RICE, _last_prefix, tables
+from .quant import _scale_params
+from .residual_coding import _RICE, _last_prefix, last_ctx, tables
 from .transform import inverse_dct2
 
 
 @lru_cache(maxsize=None)
-def _energy_gain(n: int, bd: int) -> float:
+def _energy_gain(h: int, w: int, bd: int) -> float:
     """Pixel-domain SSD per squared unit of scaled-coefficient error (DCT-II is orthogonal)."""
-    d = np.zeros((n, n), dtype=np.int32)
-    d[n // 2, n // 2] = 4096
+    d = np.zeros((h, w), dtype=np.int32)
+    d[h // 2, w // 2] = 4096
     r = inverse_dct2(d, bd).astype(np.float64)
     return float((r * r).sum()) / 4096.0 ** 2
 
@@ -43,21 +43,20 @@ def _abs_bits(value: int, rice: int) -> float:
 
 
 def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
-    """Levels (n, n) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output)."""
-    n = coeffs.shape[0]
-    log2 = n.bit_length() - 1
-    q = min(max(qp + 6 * (bd - 8), 0), 63 + 6 * (bd - 8))
-    step = ((16 * LEVEL_SCALE[0][q % 6]) << (q // 6)) / float(1 << (bd + log2 - 5))
-    gain = _energy_gain(n, bd)
-    T = tables(n)
+    """Levels (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output)."""
+    hh, n = coeffs.shape  # n: width (the raster stride)
+    ls, bd_shift = _scale_params(coeffs.shape, qp, bd)
+    step = ls / float(1 << bd_shift)
+    gain = _energy_gain(hh, n, bd)
+    T = tables(n, hh)
     flat = coeffs.ravel().astype(np.float64)
     mag = np.abs(flat)
     l0 = np.minimum(np.floor(mag / step + 0.5), 32767).astype(np.int64)  # TransCoeffLevel range
     sc = l0[T.scan]
     nz = np.flatnonzero(sc)
-    out = np.zeros(n * n, dtype=np.int64)
+    out = np.zeros(n * hh, dtype=np.int64)
     if nz.size == 0:
-        return out.reshape(n, n).astype(np.int32)
+        return out.reshape(hh, n).astype(np.int32)
     last_k = int(nz[-1])
     s0, s1 = ctx.s0, ctx.s1
 
@@ -68,8 +67,8 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
     chroma = c_idx > 0
     sig_base = C.SIG + (36 if chroma else 0)
     tmpl, diag = T.tmpl, T.diag
-    pass1 = [0] * (n * n)
-    absl = [0] * (n * n)
+    pass1 = [0] * (n * hh)
+    absl = [0] * (n * hh)
     lam_inv = 1.0 / lam
     mag_l = mag.tolist()
     l0_l = l0.tolist()
@@ -135,16 +134,12 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
             absl[p] = best_l
             pass1[p] = best_l if best_l < 4 else 4 + (best_l & 1)
     # choose the last significant position
-    if chroma:
-        off, shift = 20, _LAST_SHIFT_CHROMA[log2]
-    else:
-        off, shift = _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
-    cmax = 2 * log2 - 1
+    lctx = ((C.LAST_X,) + last_ctx(T.log2w, chroma) + (2 * T.log2w - 1,),
+            (C.LAST_Y,) + last_ctx(T.log2h, chroma) + (2 * T.log2h - 1,))
 
     def last_bits(pos: int) -> float:
-        x, y = pos % n, pos // n
         r = 0.0
-        for base, v in ((C.LAST_X, x), (C.LAST_Y, y)):
+        for (base, off, shift, cmax), v in zip(lctx, (pos % n, pos // n)):
             pre, _, sl = _last_prefix(v)
             for i in range(pre):
                 r += cost(base + off + (i >> shift), 1)
@@ -163,7 +158,7 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
                 best_total, best_last = total, k
         tail_zero += zero_d[k]
     if best_total is None or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
-        return np.zeros((n, n), dtype=np.int32)
+        return np.zeros((hh, n), dtype=np.int32)
     for k in range(best_last + 1, last_k + 1):
         out[scan[k]] = 0
-    return (np.sign(flat).astype(np.int64) * out).reshape(n, n).astype(np.int32)
+    return (np.sign(flat).astype(np.int64) * out).reshape(hh, n).astype(np.int32)

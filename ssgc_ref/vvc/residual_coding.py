@@ -3,7 +3,7 @@
 
 ``code_residual(sink, levels, c_idx)`` writes one transform block's TransCoeffLevel array to a
 :class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
-Blocks are square (4..32), so sub-blocks are 4x4 and no zero-out applies.
+Blocks are 4..32 on each side (square or not), so sub-blocks are 4x4 and no zero-out applies.
 """
 
 from __future__ import annotations
@@ -34,33 +34,33 @@ def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
 
 
 class _Tables:
-    """Scan positions and templates of an n x n block (n = 4..32)."""
+    """Scan positions and templates of a w x h block (w, h = 4..32): 4x4 sub-blocks."""
 
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.log2 = n.bit_length() - 1
-        nsb = n >> 2
-        self.sb_scan = diag_scan(nsb, nsb)  # (xs, ys)
+    def __init__(self, w: int, h: int) -> None:
+        self.w, self.h = w, h
+        self.log2w = w.bit_length() - 1
+        self.log2h = h.bit_length() - 1
+        self.sb_scan = diag_scan(w >> 2, h >> 2)  # (xs, ys)
         inner = diag_scan(4, 4)
         self.sb_pos = []  # per sub-block: raster indices of its 16 coefficients in scan order
         for xs, ys in self.sb_scan:
-            self.sb_pos.append([(4 * ys + y) * n + 4 * xs + x for x, y in inner])
+            self.sb_pos.append([(4 * ys + y) * w + 4 * xs + x for x, y in inner])
         self.scan = np.array([p for sb in self.sb_pos for p in sb], dtype=np.int64)
-        self.diag = [(p % n) + (p // n) for p in range(n * n)]
+        self.diag = [(p % w) + (p // w) for p in range(w * h)]
         self.tmpl = []
-        for p in range(n * n):
-            x, y = p % n, p // n
+        for p in range(w * h):
+            x, y = p % w, p // w
             t = []
-            if x < n - 1:
+            if x < w - 1:
                 t.append(p + 1)
-                if x < n - 2:
+                if x < w - 2:
                     t.append(p + 2)
-                if y < n - 1:
-                    t.append(p + n + 1)
-            if y < n - 1:
-                t.append(p + n)
-                if y < n - 2:
-                    t.append(p + 2 * n)
+                if y < h - 1:
+                    t.append(p + w + 1)
+            if y < h - 1:
+                t.append(p + w)
+                if y < h - 2:
+                    t.append(p + 2 * w)
             self.tmpl.append(tuple(t))
         # neighbours (right, below) of each sub-block in the sub-block grid, by scan index
         idx = {xy: i for i, xy in enumerate(self.sb_scan)}
@@ -70,8 +70,15 @@ class _Tables:
 
 
 @lru_cache(maxsize=None)
-def tables(n: int) -> _Tables:
-    return _Tables(n)
+def tables(w: int, h: int) -> _Tables:
+    return _Tables(w, h)
+
+
+def last_ctx(log2: int, chroma: bool) -> tuple[int, int]:
+    """(ctxOffset, ctxShift) of last_sig_coeff_x/y_prefix for a TB side of 2^log2 (§9.3.4.2.4)."""
+    if chroma:
+        return 20, _LAST_SHIFT_CHROMA[log2]
+    return _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
 
 
 def _last_prefix(v: int) -> tuple[int, int, int]:
@@ -109,9 +116,9 @@ def _write_abs(sink, value: int, rice: int) -> None:
 
 
 def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
-    """Code one non-zero square block of TransCoeffLevel (int, shape (n, n), |level| < 32768)."""
-    n = levels.shape[0]
-    T = tables(n)
+    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768)."""
+    h, n = levels.shape  # n: width (the raster stride)
+    T = tables(n, h)
     flat = levels.ravel()
     absl = np.abs(flat).tolist()
     sc = flat[T.scan]
@@ -121,16 +128,12 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
     last_p = int(T.scan[last_k])
     lx, ly = last_p % n, last_p // n
     chroma = c_idx > 0
-    log2 = T.log2
-    if chroma:
-        off, shift = 20, _LAST_SHIFT_CHROMA[log2]
-    else:
-        off, shift = _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
-    cmax = 2 * log2 - 1
     px, sx, lsx = _last_prefix(lx)
     py, sy, lsy = _last_prefix(ly)
     binf = sink.bin
-    for base, pref in ((C.LAST_X, px), (C.LAST_Y, py)):
+    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+        off, shift = last_ctx(log2, chroma)
+        cmax = 2 * log2 - 1
         for i in range(pref):
             binf(base + off + (i >> shift), 1)
         if pref < cmax:
@@ -140,8 +143,8 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
     if lsy:
         sink.bypass_bits(sy, lsy)
 
-    budget = (n * n * 7) >> 2
-    pass1 = [0] * (n * n)
+    budget = (n * h * 7) >> 2
+    pass1 = [0] * (n * h)
     csbf = [0] * len(T.sb_scan)
     tmpl, diag = T.tmpl, T.diag
     sig_base = C.SIG + (36 if chroma else 0)

@@ -2,8 +2,9 @@
 §7.3.11.5, §7.3.11.10) and the derivations it needs: split_cu_flag context (§9.3.4.2.2), the MPM
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
-Profile: I slice, single tree, CTU 32, QT only, MinCb 8, one TU per CU, all intra tools except
-the 67 regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
+(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), all intra tools except the 67
+regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class CodingUnit:
 
     x: int
     y: int
-    size: int
+    w: int
+    h: int
     luma_mode: int
     chroma_idx: int
     mpm: tuple[int, ...]
@@ -110,12 +112,22 @@ class CodingUnit:
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
-    """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a 64x64 CU has four
-    32x32 TUs in z-order, MaxTbSizeY being 32)."""
+    """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
+    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks())."""
     write_luma_mode(sink, cu.luma_mode, cu.mpm)
     write_chroma_mode(sink, cu.chroma_idx)
     for tu in cu.tus:
         write_transform_unit(sink, tu)
+
+
+def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[tuple[int, int, int, int]]:
+    """The luma transform blocks (x, y, w, h) of a CU in transform_tree() order (§7.3.11.8): a side
+    above MaxTbSizeY is halved, vertically first when the block is wider than tall."""
+    if w <= max_tb and h <= max_tb:
+        return [(x, y, w, h)]
+    if w > max_tb and w > h:
+        return transform_blocks(x, y, w // 2, h, max_tb) + transform_blocks(x + w // 2, y, w // 2, h, max_tb)
+    return transform_blocks(x, y, w, h // 2, max_tb) + transform_blocks(x, y + h // 2, w, h // 2, max_tb)
 
 
 def write_transform_unit(sink, tu) -> None:
