@@ -18,6 +18,7 @@ from ssgc_format.errors import InputError, ModelError, UnsupportedError
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.profiles import PROFILE_TINY, get_profile, pad_multiple
 from ssgc_ref.generators import register_generator
+from ssgc_ref.generators.device import check_device
 from ssgc_ref.generators.roi_aware import latent_mask, make_reimpose
 from ssgc_ref.generators.sampler import ddim_sample, make_schedule, unet_eps_fn
 from ssgc_ref.generators.weights import ModelBundle, load_model_dir
@@ -86,7 +87,9 @@ class LDMGenerator:
                  device: str | None = None, half: bool = False, float64: bool = False,
                  allow_model_mismatch: bool = False):
         self.model_dir = Path(model_dir) if model_dir is not None else None
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        # checked before any weights are read: a bad device is one line, not a torch traceback
+        self.device = torch.device(check_device(device) if device is not None
+                                   else ("cuda" if torch.cuda.is_available() else "cpu"))
         self.half = bool(half) and self.device.type == "cuda"
         self.work_dtype = torch.float64 if float64 else torch.float32
         self.allow_model_mismatch = allow_model_mismatch
