@@ -29,7 +29,9 @@ UNET = "unet/diffusion_pytorch_model.safetensors"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 _DRIVER = r"""
-import contextlib, io, json, sys, traceback, warnings
+import contextlib, io, json, resource, sys, traceback, warnings
+if len(sys.argv) > 3:  # an address-space limit for the whole run
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[3]), int(sys.argv[3])))
 from ssgc_ref.cli import main
 results = []
 for argv in json.load(open(sys.argv[1])):
@@ -125,8 +127,14 @@ def _raw(data: bytes, suffix: str = ".ckpt"):
     return make
 
 
+_BOMBS: dict[str, Path] = {}
+
+
 def _zip_bomb(p: Path) -> Path:
     """A torch.save zip with one more storage entry, deflated, declaring 1 GiB (a ~1 MB file)."""
+    if "bomb" in _BOMBS:
+        shutil.copy(_BOMBS["bomb"], p.with_suffix(".ckpt"))
+        return p.with_suffix(".ckpt")
     p = p.with_suffix(".ckpt")
     torch.save({"state_dict": {"x": torch.zeros(1)}}, p)
     with zipfile.ZipFile(p) as z:
@@ -136,6 +144,26 @@ def _zip_bomb(p: Path) -> Path:
             block = bytes(1 << 20)
             for _ in range(1024):
                 w.write(block)
+    _BOMBS["bomb"] = p
+    return p
+
+
+class _Evil:
+    def __init__(self, how: str, target: str):
+        self.how, self.target = how, target
+
+    def __reduce__(self):
+        if self.how == "system":  # torch's loader refuses os/posix globals outright
+            return (os.system, (f"touch {self.target}",))
+        return (shutil.rmtree, (self.target,))  # any other global: replaced by an inert stub
+
+
+def _evil(p: Path, how: str) -> Path:
+    """A checkpoint whose pickle calls code on load: creates `PWNED` or deletes `victim/`."""
+    (p.parent / "victim").mkdir(exist_ok=True)
+    target = p.parent / ("PWNED" if how == "system" else "victim")
+    p = p.with_suffix(".ckpt")
+    torch.save({"state_dict": {"x": torch.zeros(1)}, "payload": _Evil(how, str(target))}, p)
     return p
 
 
@@ -214,6 +242,8 @@ CASES = {
         "w": torch.quantize_per_tensor(torch.zeros(4), 0.1, 0, torch.qint8)}})), 4, "quantized"),
     "ckpt-complex-tensor": (checkpoint(_saved({"state_dict": {"w": torch.zeros(2, dtype=torch.complex64)}})), 4,
                             "complex"),
+    "ckpt-pickled-os-system": (checkpoint(lambda p: _evil(p, "system")), 4, "cannot be read safely"),
+    "ckpt-pickled-foreign-global": (checkpoint(lambda p: _evil(p, "rmtree")), 4, "missing tensors"),
     "ckpt-no-state-dict": (checkpoint(_saved([1, 2, 3])), 4, "no state_dict"),
     "ckpt-int-weight": (checkpoint(_saved(_full_sd(cond_stage_model__channel_mapper__weight=torch.zeros(
         3, 182, 1, 1, dtype=torch.int64)))), 4, "floating point"),
@@ -230,18 +260,20 @@ CASES = {
 }
 
 
+def _run_driver(d: Path, argvs: list[list[str]], limit: int | None = None) -> list:
+    (d / "argv.json").write_text(json.dumps(argvs))
+    extra = [str(limit)] if limit else []
+    subprocess.run([sys.executable, "-c", _DRIVER, str(d / "argv.json"), str(d / "out.json"), *extra], env=ENV,
+                   cwd=d, timeout=600, check=True)  # a case that hangs (reading a FIFO) fails by the timeout
+    return json.loads((d / "out.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
     argvs = [build(d, name) for name, (build, _, _) in CASES.items()]
-    (d / "argv.json").write_text(json.dumps(argvs))
-    env = dict(ENV, PYTHONPATH=str(ROOT / "tests") + os.pathsep + ENV["PYTHONPATH"])
-    subprocess.run([sys.executable, "-c", _DRIVER, str(d / "argv.json"), str(d / "out.json")], env=env, cwd=d,
-                   timeout=600, check=True)  # a case that hangs (a FIFO read) fails by the timeout
-    out = json.loads((d / "out.json").read_text())
+    out = _run_driver(d, argvs)
     return {name: (r[0], r[1], d, argv) for name, r, argv in zip(CASES, out, argvs)}
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_one_line_error(results, name):
     code, err, d, argv = results[name]
@@ -263,61 +295,37 @@ def test_existing_model_folder_kept_without_force(results):
     assert (Path(argv[argv.index("-o") + 1]) / "my-notes.txt").read_text() == "keep me"
 
 
-def _entry_point(argv: list[str], limit_bytes: int | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """The installed ``ssgc-ref`` entry point (its code), optionally under an address-space limit."""
-    code = ("import resource, sys\n"
-            + (f"resource.setrlimit(resource.RLIMIT_AS, ({limit_bytes}, {limit_bytes}))\n" if limit_bytes else "")
-            + "from ssgc_ref.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    return subprocess.run([sys.executable, "-c", code, *argv], env=ENV, capture_output=True, text=True,
-                          timeout=timeout)
+def test_pickled_code_never_ran(results):
+    _, _, d, _ = results["ckpt-pickled-os-system"]
+    assert not (d / "PWNED").exists() and (d / "victim").is_dir()
 
 
-def _one_line(p: subprocess.CompletedProcess, code: int, text: str) -> None:
-    assert "Traceback" not in p.stderr, p.stderr
-    assert p.returncode == code and len(p.stderr.strip().splitlines()) == 1 and text in p.stderr, p.stderr
-
-
-def test_entry_point_device_and_manifest(tmp_path):
-    _one_line(_entry_point(_decode(None, "--device", "cuda:7")), 5, "cuda:7")
-    m = _model_copy(tmp_path, "m")
-    (m / "ssgc-model.json").write_text("[" * 100000 + "]" * 100000)
-    _one_line(_entry_point(_decode(m)), 4, "not valid JSON")
+def test_entry_point_one_line():
+    """The installed console script itself (not main() in a driver): a bad device, one line, exit 5."""
+    script = Path(sys.executable).parent / "ssgc-ref"
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ssgc_ref.cli"]
+    p = subprocess.run(cmd + _decode(None, "--device", "cuda:7"), env=ENV, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 5 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "cuda:7" in p.stderr
 
 
 def test_memory_bounded_for_huge_claims(tmp_path):
-    """A weights file claiming 8 GiB, a header length of 2^64-1 and a 1 GiB zip bomb, each under a
-    2 GiB address-space limit (the tiny decode itself peaks near 0.9 GiB of address space)."""
-    limit = 2 << 30
-    m = _model_copy(tmp_path, "sparse")
-    (m / UNET).unlink()
-    _sparse_8g(m / UNET, b"")
-    assert (m / UNET).stat().st_size > 8 << 30
-    _one_line(_entry_point(_decode(m), limit), 4, "wrong shape")
-    (m / UNET).write_bytes(b"\xff" * 8 + b"{}")
-    _one_line(_entry_point(_decode(m), limit), 4, "header length")
+    """A weights file claiming 8 GiB (sparse), a header length of 2^64-1 and a 1 GiB zip bomb, all
+    under a 2 GiB address-space limit (the tiny decode itself peaks near 0.9 GiB of address space)."""
+    m1, m2 = _model_copy(tmp_path, "sparse"), _model_copy(tmp_path, "header")
+    (m1 / UNET).unlink()
+    _sparse_8g(m1 / UNET, b"")
+    assert (m1 / UNET).stat().st_size > 8 << 30
+    (m2 / UNET).write_bytes(b"\xff" * 8 + b"{}")
     bomb = _zip_bomb(tmp_path / "bomb")
     assert bomb.stat().st_size < 4 << 20
-    _one_line(_entry_point(["convert-model", str(bomb), "-o", str(tmp_path / "o"), "--profile", "2"], limit), 4,
-              "compressed")
-
-
-def test_pickled_code_never_runs(tmp_path):
-    marker = tmp_path / "pwned"
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    class Sneaky:  # a global torch's allow-list lacks: stubbed, never imported
-        def __reduce__(self):
-            return (shutil.rmtree, (str(tmp_path),))
-
-    for i, payload in enumerate((Evil(), Sneaky())):
-        path = tmp_path / f"evil{i}.ckpt"
-        torch.save({"state_dict": {"x": torch.zeros(1)}, "payload": payload}, path)
-        p = _entry_point(["convert-model", str(path), "-o", str(tmp_path / f"o{i}"), "--profile", "2"])
-        assert p.returncode == 4 and "Traceback" not in p.stderr, p.stderr
-        assert not marker.exists() and tmp_path.exists()
+    with zipfile.ZipFile(bomb) as z:
+        assert sum(i.file_size for i in z.infolist()) > 1 << 30
+    argvs = [_decode(m1), _decode(m2), ["convert-model", str(bomb), "-o", str(tmp_path / "o"), "--profile", "2"]]
+    out = _run_driver(tmp_path, argvs, limit=2 << 30)
+    for (code, err), text in zip(out, ["wrong shape", "header length", "compressed"]):
+        assert code == 4 and "Traceback" not in err and len(err.strip().splitlines()) == 1 and text in err, err
 
 
 def test_deterministic_model_folders(tmp_path):
