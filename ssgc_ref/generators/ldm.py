@@ -76,7 +76,8 @@ class LDMGenerator:
 
     ``model_dir``: a folder from ``ssgc-ref convert-model`` (profile 1) or the conformance tiny
     model (default for profile 2). ``device``: "cpu", "cuda" (default: cuda when available).
-    ``half``: run the UNet in float16 on CUDA. ``float64``: run everything in double precision
+    ``half``: run the UNet in float16 on CUDA (faster, but not conformant unless measured within
+    the tolerance: §8.9 reports bfloat16 far outside it). ``float64``: run everything in double precision
     (to measure the float32 error, §8.9). ``allow_model_mismatch``: warn instead of refusing
     weights whose digest is not the profile's.
     """
