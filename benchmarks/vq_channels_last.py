@@ -10,7 +10,7 @@ For the decode (with codebook quantization, as profile 1 decodes) and the encode
 in process CPU seconds (robust when other work shares the cores; wall seconds in the JSON), the
 ratio to 'before' and, for the decode, how the 8-bit picture of spec §8.6 moved against
 'before' (largest difference in levels, and how many samples differ). Writes
-benchmarks/results/vq_channels_last.json.
+benchmarks/results/vq_channels_last_<sizes>.json.
 
 Usage: python benchmarks/vq_channels_last.py [--sizes 128 256] [--reps 3] [--threads N]
 """
@@ -32,7 +32,7 @@ from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, get_profile
 from ssgc_ref.generators.ldm import to_uint8
 from ssgc_ref.generators.models import build_vq, vq_config
 
-RESULTS = Path(__file__).resolve().parent / "results" / "vq_channels_last.json"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CL = torch.channels_last
 
 
@@ -96,8 +96,9 @@ def main(argv: list[str]) -> int:
                     extra = f"{'rel ' + format(row['max_rel_diff'], '.1e'):>15}"
                 print(f"{size:>4}x{size:<4} {pass_:>6} {k:>13} {best[k]:8.3f} {row['speedup_vs_before']:8.2f}x {extra}")
                 rows.append(row)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"vq_channels_last_{'-'.join(map(str, args.sizes))}.json"
+    out.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                                    "machine": platform.machine(), "loadavg_start_end": [load0, os.getloadavg()[0]],
                                    "reps": args.reps, "rows": rows}, indent=2) + "\n")
     return 0

@@ -63,7 +63,7 @@ def tiny_state_dicts() -> dict[str, dict[str, torch.Tensor]]:
 def main(argv: list[str]) -> int:
     out_dir = Path(argv[0]) if argv else Path(__file__).resolve().parent / "models" / "tiny"
     manifest = save_model_dir(out_dir, PROFILES[PROFILE_TINY], tiny_state_dicts(),
-                              source={"generator": "conformance/make_tiny_model.py", "seed": SEED})
+                              source={"generator": "conformance/make_tiny_model.py", "seed": SEED}, force=True)
     print(f"{out_dir}: digest {manifest['weights_sha256']}")
     return 0
 

@@ -2,20 +2,23 @@
 model for minutes or allocate gigabytes; '--generator ldm' still runs what the file asks."""
 
 import dataclasses
-from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ssgc_format.file import read_ssgc, write_ssgc
 from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, PROFILE_TINY
 from ssgc_ref.cli import main as cli_main
 from ssgc_ref.decoder import AUTO_BUDGET, choose_generator, generation_work
+from ssgc_ref.encoder import EncoderConfig, encode_image
 
-VECTOR = Path(__file__).resolve().parents[1] / "conformance" / "vectors" / "tiny-model-64x48.ssgc"
+# a 64x48 profile-2 file: 8 steps, strength 0.7, guidance 2
+_TINY = encode_image(np.full((48, 64, 3), 120, np.uint8), labels=np.full((48, 64), 5, np.uint8),
+                     config=EncoderConfig(profile_id=PROFILE_TINY, steps=8, seed=7)).data
 
 
 def _img(width=64, height=48, **gen):
-    img = read_ssgc(VECTOR.read_bytes())
+    img = read_ssgc(_TINY)
     return dataclasses.replace(img, header=dataclasses.replace(img.header, width=width, height=height),
                                genparams=dataclasses.replace(img.genparams, **gen))
 

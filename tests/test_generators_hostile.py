@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,7 +25,21 @@ from ssgc_ref.generators.ldm import TINY_MODEL_DIR
 from ssgc_ref.generators.safetensors_io import write_file
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_FILE = ROOT / "conformance" / "vectors" / "tiny-model-64x48.ssgc"  # profile 2, 8 guided steps
+_TMP = tempfile.TemporaryDirectory(prefix="ssgc-hostile-")
+
+
+def tiny_file() -> Path:
+    """A 64x48 profile-2 file (8 guided steps), encoded once: what the bad models must decode."""
+    path = Path(_TMP.name) / "tiny.ssgc"
+    if not path.exists():
+        import numpy as np
+
+        from ssgc_ref.encoder import EncoderConfig, encode_image
+        rgb, labels = np.full((48, 64, 3), 120, np.uint8), np.full((48, 64), 5, np.uint8)
+        path.write_bytes(encode_image(rgb, labels=labels, config=EncoderConfig(profile_id=2, steps=8, seed=7)).data)
+    return path
+
+
 UNET = "unet/diffusion_pytorch_model.safetensors"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
@@ -58,7 +73,7 @@ def _model_copy(d: Path, name: str) -> Path:
 
 
 def _decode(model: Path | None, *extra: str) -> list[str]:
-    argv = ["decode", str(TINY_FILE), "-o", os.devnull, "--force", "-q", "--generator", "ldm"]
+    argv = ["decode", str(tiny_file()), "-o", os.devnull, "--force", "-q", "--generator", "ldm"]
     return argv + (["--model", str(model)] if model is not None else []) + list(extra)
 
 

@@ -149,13 +149,13 @@ class LDMGenerator:
                 out[n] = img
         return out  # type: ignore[return-value]
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def _encode(self, b: ModelBundle, rgb: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(0, 3, 1, 2).to(self.work_dtype)
         x = x / 127.5 - 1.0
         return b.vq.encode(x).latents  # encoder + quant_conv, no quantization (§8.4)
 
-    @torch.inference_mode()  # cheaper per op than no_grad (no version counters): benchmarks/unet_overhead.py
+    @torch.no_grad()  # inference_mode measured no faster (benchmarks/unet_overhead.py)
     def _run_group(self, key: tuple, items: list[dict], progress: bool) -> list[np.ndarray]:
         profile_id, hp, wp, steps, strength, guidance, eta, roi = key
         b = self.bundle(profile_id)
