@@ -99,8 +99,8 @@ def main(argv: list[str]) -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"vq_channels_last_{'-'.join(map(str, args.sizes))}.json"
     out.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                                   "machine": platform.machine(), "loadavg_start_end": [load0, os.getloadavg()[0]],
-                                   "reps": args.reps, "rows": rows}, indent=2) + "\n")
+                               "machine": platform.machine(), "loadavg_start_end": [load0, os.getloadavg()[0]],
+                               "reps": args.reps, "rows": rows}, indent=2) + "\n")
     return 0
 
 
