@@ -101,7 +101,10 @@ def contiguous_attention_outputs(model: nn.Module) -> nn.Module:
     their weights on every call (two 1024x1024x3x3 copies per UNet call, found with
     torch.profiler: the per-call overhead that made this UNet slower than the original at small
     latents, whose attention block returns contiguous tensors). One small copy of the activation
-    avoids it; see benchmarks/unet_overhead.py. Values are unchanged up to float rounding.
+    avoids it; see benchmarks/unet_overhead.py (UNet, 16x16 latent: 1.15x) and
+    benchmarks/vq_channels_last.py (VQ decode, 512x512: 1.05x, same 8-bit pixels). Values are
+    unchanged up to float rounding. Running the whole VQ channels-last gained 1-2% more on this CPU
+    but moved the 512x512 decode by up to 2 levels, so it is not used.
     """
     for m in model.modules():
         if type(m).__name__ == "UNetMidBlock2D" or type(m).__name__ == "UNetMidBlock2DCrossAttn":
