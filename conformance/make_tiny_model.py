@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
         return 0
     out_dir = Path(argv[0]) if argv else Path(__file__).resolve().parent / "models" / "tiny"
     manifest = save_model_dir(out_dir, PROFILES[PROFILE_TINY], tiny_state_dicts(),
-                              source={"generator": "conformance/make_tiny_model.py", "seed": SEED})
+                              source={"generator": "conformance/make_tiny_model.py", "seed": SEED}, force=True)
     print(f"{out_dir}: digest {manifest['weights_sha256']}")
     return 0
 

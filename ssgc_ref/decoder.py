@@ -16,10 +16,27 @@ import numpy as np
 
 from ssgc_format import reconstruct
 from ssgc_format.file import SSGCImage, read_ssgc
-from ssgc_format.profiles import PROFILE_NONE, PROFILE_TINY, get_profile
+from ssgc_format.genparams import GenerationParams
+from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, PROFILE_NONE, PROFILE_TINY, get_profile, pad_multiple
 
 PREVIEW = "preview"
 AUTO = "auto"
+
+#: What 'auto' may spend on one picture, in generation work units (see generation_work): beyond
+#: it, 'auto' decodes the preview and says so; '--generator ldm' runs the model regardless.
+#: Tiny model (profile 2): about 0.2 us per unit on one core of this project's 2-core CPU
+#: (measured at 512x512 and 1024x1024), so 2^25 units are about 7 s on an idle core and about a
+#: minute when the cores are shared with other work. That admits the paper's settings (141
+#: guided steps) up to 256x256 and 20 guided steps at 512x512, and previews 999 guided steps at
+#: 64x48, anything from 1024x1024 up and every picture large enough to need gigabytes.
+#: Profile 1 (about 80x the tiny model's cost per unit): 2^30 units admit the paper's settings up
+#: to about 1500x1500 pixels.
+AUTO_BUDGET = {PROFILE_TINY: 2**25, PROFILE_LDM_SEMANTIC512: 2**30}
+AUTO_BUDGET_DEFAULT = 2**30
+#: One VQ encode or decode costs about as much as 32 tiny-UNet evaluations at the same size.
+VQ_PASS_UNITS = 32
+#: A UNet evaluation on a small latent costs at least this many pixels' worth (per-call overhead).
+MIN_EVAL_PIXELS = 2**15
 
 
 @dataclass
@@ -36,32 +53,58 @@ class DecodeResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def generation_work(params: GenerationParams, height: int, width: int) -> int:
+    """Work units of one diffusion decode: the padded picture's pixels times the network passes.
+
+    ``max(P, 2^15) * E + P * 32 * V`` with P the pixels after padding (§8.4), E the UNet
+    evaluations (k0 + 1 steps, twice when guided) and V the VQ passes (encode, decode, and the
+    ROI encode when ROI-aware sampling is on).
+    """
+    profile = get_profile(params.profile_id)
+    mult = pad_multiple(profile) if profile is not None else 16
+    pixels = (-(-height // mult) * mult) * (-(-width // mult) * mult)
+    steps = max(int(params.steps), 1)
+    k0 = min(steps - 1, steps * int(params.strength_permille) // 1000)
+    evals = (k0 + 1) * (1 if params.guidance_q8 == 256 else 2)
+    vq_passes = 3 if params.roi_aware else 2
+    return max(pixels, MIN_EVAL_PIXELS) * evals + pixels * VQ_PASS_UNITS * vq_passes
+
+
 def choose_generator(img: SSGCImage, requested: str, model_dir: str | None) -> tuple[str, list[str]]:
     """Which generator decodes ``img``: ``requested`` unless it is 'auto'.
 
-    'auto' takes the diffusion generator when the file's model profile is known and its weights are
+    'auto' takes the diffusion generator when the file's model profile is known, its weights are
     at hand (``model_dir``, or the conformance model that ships with this package for the tiny
-    profile), and the normative preview otherwise, saying why.
+    profile) and the work the file asks for is within the profile's AUTO_BUDGET; the normative
+    preview otherwise, saying why. An explicit 'ldm' is never second-guessed.
     """
     if requested != AUTO:
         return requested, []
-    pid = img.genparams.profile_id
+    gp = img.genparams
+    pid = gp.profile_id
     profile = get_profile(pid)
     if pid == PROFILE_NONE:
         return PREVIEW, ["the file names no generator (profile 0): decoded the normative preview"]
     if profile is None:
         return PREVIEW, [f"unknown model profile {pid}: decoded the normative preview (spec 9.5)"]
-    if model_dir is not None or pid == PROFILE_TINY:  # the tiny conformance model ships with us
-        from ssgc_ref.generators import missing_diffusion_packages
+    if model_dir is None and pid != PROFILE_TINY:  # the tiny conformance model ships with us
+        return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
+                         "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "
+                         "preview (upsampled color map with the ROI pasted) instead"]
+    from ssgc_ref.generators import missing_diffusion_packages
 
-        missing = missing_diffusion_packages()
-        if missing:
-            return PREVIEW, [f"the diffusion generator needs {', '.join(missing)} (pip install "
-                             "'ssgc[diffusion]'): decoded the normative preview (spec 9.5)"]
-        return "ldm", []
-    return PREVIEW, [f"no weights for model profile {pid} ({profile.name}): pass --model DIR with the "
-                     "converted weights (see 'ssgc-ref convert-model --help'); decoded the normative "
-                     "preview (upsampled color map with the ROI pasted) instead"]
+    missing = missing_diffusion_packages()
+    if missing:
+        return PREVIEW, [f"the diffusion generator needs {', '.join(missing)} (pip install "
+                         "'ssgc[diffusion]'): decoded the normative preview (spec 9.5)"]
+    h = img.header
+    work, budget = generation_work(gp, h.height, h.width), AUTO_BUDGET.get(pid, AUTO_BUDGET_DEFAULT)
+    if work > budget:
+        return PREVIEW, [f"the file asks model profile {pid} ({profile.name}) for {gp.steps} steps at "
+                         f"strength {gp.strength_permille / 1000:g} on {h.width}x{h.height} pixels: "
+                         f"{work / budget:.1f}x the 'auto' budget ({work} > {budget} work units); decoded "
+                         f"the normative preview instead (--generator ldm runs the model anyway)"]
+    return "ldm", []
 
 
 def _prepare(data: bytes, generator: str, model_dir: str | None) -> DecodeResult:
@@ -100,7 +143,12 @@ def _generator_item(res: DecodeResult) -> dict:
 def decode_many(files: list[bytes], *, generator: str = AUTO, model_dir: str | None = None,
                 allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> list[DecodeResult]:
     """Decode several files. Files that use the same model share one loaded generator, and those with
-    the same size and sampling parameters run as one network batch (``generate_batch``)."""
+    the same size and sampling parameters run as one network batch (``generate_batch``).
+    ``device`` is checked first (InputError), before any file is parsed or model read."""
+    if generator != PREVIEW:
+        from ssgc_ref.generators.device import check_device
+
+        check_device(device)
     results = [_prepare(d, generator, model_dir) for d in files]
     groups: dict[tuple, list[int]] = {}
     for n, res in enumerate(results):

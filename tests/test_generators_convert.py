@@ -189,25 +189,51 @@ def test_ema_weights(tmp_path):
     for k in [k for k in sd if k.startswith("model.diffusion_model.")]:
         sd["model_ema.diffusion_model" + k[len("model.diffusion_model."):].replace(".", "")] = sd[k] + 1
     sd["model_ema.num_updates"] = torch.tensor(5)
-    plain = convert_state_dict(sd, TINY)
+    plain = convert_state_dict(sd, TINY, use_ema=False)
     ema = convert_state_dict(sd, TINY, use_ema=True)
     assert torch.equal(ema["unet"]["conv_in.weight"], plain["unet"]["conv_in.weight"] + 1)
     assert torch.equal(ema["vqvae"]["quant_conv.weight"], plain["vqvae"]["quant_conv.weight"])
+    # the default is the EMA copy when the checkpoint has one (Annex B.1), the training weights otherwise
+    assert torch.equal(convert_state_dict(sd, TINY)["unet"]["conv_in.weight"], ema["unet"]["conv_in.weight"])
+    raw_only = {k: v for k, v in sd.items() if not k.startswith("model_ema.")}
+    assert torch.equal(convert_state_dict(raw_only, TINY)["unet"]["conv_in.weight"], plain["unet"]["conv_in.weight"])
+    # the CLI says which it took, and records it
+    path = tmp_path / "ema.ckpt"
+    torch.save({"state_dict": sd}, path)
+    assert cli_main(["convert-model", str(path), "-o", str(tmp_path / "e"), "--profile", "2"]) == 0
+    assert cli_main(["convert-model", str(path), "-o", str(tmp_path / "r"), "--profile", "2", "--weights", "raw"]) == 0
+    src_e = json.loads((tmp_path / "e" / "ssgc-model.json").read_text())["source"]
+    src_r = json.loads((tmp_path / "r" / "ssgc-model.json").read_text())["source"]
+    assert src_e["unet_weights"] == "ema" and src_e["ema_num_updates"] == 5 and src_r["unet_weights"] == "raw"
+    # an incomplete EMA copy is an error naming the EMA key, once
+    del sd["model_ema.diffusion_modelmiddle_block1qkvweight"]
+    with pytest.raises(ModelError, match=r"1 missing EMA tensors, e.g. \['model_ema.diffusion_modelmiddle_block1qkvweight'\]"):
+        convert_state_dict(sd, TINY)
 
 
 @pytest.mark.parametrize("edit,match", [
-    (lambda sd: sd.pop("model.diffusion_model.middle_block.1.qkv.bias"), "missing"),
+    # q, k and v all read qkv: the message names the one missing key once (issue 15)
+    (lambda sd: sd.pop("model.diffusion_model.middle_block.1.qkv.bias"),
+     r"1 missing tensors, e\.g\. \['model\.diffusion_model\.middle_block\.1\.qkv\.bias'\]"),
     (lambda sd: sd.pop("first_stage_model.decoder.up.1.upsample.conv.weight"), "missing"),
     (lambda sd: sd.__setitem__("model.diffusion_model.input_blocks.9.0.op.weight", torch.zeros(1)), "unexpected"),
     (lambda sd: sd.__setitem__("first_stage_model.loss.logvar", torch.zeros(1)), "unexpected"),
     (lambda sd: sd.__setitem__("cond_stage_model.channel_mapper.weight", torch.zeros(3, 183, 1, 1)), "shape"),
     (lambda sd: sd.__setitem__("alphas_cumprod", torch.ones(1000)), "schedule"),
+    (lambda sd: sd.__setitem__("scale_factor", torch.tensor(0.18215)), "scale_factor is 0.18215"),
+    (lambda sd: sd.__setitem__("scale_factor", torch.ones(2)), "expected one float"),
 ])
 def test_bad_checkpoints(edit, match):
     sd = synthetic_state_dict(TINY)
     edit(sd)
     with pytest.raises(ModelError, match=match):
         convert_state_dict(sd, TINY)
+
+
+def test_scale_factor_one_is_accepted():
+    sd = synthetic_state_dict(TINY)
+    sd["scale_factor"] = torch.tensor(1.0)
+    assert convert_state_dict(sd, TINY)["unet"]
 
 
 def test_loader_never_executes_pickled_code(tmp_path):

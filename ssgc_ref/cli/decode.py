@@ -14,7 +14,9 @@ names (spec clause 8).
 
 Generators: 'auto' (default) uses the file's model profile when its weights are at hand (--model
 DIR, a folder made by 'ssgc-ref convert-model'; the tiny conformance model ships with this
-package) and otherwise the normative preview, saying so; 'preview' is the normative,
+package) and the work the file asks for (padded pixels x network passes) is within the profile's
+budget (ssgc_ref.decoder.AUTO_BUDGET: about a minute of CPU for the tiny model), and otherwise
+the normative preview, saying so; 'preview' is the normative,
 non-generative decode every decoder can produce (the upsampled color map with the ROI pasted);
 'ldm' insists on the diffusion model and fails without weights or without the diffusion extra,
 pip install 'ssgc[diffusion]' (exit code 4).

@@ -9,11 +9,17 @@ digest of Annex B.3.
       state_dict/betas, alphas_cumprod, ... (schedule)    checked against spec §8.5, not copied
                                                           ssgc-model.json  hashes of source/result
 
-Safety: the checkpoint is read with ``torch.load(weights_only=True)``. A Lightning checkpoint also
-pickles callbacks, hyper-parameters and numpy scalars; every such global that torch's allow-list
-lacks is mapped to an inert stub (a class that accepts and discards its arguments), so nothing from
-the file is ever imported or executed. Every tensor is mapped; a missing, unexpected or wrongly
-shaped tensor is a ModelError that names it.
+Safety: the checkpoint is read by ``checkpoint.load_checkpoint`` (regular file, no compressed zip
+entries, ``torch.load(weights_only=True)`` with inert stubs for foreign globals, dense real tensors
+only), so nothing from the file is ever imported or executed. Every tensor is mapped; a missing,
+unexpected, wrongly shaped, non-float or non-finite tensor is a ModelError that names it.
+
+EMA (Annex B.1): CompVis' LatentDiffusion trains with ``use_ema=True`` (the default of its DDPM
+class; the semantic-synthesis config does not change it) and keeps a LitEma copy of the UNet as
+buffers ``model_ema.<name without dots>`` (``model.diffusion_model.input_blocks.0.0.weight`` ->
+``model_ema.diffusion_modelinput_blocks00weight``); its sampling scripts run inside ``ema_scope``,
+i.e. with the EMA weights. So profile 1 means the EMA weights, and the conversion takes them when
+the checkpoint has them (``use_ema=None``), the training weights only when asked.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ import torch
 from ssgc_format.errors import ModelError
 from ssgc_format.profiles import ModelProfile, get_profile
 from ssgc_format.schedule import alphas_cumprod
+from ssgc_ref.generators.checkpoint import load_checkpoint
 from ssgc_ref.generators.models import build_condition, build_unet, build_vq
-from ssgc_ref.generators.weights import file_sha256, save_model_dir
+from ssgc_ref.generators.weights import check_target, file_sha256, save_model_dir
 
-__all__ = ["load_checkpoint", "source_key", "convert_state_dict", "convert_checkpoint", "SCHEDULE_BUFFERS"]
+__all__ = ["load_checkpoint", "source_key", "convert_state_dict", "convert_checkpoint", "ema_key",
+           "has_ema", "SCHEDULE_BUFFERS"]
 
 UNET_PREFIX = "model.diffusion_model."
 VQ_PREFIX = "first_stage_model."
@@ -43,57 +51,6 @@ SCHEDULE_BUFFERS = {
     "posterior_variance", "posterior_log_variance_clipped", "posterior_mean_coef1", "posterior_mean_coef2",
     "logvar", "scale_factor",
 }
-
-# ---------------------------------------------------------------------------------------------
-# Safe loading
-
-
-def _stub_class(name: str) -> type:
-    """An inert stand-in for a pickled global: accepts any construction and state, keeps nothing."""
-
-    def __init__(self, *args, **kwargs):  # noqa: N807
-        pass
-
-    def __setstate__(self, state):  # noqa: N807
-        pass
-
-    def __call__(self, *args, **kwargs):  # noqa: N807
-        return self
-
-    module, _, qual = name.rpartition(".")
-    return type(qual or name, (), {"__init__": __init__, "__setstate__": __setstate__, "__call__": __call__,
-                                   "__module__": module, "_ssgc_stub_for": name})
-
-
-def load_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensor state dict of a checkpoint (.ckpt/.pt zip, or .safetensors), loaded safely."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: no such checkpoint file")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-        try:
-            return load_file(str(path))
-        except Exception as e:  # safetensors raises its own error types
-            raise ModelError(f"{path}: unreadable safetensors file ({e})") from None
-    try:
-        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
-        stubs = [(_stub_class(n), n) for n in unsafe if not n.startswith("torch.")]
-        with torch.serialization.safe_globals(stubs):
-            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
-    except ModelError:
-        raise
-    except Exception as e:  # zipfile/pickle/torch errors: all mean "not a usable checkpoint"
-        raise ModelError(f"{path}: cannot be read safely as a PyTorch checkpoint "
-                         f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-    sd = obj.get("state_dict", obj) if isinstance(obj, dict) else None
-    if not isinstance(sd, dict):
-        raise ModelError(f"{path}: no state_dict in the checkpoint")
-    bad = [k for k, v in sd.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
-    if bad:
-        raise ModelError(f"{path}: state_dict entries that are not tensors: {bad[:5]}")
-    return sd
-
 
 # ---------------------------------------------------------------------------------------------
 # Key mapping: diffusers name -> (original name, transform)
@@ -178,26 +135,58 @@ def _apply(t: torch.Tensor, tf, target_shape: tuple[int, ...]) -> torch.Tensor:
     return t.reshape(heads, 3, ch, -1)[:, part].reshape(target_shape)
 
 
-def convert_state_dict(src: dict[str, torch.Tensor], profile: ModelProfile, *, use_ema: bool = False
+def ema_key(skey: str) -> str:
+    """LitEma's buffer name for the UNet tensor ``skey``: ``model_ema.`` + the name without dots."""
+    return EMA_PREFIX + skey[len("model."):].replace(".", "")
+
+
+def has_ema(src: dict[str, torch.Tensor]) -> bool:
+    """Whether the checkpoint carries LitEma's copy of the UNet."""
+    return any(k.startswith(EMA_PREFIX + "diffusion_model") for k in src)
+
+
+def _weight(read: str, t: torch.Tensor) -> str | None:
+    if not t.is_floating_point():
+        return f"{read} is {str(t.dtype).replace('torch.', '')}, a weight is floating point"
+    if not t.is_meta and not bool(torch.isfinite(t).all()):  # meta: the mapping check of the tests
+        return f"{read} holds NaN or infinite values"
+    return None
+
+
+def convert_state_dict(src: dict[str, torch.Tensor], profile: ModelProfile, *, use_ema: bool | None = None
                        ) -> dict[str, dict[str, torch.Tensor]]:
-    """Map a CompVis state dict onto the diffusers modules of ``profile`` (every key, every shape)."""
+    """Map a CompVis state dict onto the diffusers modules of ``profile`` (every key, every shape).
+
+    ``use_ema``: take the UNet from LitEma's copy (True), from the training weights (False), or
+    the EMA copy when the checkpoint has one (None, the default; Annex B.1).
+    """
+    if use_ema is None:
+        use_ema = has_ema(src)
     with torch.device("meta"):
         targets = {"condition": build_condition(profile).state_dict(), "unet": build_unet(profile).state_dict(),
                    "vqvae": build_vq(profile).state_dict()}
     out: dict[str, dict[str, torch.Tensor]] = {c: {} for c in targets}
     used: set[str] = set()
-    missing, wrong = [], []
+    missing, wrong, bad = [], [], []
+    read_by: dict[str, str] = {}
     for comp, sd in targets.items():
         for key, meta in sd.items():
             skey, tf = source_key(comp, key, profile)
             read = skey
             if use_ema and skey.startswith(UNET_PREFIX):
-                read = EMA_PREFIX + "diffusion_model" + skey[len(UNET_PREFIX):].replace(".", "")
+                read = ema_key(skey)
+                if read_by.setdefault(read, skey) != skey:  # LitEma itself would have refused the model
+                    raise ModelError(f"EMA names collide for profile {profile.profile_id}: {skey} and "
+                                     f"{read_by[read]} are both {read}")
             if read not in src:
                 missing.append(read)
                 continue
             used.add(read)
             t = src[read]
+            why = _weight(read, t)
+            if why:
+                bad.append(why)
+                continue
             try:
                 v = _apply(t, tf, tuple(meta.shape))
             except RuntimeError:
@@ -206,21 +195,42 @@ def convert_state_dict(src: dict[str, torch.Tensor], profile: ModelProfile, *, u
                 wrong.append(f"{read} {tuple(t.shape)} (needed for {comp}/{key} {tuple(meta.shape)})")
                 continue
             out[comp][key] = v.detach().to(torch.float32).clone()
+    missing = list(dict.fromkeys(missing))  # q, k and v read the same qkv tensor: name it once
+    wrong = list(dict.fromkeys(wrong))
     ignorable = {k for k in src if k in SCHEDULE_BUFFERS or k.startswith(EMA_PREFIX)}
     if use_ema:  # the non-EMA UNet weights are then the ignorable ones
         ignorable |= {k for k in src if k.startswith(UNET_PREFIX)}
     extra = sorted(set(src) - used - ignorable)
     problems = []
     if missing:
-        problems.append(f"{len(missing)} missing tensors, e.g. {missing[:5]}")
+        problems.append(f"{len(missing)} missing {'EMA ' if use_ema else ''}tensors, e.g. {missing[:5]}"
+                        + (" (convert the training weights with --weights raw)" if use_ema and len(missing) else ""))
     if extra:
         problems.append(f"{len(extra)} unexpected tensors, e.g. {extra[:5]}")
     if wrong:
         problems.append(f"{len(wrong)} tensors of the wrong shape, e.g. {wrong[:3]}")
+    if bad:
+        problems.append(f"{len(bad)} unusable tensors, e.g. {bad[:3]}")
     if problems:
         raise ModelError(f"checkpoint is not profile {profile.profile_id} ({profile.name}): " + "; ".join(problems))
+    _check_scale_factor(src, profile)
     _check_schedule(src, profile)
     return out
+
+
+def _check_scale_factor(src: dict[str, torch.Tensor], profile: ModelProfile) -> None:
+    """A stored latent scale factor must be 1.0: every profile of Annex B runs the diffusion on the
+    autoencoder's latents as they are (CompVis' default, scale_factor=1.0, scale_by_std=False)."""
+    if "scale_factor" not in src:
+        return
+    t = src["scale_factor"]
+    if t.numel() != 1 or not t.is_floating_point():
+        raise ModelError(f"checkpoint scale_factor is {tuple(t.shape)} {t.dtype}, expected one float")
+    v = float(t.reshape(()).item())
+    if v != 1.0:
+        raise ModelError(f"checkpoint scale_factor is {v:.7g}: profile {profile.profile_id} ({profile.name}) "
+                         f"runs the diffusion on unscaled latents (scale_factor 1.0, Annex B.2); a model "
+                         f"trained on scaled latents is not this profile")
 
 
 def _check_schedule(src: dict[str, torch.Tensor], profile: ModelProfile) -> None:
@@ -235,13 +245,28 @@ def _check_schedule(src: dict[str, torch.Tensor], profile: ModelProfile) -> None
 
 
 def convert_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, profile_id: int = 1,
-                       use_ema: bool = False) -> dict:
-    """Convert ``checkpoint`` into the model folder ``out_dir``; returns the manifest."""
+                       use_ema: bool | None = None, force: bool = False) -> dict:
+    """Convert ``checkpoint`` into the model folder ``out_dir``; returns the manifest.
+
+    ``use_ema``: see :func:`convert_state_dict` (None: the EMA copy when present). The manifest's
+    ``source.unet_weights`` says which was taken ("ema" or "raw") and whether an EMA copy existed.
+    ``out_dir`` is written atomically and never replaced without ``force`` (see save_model_dir).
+    """
     profile = get_profile(profile_id)
     if profile is None:
         raise ModelError(f"unknown model profile {profile_id}")
     checkpoint = Path(checkpoint)
+    check_target(Path(out_dir), force)  # before the (long) conversion; checked again when renaming
+    src = load_checkpoint(checkpoint)  # checks the file (regular, bounded) before hashing it
+    ema_present = has_ema(src)
+    if use_ema and not ema_present:
+        raise ModelError(f"{checkpoint}: no EMA weights (model_ema.*) in the checkpoint; convert the "
+                         f"training weights with --weights raw")
+    take_ema = ema_present if use_ema is None else bool(use_ema)
+    sds = convert_state_dict(src, profile, use_ema=take_ema)
     src_hash = file_sha256(checkpoint)
-    sds = convert_state_dict(load_checkpoint(checkpoint), profile, use_ema=use_ema)
-    return save_model_dir(Path(out_dir), profile, sds,
-                          source={"file": checkpoint.name, "sha256": src_hash, "use_ema": use_ema})
+    source = {"file": checkpoint.name, "sha256": src_hash, "unet_weights": "ema" if take_ema else "raw",
+              "ema_in_checkpoint": ema_present}
+    if "model_ema.num_updates" in src and src["model_ema.num_updates"].numel() == 1:
+        source["ema_num_updates"] = int(src["model_ema.num_updates"].reshape(()).item())
+    return save_model_dir(Path(out_dir), profile, sds, source=source, force=force)

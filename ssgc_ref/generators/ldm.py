@@ -18,6 +18,7 @@ from ssgc_format.errors import InputError, ModelError, UnsupportedError
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.profiles import PROFILE_TINY, get_profile, pad_multiple
 from ssgc_ref.generators import register_generator
+from ssgc_ref.generators.device import check_device
 from ssgc_ref.generators.roi_aware import latent_mask, make_reimpose
 from ssgc_ref.generators.sampler import ddim_sample, make_schedule, unet_eps_fn
 from ssgc_ref.generators.weights import ModelBundle, load_model_dir
@@ -78,7 +79,8 @@ class LDMGenerator:
 
     ``model_dir``: a folder from ``ssgc-ref convert-model`` (profile 1) or the conformance tiny
     model (default for profile 2). ``device``: "cpu", "cuda" (default: cuda when available).
-    ``half``: run the UNet in float16 on CUDA. ``float64``: run everything in double precision
+    ``half``: run the UNet in float16 on CUDA (faster, but not conformant unless measured within
+    the tolerance: §8.9 reports bfloat16 far outside it). ``float64``: run everything in double precision
     (to measure the float32 error, §8.9). ``allow_model_mismatch``: warn instead of refusing
     weights whose digest is not the profile's.
     """
@@ -89,7 +91,9 @@ class LDMGenerator:
                  device: str | None = None, half: bool = False, float64: bool = False,
                  allow_model_mismatch: bool = False):
         self.model_dir = Path(model_dir) if model_dir is not None else None
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        # checked before any weights are read: a bad device is one line, not a torch traceback
+        self.device = torch.device(check_device(device) if device is not None
+                                   else ("cuda" if torch.cuda.is_available() else "cpu"))
         self.half = bool(half) and self.device.type == "cuda"
         self.work_dtype = torch.float64 if float64 else torch.float32
         self.allow_model_mismatch = allow_model_mismatch
@@ -154,7 +158,7 @@ class LDMGenerator:
         x = x / 127.5 - 1.0
         return b.vq.encode(x).latents  # encoder + quant_conv, no quantization (§8.4)
 
-    @torch.no_grad()
+    @torch.no_grad()  # inference_mode measured no faster (benchmarks/unet_overhead.py)
     def _run_group(self, key: tuple, items: list[dict], progress: bool) -> list[np.ndarray]:
         profile_id, hp, wp, steps, strength, guidance, eta, roi = key
         b = self.bundle(profile_id)
