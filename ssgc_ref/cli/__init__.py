@@ -29,6 +29,7 @@ COMMANDS = [
     "encode",
     "decode",
     "info",
+    "batch",
     "demo",
     "convert_model",
 ]

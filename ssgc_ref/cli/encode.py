@@ -38,6 +38,9 @@ def add_arguments(p) -> None:
     x.add_argument("--roi", metavar="SPEC",
                    help="'x,y,w,h' for a rectangle, or 'faces' to detect faces (scikit-image LBP cascade)")
     g.add_argument("--roi-margin", type=float, default=0.25, help="with --roi faces: grow each face box by this fraction")
+    g.add_argument("--no-face", choices=("whole", "semantic", "skip"), default="semantic",
+                   help="with --roi faces, a picture without a detected face: 'whole' codes it all with VVC, "
+                        "'semantic' codes no ROI (all generated), 'skip' writes nothing")
     g.add_argument("--mask-cell", type=int, choices=(1, 2, 4, 8), default=1,
                    help="mask precision in pixels (coarser = fewer bytes; the mask always covers the ROI)")
     r = g.add_mutually_exclusive_group()
@@ -104,13 +107,13 @@ def config_from_args(args):
 
 
 def mask_from_args(args, rgb):
-    from ssgc_ref.analysis import faces_mask, load_mask, rect_mask
+    from ssgc_ref.analysis import faces_roi, load_mask, rect_mask
 
     h, w = rgb.shape[:2]
     if args.mask:
         return load_mask(args.mask, h, w)
     if args.roi == "faces":
-        return faces_mask(rgb, margin=args.roi_margin)
+        return faces_roi(rgb, margin=args.roi_margin, no_face=args.no_face)[0]
     if args.roi:
         return rect_mask(args.roi, h, w)
     return None
@@ -150,6 +153,10 @@ def run(args) -> int:
     cfg = config_from_args(args)
     rgb = load_image(args.image)
     mask = mask_from_args(args, rgb)
+    if mask is None and args.roi == "faces" and args.no_face == "skip":
+        if not args.quiet:
+            print(f"{args.image}: no face found, skipped (--no-face skip): nothing written", file=sys.stderr)
+        return 0
     res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=segmenter_options(args))
     write_atomic(args.output, res.data, force=args.force)
     if not args.quiet:
