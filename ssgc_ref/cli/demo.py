@@ -52,14 +52,6 @@ def _load(name: str):
     return np.ascontiguousarray(rgb[:, :, :3]).astype(np.uint8)
 
 
-def psnr(a, b) -> float:
-    import numpy as np
-
-    d = a.astype(np.float64) - b.astype(np.float64)
-    mse = float((d * d).mean()) if d.size else 0.0
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
-
-
 def _status(args, text: str) -> None:
     if not args.quiet:
         print(f"... {text}", file=sys.stderr, flush=True)
@@ -74,6 +66,7 @@ def run(args) -> int:
     from ssgc_ref.decoder import decode_bytes
     from ssgc_ref.encoder import EncoderConfig, encode_image
     from ssgc_ref.fileio import write_atomic
+    from ssgc_ref.metrics import psnr
     from ssgc_ref.report import budget
     from ssgc_ref.roi_codec import encode_whole_picture
     from ssgc_ref.analysis import colorize_labels
