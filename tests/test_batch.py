@@ -44,6 +44,29 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
 
 
+def _ray_workers(root: int, title: str) -> list[int]:
+    """Processes under ``root`` whose title (Ray names its workers 'ray::FUNCTION') starts with ``title``."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        for c in children.get(pid, []):
+            todo.append(c)
+            try:
+                if (Path("/proc") / str(c) / "cmdline").read_bytes().startswith(title.encode()):
+                    found.append(c)
+            except OSError:
+                pass
+    return found
+
+
 def test_output_names_never_collide(tmp_path):
     assert output_stems(["d/a.ssgc", "d/b.ssgc"]) == ["a", "b"]
     assert output_stems(["x/a.ssgc", "y/z/a.ssgc"]) == ["x/a", os.path.join("y", "z", "a")]
@@ -101,9 +124,18 @@ def test_batch_eval_killed_and_resumed(source_folder, tmp_path):
     manifest = out / "manifest.jsonl"
     run = _cli(*args)
     t = time.monotonic()
-    try:  # kill the whole run (driver, Ray and its workers) once the first rows are written
+    killed_worker = False
+    try:
+        # kill one Ray worker while it encodes (Ray runs its task again), then, once two more images
+        # are done, the whole run (driver, Ray and its workers)
         while time.monotonic() - t < 300 and run.poll() is None:
-            if manifest.exists() and sum(r["status"] == "ok" for r in _rows(manifest)) >= 2:
+            ok = sum(r["status"] == "ok" for r in _rows(manifest)) if manifest.exists() else 0
+            if not killed_worker and Path("/proc").is_dir():
+                for pid in _ray_workers(run.pid, "ray::eval_encode_job"):
+                    os.kill(pid, signal.SIGKILL)
+                    killed_worker, ok_at_kill = True, ok
+                    break
+            elif ok >= (ok_at_kill if killed_worker else 0) + 2:
                 break
             time.sleep(0.05)
     finally:
@@ -111,6 +143,9 @@ def test_batch_eval_killed_and_resumed(source_folder, tmp_path):
         run.communicate()
     first = _rows(manifest)
     assert sum(r["status"] == "ok" for r in first) >= 2, "the run ended before two images were done"
+    assert killed_worker or not Path("/proc").is_dir(), "no Ray worker seen running an encode task"
+    if killed_worker:  # the run went on after losing a worker
+        assert sum(r["status"] == "ok" for r in first) >= ok_at_kill + 2
     for row in first:  # every row written names complete outputs
         for rel in row["outputs"].values():
             assert (out / rel).stat().st_size > 0
