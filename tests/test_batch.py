@@ -222,3 +222,24 @@ def test_batch_decode_equals_single_decodes(tmp_path):
         single = decode_bytes((src / f"{key}.ssgc").read_bytes()).image
         got = np.asarray(Image.open(out / f"{key}.png").convert("RGB"))
         assert pixel_sha256(got) == pixel_sha256(single) == rows[key]["pixels_sha256"]
+
+
+def test_batch_encode_equals_single_encodes_and_records_no_face(tmp_path):
+    from ssgc_ref.cli import main
+
+    src = tmp_path / "pics"
+    src.mkdir()
+    Image.fromarray(_small("astronaut", (112, 112))).save(src / "face.png")
+    Image.fromarray(_small("coffee", (40, 56))).save(src / "cup.png")
+    opts = ["--roi", "faces", "--no-face", "skip", "--qp", "45", "--seed", "9", "--provenance", "none"]
+    out = tmp_path / "coded"
+    run = _cli("batch", "encode", str(src), "-o", str(out), "--workers", "2", *opts)
+    text, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, text
+    rows = {r["key"]: r for r in _rows(out / "manifest.jsonl")}
+    assert rows["cup"]["status"] == "skipped" and rows["cup"]["roi"]["outcome"] == "no-face:skip"
+    assert rows["cup"]["outputs"] == {} and not (out / "cup.ssgc").exists()
+    face = rows["face"]
+    assert face["status"] == "ok" and face["roi"]["outcome"] == "faces:1" and face["seed"] == 9
+    assert main(["encode", str(src / "face.png"), "-o", str(tmp_path / "single.ssgc"), "-q", *opts]) == 0
+    assert (out / "face.ssgc").read_bytes() == (tmp_path / "single.ssgc").read_bytes()
