@@ -156,6 +156,18 @@ def _check_options(args, step: str) -> None:
         raise InputError("--gpus-per-worker must be >= 0")
 
 
+def _check_extras(step: str) -> None:
+    """Fail before anything is written when the 'ray' extra is missing."""
+    import importlib.util
+
+    from ssgc_format.errors import InputError
+
+    needed = ["ray"] + (["torchmetrics", "matplotlib"] if step == "eval" else [])
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(f"ssgc-ref batch {step} needs {', '.join(missing)}: pip install 'ssgc[ray]'")
+
+
 def _summary(rows: list[dict]) -> list[str]:
     """Mean bpp and ROI PSNR-Y per operating point, both codecs (images measured by both only)."""
     import numpy as np
@@ -182,6 +194,7 @@ def run(args) -> int:
 
     step = args.batch_command
     _check_options(args, step)
+    _check_extras(step)
     jobs = _jobs(args, step)
     manifest = Manifest(args.output, {"command": step, **_settings(args)}, resume=args.resume, force=args.force)
     try:
