@@ -5,9 +5,11 @@ on two, against the one-process loop (``for image: encode``), all in the same ru
 
 The set: scikit-image's bundled color pictures resized to SIZE x SIZE, encoded with
 ``--roi faces --no-face whole --qp 40`` (so every picture has a VVC-coded ROI: segmentation + VVC encode
-per image). The loop runs ``ssgc_ref.batch.work.encode_job`` in this process after one untimed warm-up
-image; each Ray run starts a local Ray with that many CPUs (start-up timed apart) and runs the batch
-engine (tasks, manifest with fsync, atomic outputs). Writes benchmarks/results/batch_throughput.json.
+per image). The loop runs ``ssgc_ref.batch.work.encode_job`` in a fresh Python process after one untimed
+warm-up image, twice: with the default thread pools, and with OMP/OpenBLAS/MKL limited to one thread
+(Ray runs its workers with OMP_NUM_THREADS=1); each Ray run starts a local Ray with that many CPUs
+(start-up timed apart) and runs the batch engine (tasks, manifest with fsync, atomic outputs).
+Writes benchmarks/results/batch_throughput.json.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import argparse
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -42,36 +46,63 @@ def pictures(n: int, size: int) -> list[bytes]:
     return out
 
 
+ENCODE = ["--roi", "faces", "--no-face", "whole", "--qp", "40", "--seed", "1", "--provenance", "none"]
+
+
+def encode_options() -> dict:
+    from ssgc_ref.cli import build_parser
+    from ssgc_ref.cli.batch import _settings
+
+    return _settings(build_parser().parse_args(["batch", "encode", "SRC", "-o", "OUT", *ENCODE]))
+
+
+def loop_here(n: int, size: int) -> dict:
+    """The one-process loop, in this process (run by :func:`loop` in a fresh one)."""
+    from ssgc_ref.batch.work import encode_job
+
+    pics, options = pictures(n, size), encode_options()
+    encode_job(pics[0], options)  # warm-up: imports and first-call costs, as the Ray workers pay them too
+    t = time.perf_counter()
+    sizes = [len(encode_job(p, options)[1]["ssgc"]) for p in pics]
+    s = time.perf_counter() - t
+    return {"seconds": s, "images_per_s": n / s, "bytes": sizes}
+
+
+def loop(n: int, size: int, one_thread: bool) -> dict:
+    env = dict(os.environ)
+    if one_thread:
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, __file__, "--loop", "--images", str(n), "--size", str(size)], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--loop", action="store_true", help="internal: run the loop here, print JSON")
     a = ap.parse_args()
+    if a.loop:
+        print(json.dumps(loop_here(a.images, a.size)))
+        return
 
     from ssgc_ref.batch import engine
     from ssgc_ref.batch.manifest import Manifest
-    from ssgc_ref.batch.work import encode_job
-    from ssgc_ref.cli import build_parser
-    from ssgc_ref.cli.batch import _settings
 
     pics = pictures(a.images, a.size)
+    options = encode_options()
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "src")
         os.makedirs(src)
         for n, p in enumerate(pics):
             with open(os.path.join(src, f"p{n:02d}.png"), "wb") as f:
                 f.write(p)
-        args = build_parser().parse_args(["batch", "encode", src, "-o", os.path.join(tmp, "out"), "--roi", "faces",
-                                          "--no-face", "whole", "--qp", "40", "--seed", "1", "--provenance", "none"])
-        options = _settings(args)
-        print(f"{a.images} pictures {a.size}x{a.size}, encode --roi faces --no-face whole --qp 40; "
+        print(f"{a.images} pictures {a.size}x{a.size}, encode {' '.join(ENCODE)}; "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
-
-        encode_job(pics[0], options)  # warm-up: imports and first-call costs, as the Ray workers pay them too
-        t = time.perf_counter()
-        sizes = [len(encode_job(p, options)[1]["ssgc"]) for p in pics]
-        loop_s = time.perf_counter() - t
-        results = {"loop": {"seconds": loop_s, "images_per_s": a.images / loop_s, "bytes": sizes}}
+        results = {"loop": loop(a.images, a.size, False), "loop_1_thread": loop(a.images, a.size, True)}
+        sizes = results["loop"]["bytes"]
+        assert results["loop_1_thread"]["bytes"] == sizes, "thread settings changed the files"
 
         for workers in (1, 2):
             out = os.path.join(tmp, f"out{workers}")
@@ -95,13 +126,15 @@ def main() -> None:
                                          "workers_used": len({r["worker"] for r in rows})}
 
     base = results["loop"]["images_per_s"]
-    print(f"{'run':<22}{'seconds':>9}{'images/s':>10}{'vs loop':>9}{'  (with Ray start-up)':>22}")
-    print(f"{'one-process loop':<22}{loop_s:>9.2f}{base:>10.3f}{1.0:>9.2f}")
+    print(f"{'run':<30}{'seconds':>8}{'images/s':>10}{'vs loop':>9}   with Ray start-up")
+    for key, label in (("loop", "one-process loop"), ("loop_1_thread", "one-process loop, 1 thread")):
+        r = results[key]
+        print(f"{label:<30}{r['seconds']:>8.2f}{r['images_per_s']:>10.3f}{r['images_per_s'] / base:>9.2f}")
     for workers in (1, 2):
         r = results[f"ray_{workers}"]
-        print(f"{f'Ray, {workers} worker(s)':<22}{r['seconds']:>9.2f}{r['images_per_s']:>10.3f}"
-              f"{r['images_per_s'] / base:>9.2f}   {r['with_start_images_per_s']:.3f} images/s, "
-              f"start {r['start_s']:.1f} s")
+        print(f"{f'Ray, {workers} worker(s)':<30}{r['seconds']:>8.2f}{r['images_per_s']:>10.3f}"
+              f"{r['images_per_s'] / base:>9.2f}   {r['with_start_images_per_s']:.3f} images/s "
+              f"(start {r['start_s']:.1f} s)")
     results["settings"] = {"images": a.images, "size": a.size, "cores": os.cpu_count()}
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "batch_throughput.json"), "w") as f:
