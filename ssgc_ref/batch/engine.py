@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ssgc_format.errors import InputError
+from ssgc_format.errors import InputError, SSGCError
 
 from .manifest import Manifest
 from .work import DecodeWorker, encode_job, eval_encode_job, one_line
@@ -30,7 +30,6 @@ class Job:
     input: str
     outputs: dict[str, str]
     qp: int | None = None
-    fields: dict = field(default_factory=dict)  # copied into the row first
 
 
 def import_ray():
@@ -89,7 +88,7 @@ class Reporter:
         """``files``: kind -> bytes still to write; ``written``: kinds written earlier for this image."""
         self.manifest.write_outputs({job.outputs[k]: v for k, v in files.items() if k in job.outputs})
         out = {"key": job.key, "command": self.command, "status": row.get("status"), "error": row.get("error"),
-               "input": job.input, **job.fields}
+               "input": job.input}
         out["outputs"] = {k: job.outputs[k] for k in job.outputs if k in files or k in written}
         out.update(row)
         out["seconds"] = {k: round(v, 4) for k, v in out.get("seconds", {}).items()}
@@ -123,7 +122,7 @@ def run_encode(cluster: Cluster, jobs: list[Job], options: dict, reporter: Repor
         while len(pending) < limit and (job := next(todo, None)) is not None:
             try:
                 pending[task.remote(_read(job.input), options)] = job
-            except OSError as exc:
+            except (OSError, SSGCError) as exc:  # unreadable or over the size limit
                 reporter.finish(job, *_error(exc))
         if not pending:
             return
@@ -165,7 +164,7 @@ def run_decode(cluster: Cluster, jobs: list[Job], decode: dict, gpus_per_worker:
         while len(decoding) < 2 * n and (job := next(todo, None)) is not None:
             try:
                 data = _read(job.input)
-            except OSError as exc:
+            except (OSError, SSGCError) as exc:  # unreadable or over the size limit
                 reporter.finish(job, *_error(exc))
                 continue
             pool.submit(lambda a, v: a.decode_job.remote(*v), (job.key, data))
@@ -213,7 +212,7 @@ def run_eval(cluster: Cluster, jobs: list[Job], options: dict, decode: dict, gpu
         while len(encoding) + len(decoding) < limit and (job := next(todo, None)) is not None:
             try:
                 src = ray.put(_read(job.input))
-            except OSError as exc:
+            except (OSError, SSGCError) as exc:  # unreadable or over the size limit
                 reporter.finish(job, *_error(exc))
                 continue
             encoding[task.remote(src, options, job.qp)] = (job, src)

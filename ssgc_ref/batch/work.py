@@ -68,12 +68,14 @@ def encode_image_bytes(src: bytes, options: dict, qp: int | None = None) -> tupl
     """Encode one picture with the options of ``ssgc-ref encode`` (a dict of its parsed arguments).
 
     ``qp`` overrides the ROI QP (batch eval's operating points). Returns ``(row, files, extra)``:
-    the manifest fields, {"ssgc": file bytes} (empty when skipped) and, for eval, (rgb, result) or None.
+    the manifest fields, {"ssgc": file bytes} (empty when skipped) and, for eval, (rgb, result, decoded
+    mask or None) or None.
     """
     from ssgc_format import reconstruct
     from ssgc_ref.analysis import load_image
     from ssgc_ref.cli.encode import config_from_args, segmenter_options
     from ssgc_ref.encoder import encode_image
+    from ssgc_ref.metrics import bounding_box
 
     ns = argparse.Namespace(**options)
     if qp is not None:
@@ -94,12 +96,14 @@ def encode_image_bytes(src: bytes, options: dict, qp: int | None = None) -> tupl
     res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=segmenter_options(ns))
     seconds.update(res.seconds)
     img = res.image
-    rect = [img.roi.x, img.roi.y, img.roi.width, img.roi.height] if img.roi is not None else None
-    share = float(reconstruct.mask_image(img).mean()) if img.roi is not None else 0.0
-    row["roi"].update(rect=rect, share=round(share, 6))
+    decoded_mask = reconstruct.mask_image(img) if img.roi is not None else None  # what the decoder pastes
+    box = bounding_box(decoded_mask) if decoded_mask is not None else None
+    coded = [img.roi.x, img.roi.y, img.roi.width, img.roi.height] if img.roi is not None else None
+    share = float(decoded_mask.mean()) if decoded_mask is not None else 0.0
+    row["roi"].update(rect=list(box) if box else None, coded_rect=coded, share=round(share, 6))
     row.update(seed=img.genparams.seed, segmenter=res.segmenter.split(":")[0], **_budget_fields(res.data))
     row["seconds"] = seconds
-    return row, {"ssgc": res.data}, (rgb, res)
+    return row, {"ssgc": res.data}, (rgb, res, decoded_mask)
 
 
 def encode_job(src: bytes, options: dict) -> tuple[dict, dict[str, bytes]]:
@@ -118,7 +122,7 @@ def encode_job(src: bytes, options: dict) -> tuple[dict, dict[str, bytes]]:
 
 def eval_encode_job(src: bytes, options: dict, qp: int | None) -> tuple[dict, dict[str, bytes]]:
     """``batch eval``, CPU part: encode, then VVC alone on the whole picture within the SSGC file's
-    bytes (the anchor), decoded and measured inside the same ROI rectangle. Never raises."""
+    bytes (the anchor), decoded and measured inside the same ROI (the decoded mask). Never raises."""
     from ssgc_ref.metrics import picture_metrics
     from ssgc_ref.roi_codec import encode_whole_picture
 
@@ -128,7 +132,7 @@ def eval_encode_job(src: bytes, options: dict, qp: int | None) -> tuple[dict, di
         row.setdefault("status", "ok")
         row.setdefault("error", None)
         if extra is not None:
-            rgb, res = extra
+            rgb, res, decoded_mask = extra
             t1 = time.perf_counter()
             anchor: dict = {}
             try:
@@ -137,10 +141,9 @@ def eval_encode_job(src: bytes, options: dict, qp: int | None) -> tuple[dict, di
                 anchor.update(status="error", error=one_line(exc))
             else:
                 files["vvc_stream"], files["vvc_png"] = stream, _png(decoded)
-                rect = row["roi"]["rect"]
                 anchor.update(status="ok", error=None, bytes=len(stream),
                               bpp=round(8 * len(stream) / (rgb.shape[0] * rgb.shape[1]), 6),
-                              **picture_metrics(rgb, decoded, tuple(rect) if rect else None))
+                              **picture_metrics(rgb, decoded, decoded_mask))
             row["seconds"]["VVC alone"] = time.perf_counter() - t1
             row["vvc_alone"] = anchor
     except Exception as exc:  # noqa: BLE001
@@ -160,7 +163,7 @@ class DecodeWorker:
         self.decoder = Decoder(generator=generator, model_dir=model_dir, allow_model_mismatch=allow_model_mismatch,
                                device=device)
 
-    def _decode(self, data: bytes) -> tuple[dict, np.ndarray]:
+    def _decode(self, data: bytes) -> tuple[dict, np.ndarray, np.ndarray | None]:
         from ssgc_ref.cli.decode import pixel_sha256
 
         res = self.decoder.decode(data)
@@ -168,13 +171,13 @@ class DecodeWorker:
         row = {"width": h.width, "height": h.height, "generator": res.generator, "notes": res.notes,
                "seed": res.parsed.genparams.seed, "pixels_sha256": pixel_sha256(res.image),
                "decode_seconds": res.seconds}
-        return row, res.image
+        return row, res.image, (res.mask_full if res.parsed.roi is not None else None)
 
     def decode_job(self, key: str, data: bytes) -> tuple[dict, dict[str, bytes]]:
         """``batch decode``: one file to a PNG; never raises. The row carries ``key`` as '_key'."""
         t = time.perf_counter()
         try:
-            row, image = self._decode(data)
+            row, image, _ = self._decode(data)
             row.update(status="ok", error=None, **_budget_fields(data))
             files = {"png": _png(image)}
         except Exception as exc:  # noqa: BLE001
@@ -192,13 +195,12 @@ class DecodeWorker:
 
         t = time.perf_counter()
         try:
-            dec, image = self._decode(ssgc)
+            dec, image, mask = self._decode(ssgc)
             if dec["seed"] != row["seed"]:  # the file must carry the seed the encoder recorded
                 raise InputError(f"decoded seed {dec['seed']} differs from the encoder's {row['seed']}")
             rgb = load_image(io.BytesIO(src))
-            rect = row["roi"]["rect"]
             row["ssgc"] = {k: dec[k] for k in ("generator", "notes", "pixels_sha256")}
-            row["ssgc"].update(picture_metrics(rgb, image, tuple(rect) if rect else None))
+            row["ssgc"].update(picture_metrics(rgb, image, mask))
             row["seconds"].update({f"decode {k}": v for k, v in dec["decode_seconds"].items()})
             files = {"png": _png(image)}
         except Exception as exc:  # noqa: BLE001

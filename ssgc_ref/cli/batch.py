@@ -87,8 +87,8 @@ def add_arguments(p) -> None:
                        formatter_class=fmt,
                        description="For every image of SRC and ROI QP of --qps: encode (default --roi faces), "
                                    "code the whole picture with VVC alone within the SSGC file's bytes, decode, "
-                                   "and measure both (PSNR-Y and MS-SSIM in the ROI rectangle and on the whole "
-                                   "picture, bpp). Writes OUT_DIR/ssgc, decoded, vvc, the manifest, "
+                                   "and measure both (PSNR-Y over the ROI mask, MS-SSIM over its bounding box; "
+                                   "both on the whole picture too; bpp). Writes OUT_DIR/ssgc, decoded, vvc, the manifest, "
                                    "rate_quality.png and contact_sheet.png. Learned metrics (LPIPS, DISTS, "
                                    "FID/KID) are reported absent: they need weights this code never downloads.")
     _encode_parser(v)
