@@ -105,7 +105,8 @@ def test_manifest_resume_rules(tmp_path):
     m.close()
     m = Manifest(str(tmp_path), {"qp": 37}, force=True)
     assert m.done == {} and m.rows() == []
-    m.close()
+    m.close()  # a new run that wrote no row leaves no manifest
+    assert not (tmp_path / "manifest.jsonl").exists() and not (tmp_path / "run.json").exists()
 
 
 @pytest.fixture(scope="module")

@@ -51,16 +51,22 @@ class Cluster:
     def __enter__(self) -> "Cluster":
         ray = import_ray()
         self.ray = ray
-        if self.address:
-            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-        else:
-            # workers are started from this environment: make sure they import this very package
-            root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-            if root not in paths:
-                os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
-            ray.init(num_cpus=self.workers or os.cpu_count() or 1, include_dashboard=False,
-                     logging_level=logging.WARNING, log_to_driver=False)
+        try:
+            if self.address:
+                ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+            else:
+                # workers are started from this environment: make sure they import this very package
+                root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+                if root not in paths:
+                    os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
+                # address "local": a new private instance even when a 'ray start' cluster runs here;
+                # every Ray component listens on the loopback interface only
+                ray.init(address="local", num_cpus=self.workers or os.cpu_count() or 1, include_dashboard=False,
+                         logging_level=logging.WARNING, log_to_driver=False, _node_ip_address="127.0.0.1")
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+            raise InputError(f"could not start or reach {where}: {one_line(exc)}") from None
         res = ray.cluster_resources()
         self.cpus = max(1, int(res.get("CPU", 1)))
         self.gpus = int(res.get("GPU", 0))

@@ -64,7 +64,9 @@ class Manifest:
         run_path = os.path.join(folder, RUN)
         self.done: dict[str, dict] = {}
         self.removed_temporaries = 0
+        self.appended = 0
         exists = os.path.exists(self.path)
+        self.fresh = not (exists and resume)
         if exists and resume:
             if os.path.exists(run_path):
                 with open(run_path, encoding="utf-8") as f:
@@ -102,6 +104,7 @@ class Manifest:
         self._file.write(json.dumps(row, sort_keys=False, allow_nan=False) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        self.appended += 1
         if row.get("status") in DONE:
             self.done[row["key"]] = row
 
@@ -114,4 +117,12 @@ class Manifest:
         return list(latest.values())
 
     def close(self) -> None:
+        """Close the manifest; a new run that wrote no row (Ray could not start, Ctrl-C at once) leaves
+        no manifest behind, so the same command can simply be run again."""
         self._file.close()
+        if self.fresh and self.appended == 0:
+            for name in (MANIFEST, RUN):
+                try:
+                    os.unlink(os.path.join(self.folder, name))
+                except FileNotFoundError:
+                    pass
