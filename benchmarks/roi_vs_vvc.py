@@ -25,20 +25,11 @@ import numpy as np
 from ssgc_ref.analysis import faces_mask, load_image
 from ssgc_ref.decoder import decode_bytes
 from ssgc_ref.encoder import EncoderConfig, encode_image
+from ssgc_ref.metrics import psnr_y
 from ssgc_ref.report import budget
 from ssgc_ref.roi_codec import encode_whole_picture
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    return 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
-
-
-def psnr_y(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> float:
-    d = luma(a)[m] - luma(b)[m]
-    return 10 * np.log10(255.0 ** 2 / float((d * d).mean()))
 
 
 def images() -> dict[str, np.ndarray]:

@@ -78,8 +78,9 @@ def load_image(name: str) -> np.ndarray:
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 10 * np.log10(255.0 ** 2 / mse) if mse > 0 else float("inf")
+    from ssgc_ref.metrics import psnr as library_psnr  # scikit-image's
+
+    return library_psnr(a, b)
 
 
 def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) -> float | None:

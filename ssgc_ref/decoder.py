@@ -140,45 +140,60 @@ def _generator_item(res: DecodeResult) -> dict:
                 roi_rgb=placed, mask=res.mask_full)
 
 
+class Decoder:
+    """Decodes files one at a time, keeping each loaded generator for the next file (one model load
+    per process: the CLI's multi-file decode and the batch workers use one Decoder each).
+
+    Every picture goes through the network alone, never stacked with others: batched float
+    convolutions and matrix products sum in another order (the BLAS/oneDNN kernel depends on the batch
+    size), which moved some pixels of a file decoded with others by one level from its single decode.
+    One picture per network call makes a file's pixels independent of what it is decoded with.
+    """
+
+    def __init__(self, *, generator: str = AUTO, model_dir: str | None = None, allow_model_mismatch: bool = False,
+                 device: str = "cpu"):
+        if generator != PREVIEW:  # a bad device is refused before any file is parsed or model read
+            from ssgc_ref.generators.device import check_device
+
+            check_device(device)
+        self.generator, self.model_dir, self.device = generator, model_dir, device
+        self.allow_model_mismatch = allow_model_mismatch
+        self._loaded: dict[tuple[str, int], object] = {}
+
+    def _get(self, name: str, profile_id: int, progress: bool):
+        key = (name, profile_id)
+        if key not in self._loaded:
+            from ssgc_ref.generators import get_generator
+            from ssgc_ref.progress import StageBar
+
+            with StageBar(["model loading"], progress, desc=name) as bar:  # seconds to minutes: show it
+                bar.stage("model loading")
+                self._loaded[key] = get_generator(name, profile_id=profile_id, model_dir=self.model_dir,
+                                                  allow_model_mismatch=self.allow_model_mismatch, device=self.device)
+        return self._loaded[key]
+
+    def decode(self, data: bytes, *, progress: bool = False) -> DecodeResult:
+        """Decode one file (spec 9.1)."""
+        res = _prepare(data, self.generator, self.model_dir)
+        if res.generator != PREVIEW:
+            t = time.perf_counter()
+            gen = self._get(res.generator, res.parsed.genparams.profile_id, progress)
+            res.generated = gen.generate(**_generator_item(res), progress=progress)
+            res.seconds["generation"] = time.perf_counter() - t
+        res.image = reconstruct.composite(res.generated, res.parsed, res.roi_rgb, res.mask_full)
+        return res
+
+
 def decode_many(files: list[bytes], *, generator: str = AUTO, model_dir: str | None = None,
                 allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> list[DecodeResult]:
-    """Decode several files. Files that use the same model share one loaded generator, and those with
-    the same size and sampling parameters run as one network batch (``generate_batch``).
-    ``device`` is checked first (InputError), before any file is parsed or model read."""
-    if generator != PREVIEW:
-        from ssgc_ref.generators.device import check_device
-
-        check_device(device)
-    results = [_prepare(d, generator, model_dir) for d in files]
-    groups: dict[tuple, list[int]] = {}
-    for n, res in enumerate(results):
-        if res.generator != PREVIEW:
-            groups.setdefault((res.generator, res.parsed.genparams.profile_id), []).append(n)
-    for (name, profile_id), idx in groups.items():
-        from ssgc_ref.generators import get_generator
-
-        t = time.perf_counter()
-        from ssgc_ref.progress import StageBar
-
-        with StageBar(["model loading"], progress, desc=name) as bar:  # seconds to minutes: show it
-            bar.stage("model loading")
-            gen = get_generator(name, profile_id=profile_id, model_dir=model_dir,
-                                allow_model_mismatch=allow_model_mismatch, device=device)
-        items = [_generator_item(results[n]) for n in idx]
-        batch = getattr(gen, "generate_batch", None)
-        images = (batch(items, progress=progress) if batch and len(items) > 1
-                  else [gen.generate(**it, progress=progress) for it in items])
-        seconds = (time.perf_counter() - t) / len(idx)
-        for n, generated in zip(idx, images):
-            results[n].generated = generated
-            results[n].seconds["generation"] = seconds
-    for res in results:
-        res.image = reconstruct.composite(res.generated, res.parsed, res.roi_rgb, res.mask_full)
-    return results
+    """Decode several files with one :class:`Decoder` (each model loaded once); every result equals the
+    file's single decode. Holds every result in memory: to stream, call ``Decoder.decode`` per file."""
+    dec = Decoder(generator=generator, model_dir=model_dir, allow_model_mismatch=allow_model_mismatch, device=device)
+    return [dec.decode(d, progress=progress) for d in files]
 
 
 def decode_bytes(data: bytes, *, generator: str = AUTO, model_dir: str | None = None,
                  allow_model_mismatch: bool = False, device: str = "cpu", progress: bool = False) -> DecodeResult:
-    """Decode one file (spec 9.1): see :func:`decode_many` for the arguments."""
-    return decode_many([data], generator=generator, model_dir=model_dir, allow_model_mismatch=allow_model_mismatch,
-                       device=device, progress=progress)[0]
+    """Decode one file (spec 9.1): see :class:`Decoder` for the arguments."""
+    return Decoder(generator=generator, model_dir=model_dir, allow_model_mismatch=allow_model_mismatch,
+                   device=device).decode(data, progress=progress)

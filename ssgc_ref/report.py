@@ -59,26 +59,6 @@ def budget_table(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 studio-range luma Y' (16..235) as float64, the PSNR-Y of the README's tables."""
-    import numpy as np
-
-    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    y: np.ndarray = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
-    return y
-
-
-def psnr_y(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """PSNR of luma between two uint8 RGB pictures, inside ``mask`` (bool) when given."""
-    import numpy as np
-
-    d = luma(a) - luma(b)
-    if mask is not None:
-        d = d[mask]
-    mse = float((d * d).mean()) if d.size else 0.0
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
-
-
 def roi_psnr_y(rgb: np.ndarray, res: EncodeResult) -> float:
     """PSNR-Y inside the ROI mask of an encoder result (``ssgc_ref.encoder.EncodeResult``):
     the decoder's ROI pixels against the input."""
@@ -91,4 +71,6 @@ def roi_psnr_y(rgb: np.ndarray, res: EncodeResult) -> float:
         raise ValueError("the file has no ROI")
     placed = rgb.copy()
     placed[r.y: r.y + r.height, r.x: r.x + r.width] = res.roi_rgb
+    from ssgc_ref.metrics import psnr_y
+
     return psnr_y(placed, rgb, m)

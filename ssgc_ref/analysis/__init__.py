@@ -36,7 +36,7 @@ from .labels import (
     label_palette,
     label_table,
 )
-from .roi import detect_faces, faces_mask, load_mask, rect_mask, roi_rectangle
+from .roi import NO_FACE_POLICIES, detect_faces, faces_mask, faces_roi, load_mask, rect_mask, roi_rectangle
 from .segmenters import (
     SEGMENTERS,
     Segmenter,
@@ -50,6 +50,7 @@ DEFAULT_SEGMENTER = "superpixel"
 
 __all__ = [
     "DEFAULT_SEGMENTER",
+    "NO_FACE_POLICIES",
     "NUM_CLASSES",
     "SEGMENTERS",
     "Segmenter",
@@ -64,6 +65,7 @@ __all__ = [
     "detect_faces",
     "downsample_labels",
     "faces_mask",
+    "faces_roi",
     "label_ids",
     "label_name",
     "label_palette",

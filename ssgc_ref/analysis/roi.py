@@ -117,6 +117,31 @@ def faces_mask(rgb: np.ndarray, margin: float = 0.25) -> np.ndarray:
     return boxes_mask(boxes, rgb.shape[0], rgb.shape[1], margin)
 
 
+# What --roi faces does with a picture in which no face is found (documented in encode --help):
+NO_FACE_POLICIES = ("whole", "semantic", "skip")
+DEFAULT_NO_FACE = "semantic"
+
+
+def faces_roi(rgb: np.ndarray, margin: float = 0.25, no_face: str = DEFAULT_NO_FACE) -> tuple[np.ndarray | None, str]:
+    """:func:`faces_mask` with a fallback for pictures without a detected face: ``(mask, outcome)``.
+
+    ``no_face``: 'whole' makes the whole picture the ROI (VVC codes everything), 'semantic' gives no
+    ROI (the whole picture is generated), 'skip' asks the caller not to encode the picture (mask None).
+    ``outcome`` says what happened, for logs and manifests: 'faces:N' (N faces found), or
+    'no-face:whole', 'no-face:semantic', 'no-face:skip'.
+    """
+    if no_face not in NO_FACE_POLICIES:
+        raise InputError(f"no-face policy {no_face!r}: valid are {', '.join(NO_FACE_POLICIES)}")
+    if not isinstance(margin, (int, float)) or not 0 <= margin <= 4:
+        raise InputError(f"faces_roi: margin must be a number in [0, 4], got {margin!r}")
+    boxes = detect_faces(rgb)
+    if boxes:
+        return boxes_mask(boxes, rgb.shape[0], rgb.shape[1], margin), f"faces:{len(boxes)}"
+    if no_face == "whole":
+        return np.ones(rgb.shape[:2], dtype=bool), "no-face:whole"
+    return None, f"no-face:{no_face}"
+
+
 _RECT_RE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
 
 

@@ -71,6 +71,7 @@ COMMANDS = [
     "encode",
     "decode",
     "info",
+    "batch",
     "demo",
     "convert_model",
 ]

@@ -36,8 +36,9 @@ def add_arguments(p) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="input .ssgc file(s) ('-' = standard input)")
     p.add_argument("-o", "--output", required=True,
                    help="output image, in the format its extension names (.png, .jpg, .webp, .tif, .bmp, .ppm; "
-                        "'-' = PNG to standard output); with several inputs, a folder that receives NAME.png "
-                        "for each (files sharing a model are generated as one batch)")
+                        "'-' = PNG to standard output); with several inputs (or a path ending in '/'), a folder "
+                        "that receives NAME.png for each as soon as it is decoded (equal names from different "
+                        "folders go to sub-folders); one model load for all")
     p.add_argument("-f", "--force", action="store_true",
                    help="overwrite existing outputs (their permissions are kept; a symbolic link is refused)")
     p.add_argument("--generator", default="auto", help="auto | preview | ldm")
@@ -143,20 +144,41 @@ def dump(res, folder: str, force: bool) -> list[str]:
     return written
 
 
+def error_code(exc: BaseException) -> int:
+    """The exit code ``ssgc-ref`` gives for ``exc`` (the mapping of ssgc_ref.cli.main)."""
+    from ssgc_format.errors import FormatError, InputError, ModelError, UnsupportedError
+    from ssgc_ref import cli
+
+    for kind, code in ((UnsupportedError, cli.EXIT_UNSUPPORTED), (FormatError, cli.EXIT_FORMAT),
+                       (ModelError, cli.EXIT_MODEL), (InputError, cli.EXIT_INPUT), (OSError, cli.EXIT_IO)):
+        if isinstance(exc, kind):
+            return code
+    return cli.EXIT_FORMAT
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:  # the file name is printed before it
+        return exc.strerror
+    return str(exc)
+
+
 def run(args) -> int:
-    from ssgc_format.errors import FormatError, InputError
-    from ssgc_ref.decoder import decode_many
+    from ssgc_format.errors import FormatError, InputError, SSGCError
+    from ssgc_ref.batch.sources import output_stems
+    from ssgc_ref.decoder import Decoder
     from ssgc_ref.fileio import read_ssgc_bytes, write_atomic
     from ssgc_ref.progress import progress_enabled
 
     if args.generator not in ("auto", "preview", "ldm"):
         raise InputError(f"unknown generator {args.generator!r}: valid are auto, preview, ldm")
     many = len(args.files) > 1
+    # a folder output: several inputs, or one input with -o DIR/ or an existing folder
+    to_dir = many or (args.output != "-" and (args.output.endswith(("/", os.sep)) or os.path.isdir(args.output)))
     if many and args.verify:
         raise InputError("--verify checks one decoded file: give a single input")
     if many and args.output == "-":
         raise InputError("several inputs need -o FOLDER, not standard output")
-    if not many:
+    if not to_dir:
         from ssgc_ref.fileio import check_output
 
         output_format(args.output)
@@ -166,22 +188,29 @@ def run(args) -> int:
     from ssgc_ref.cli.encode import apply_threads
 
     apply_threads(getattr(args, "threads", None))
-    datas = [read_ssgc_bytes(f) for f in args.files]
-    results = decode_many(datas, generator=args.generator, model_dir=args.model,
-                          allow_model_mismatch=args.allow_model_mismatch, device=args.device,
-                          progress=progress_enabled(args.quiet))
-    if many:
-        os.makedirs(args.output, exist_ok=True)
-    for name, res in zip(args.files, results):
-        stem = os.path.splitext(os.path.basename(name))[0] or "stdin"
-        out_path = os.path.join(args.output, stem + ".png") if many else args.output
-        digest = pixel_sha256(res.image)
-        if args.verify and args.verify.lower() != digest:
-            raise FormatError(f"--verify failed: decoded pixels hash to {digest}")
-        write_atomic(out_path, image_bytes(res.image, out_path), force=args.force)
-        written = []
-        if args.dump:
-            written = dump(res, os.path.join(args.dump, stem) if many else args.dump, args.force)
+    stems = output_stems(args.files) if to_dir else [""]
+    decoder = Decoder(generator=args.generator, model_dir=args.model,
+                      allow_model_mismatch=args.allow_model_mismatch, device=args.device)
+    failed: list[int] = []
+    for name, stem in zip(args.files, stems):
+        try:  # each file is read, decoded, written and forgotten before the next (no growth per file)
+            res = decoder.decode(read_ssgc_bytes(name), progress=progress_enabled(args.quiet))
+            out_path = os.path.join(args.output, stem + ".png") if to_dir else args.output
+            digest = pixel_sha256(res.image)
+            if args.verify and args.verify.lower() != digest:
+                raise FormatError(f"--verify failed: decoded pixels hash to {digest}")
+            if to_dir:
+                os.makedirs(os.path.dirname(out_path), exist_ok=True)
+            write_atomic(out_path, image_bytes(res.image, out_path), force=args.force)
+            written = []
+            if args.dump:
+                written = dump(res, os.path.join(args.dump, stem) if to_dir else args.dump, args.force)
+        except (SSGCError, OSError) as exc:
+            if not many:
+                raise
+            print(f"ssgc-ref: error: {name}: {_message(exc)}", file=sys.stderr, flush=True)
+            failed.append(error_code(exc))
+            continue
         if not args.quiet:
             out = sys.stderr if args.output == "-" else sys.stdout
             h = res.parsed.header
@@ -190,7 +219,12 @@ def run(args) -> int:
             for n in res.notes:
                 print(f"note: {n}", file=out)
             times = ", ".join(f"{k} {v:.2f} s" for k, v in res.seconds.items())
-            print(f"time: {times}", file=out)
+            print(f"time: {times}", file=out, flush=True)
             if written:
                 print(f"intermediates: {', '.join(written)}", file=out)
+        del res
+    if failed:
+        print(f"ssgc-ref: error: {len(failed)} of {len(args.files)} files failed (the others are written)",
+              file=sys.stderr)
+        return failed[0]
     return 0

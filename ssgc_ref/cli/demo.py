@@ -71,8 +71,6 @@ def _load(name: str):
     return np.ascontiguousarray(rgb[:, :, :3]).astype(np.uint8)
 
 
-
-
 def _status(args, text: str) -> None:
     if not args.quiet and not getattr(args, "_bar", False):
         print(f"... {text}", file=sys.stderr, flush=True)
@@ -108,7 +106,8 @@ def _one(args, name: str, bar) -> None:
     from ssgc_ref.decoder import PREVIEW, decode_bytes
     from ssgc_ref.encoder import EncoderConfig, encode_image
     from ssgc_ref.fileio import write_atomic
-    from ssgc_ref.report import budget, psnr_y
+    from ssgc_ref.metrics import psnr_y
+    from ssgc_ref.report import budget
     from ssgc_ref.roi_codec import encode_whole_picture
     from ssgc_ref.visualize import comparison, labels_with_legend, outline
 

@@ -82,6 +82,9 @@ def add_arguments(p) -> None:
                    help="'x,y,w,h' for a rectangle, or 'faces' to detect faces (scikit-image LBP cascade)")
     g.add_argument("--roi-margin", type=float_range(0, 10), default=0.25,
                    help="with --roi faces: grow each face box by this fraction")
+    g.add_argument("--no-face", choices=("whole", "semantic", "skip"), default="semantic",
+                   help="with --roi faces, a picture without a detected face: 'whole' codes it all with VVC, "
+                        "'semantic' codes no ROI (all generated), 'skip' writes nothing")
     g.add_argument("--mask-cell", type=int, choices=(1, 2, 4, 8), default=1,
                    help="mask precision in pixels (coarser = fewer bytes; the mask always covers the ROI)")
     r = g.add_mutually_exclusive_group()
@@ -156,13 +159,13 @@ def config_from_args(args):
 
 
 def mask_from_args(args, rgb):
-    from ssgc_ref.analysis import faces_mask, load_mask, rect_mask
+    from ssgc_ref.analysis import faces_roi, load_mask, rect_mask
 
     h, w = rgb.shape[:2]
     if args.mask:
         return load_mask(args.mask, h, w)
     if args.roi == "faces":
-        return faces_mask(rgb, margin=args.roi_margin)
+        return faces_roi(rgb, margin=args.roi_margin, no_face=args.no_face)[0]
     if args.roi:
         return rect_mask(args.roi, h, w)
     return None
@@ -260,6 +263,10 @@ def run(args) -> int:
     with StageBar(stages, progress_enabled(args.quiet), desc="encode") as bar:
         bar.stage("ROI mask")
         mask = mask_from_args(args, rgb)
+        if mask is None and args.roi == "faces" and args.no_face == "skip":
+            if not args.quiet:
+                print(f"{args.image}: no face found, skipped (--no-face skip): nothing written", file=sys.stderr)
+            return 0
         res = encode_image(rgb, mask=mask, config=cfg, segmenter_options=options, on_stage=bar.stage)
     write_atomic(args.output, res.data, force=args.force)
     if not args.quiet:
