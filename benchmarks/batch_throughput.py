@@ -46,7 +46,7 @@ def pictures(n: int, size: int) -> list[bytes]:
     return out
 
 
-ENCODE = ["--roi", "faces", "--no-face", "whole", "--qp", "40", "--seed", "1", "--provenance", "none"]
+ENCODE = ["--roi", "faces", "--no-face", "whole", "--qp", "40", "--seed", "1"]
 
 
 def encode_options() -> dict:

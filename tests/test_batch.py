@@ -121,7 +121,7 @@ def source_folder(tmp_path_factory) -> Path:
 def test_batch_eval_killed_and_resumed(source_folder, tmp_path):
     out = tmp_path / "eval"
     args = ["batch", "eval", str(source_folder), "-o", str(out), "--roi", "8,8,16,16", "--qps", "45,40",
-            "--seed", "5", "--provenance", "none", "--generator", "preview", "--workers", "2"]
+            "--seed", "5", "--generator", "preview", "--workers", "2"]
     manifest = out / "manifest.jsonl"
     run = _cli(*args)
     t = time.monotonic()
@@ -232,7 +232,7 @@ def test_batch_encode_equals_single_encodes_and_records_no_face(tmp_path):
     src.mkdir()
     Image.fromarray(_small("astronaut", (112, 112))).save(src / "face.png")
     Image.fromarray(_small("coffee", (40, 56))).save(src / "cup.png")
-    opts = ["--roi", "faces", "--no-face", "skip", "--qp", "45", "--seed", "9", "--provenance", "none"]
+    opts = ["--roi", "faces", "--no-face", "skip", "--qp", "45", "--seed", "9"]
     out = tmp_path / "coded"
     run = _cli("batch", "encode", str(src), "-o", str(out), "--workers", "2", *opts)
     text, _ = run.communicate(timeout=600)

@@ -69,7 +69,7 @@ def test_no_face_policies(tmp_path, capsys):
     rgb = np.zeros((40, 56, 3), np.uint8)
     rgb[:, :, 1] = np.linspace(0, 255, 56, dtype=np.uint8)
     Image.fromarray(rgb).save(pic)
-    base = ["encode", str(pic), "--roi", "faces", "--seed", "1", "--provenance", "none", "-q"]
+    base = ["encode", str(pic), "--roi", "faces", "--seed", "1", "--quiet"]
     assert main([*base, "-o", str(tmp_path / "default.ssgc")]) == EXIT_OK  # default: semantic
     assert read_ssgc((tmp_path / "default.ssgc").read_bytes()).roi is None
     assert main([*base, "-o", str(tmp_path / "whole.ssgc"), "--no-face", "whole"]) == EXIT_OK

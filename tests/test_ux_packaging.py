@@ -18,7 +18,8 @@ PROJECT = PYPROJECT["project"]
 # import name -> distribution name, for the third-party modules the packages import
 DISTRIBUTIONS = {"PIL": "pillow", "skimage": "scikit-image", "av": "av", "scipy": "scipy", "numpy": "numpy",
                  "construct": "construct", "constriction": "constriction", "tqdm": "tqdm", "torch": "torch",
-                 "diffusers": "diffusers", "safetensors": "safetensors", "onnxruntime": "onnxruntime"}
+                 "diffusers": "diffusers", "safetensors": "safetensors", "onnxruntime": "onnxruntime",
+                 "ray": "ray", "torchmetrics": "torchmetrics", "matplotlib": "matplotlib"}
 DIFFUSION = {"torch", "diffusers", "safetensors"}
 
 
