@@ -56,6 +56,7 @@ class EncoderConfig:
     strength_permille: int = 700
     guidance_q8: int = 512
     eta_q8: int = 0
+    sampler: int = 0  # GENP sampler (spec §8.10): 0 DDIM, 1 DPM-Solver++(2M); needs bitstream 2.0
     gen_flags: int = 0
     provenance: str = "short"  # meta chunks: "none", "short" (encoder, segmenter id) or "full" (+ settings)
 
@@ -140,9 +141,14 @@ def encode_image(rgb: np.ndarray, *, mask: np.ndarray | None = None, labels: np.
     seed = cfg.seed if cfg.seed is not None else secrets.randbits(63)
     header = Header(width=width, height=height, color_space=cfg.color_space, color_steps=tuple(cfg.color_steps),
                     label_cell_log2=cfg.label_cell_log2, color_cell_log2=cfg.color_cell_log2, has_roi=has_roi)
+    sampler_kw = {}
+    if cfg.sampler != 0:  # the field exists from bitstream 2.0 (GENP.sampler)
+        if "sampler" not in {f.name for f in dataclasses.fields(GenerationParams)}:
+            raise InputError("this build's bitstream has no GENP sampler field: only DDIM (sampler 0)")
+        sampler_kw["sampler"] = cfg.sampler
     genparams = GenerationParams(profile_id=cfg.profile_id, seed=seed, steps=cfg.steps,
                                  strength_permille=cfg.strength_permille, guidance_q8=cfg.guidance_q8,
-                                 eta_q8=cfg.eta_q8, flags=cfg.gen_flags)
+                                 eta_q8=cfg.eta_q8, flags=cfg.gen_flags, **sampler_kw)
     problems = genparams.problems()
     if problems:
         raise InputError("; ".join(problems))

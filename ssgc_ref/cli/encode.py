@@ -60,7 +60,11 @@ def add_arguments(p) -> None:
                    help="quantizer step of each color channel (spec 5.2)")
     gen = p.add_argument_group("generation parameters (stored in the file, used by the decoder)")
     gen.add_argument("--seed", type=int, help="noise seed, 0..2^64-1 (default: random, recorded in the file)")
-    gen.add_argument("--steps", type=int, default=200, help="DDIM steps")
+    gen.add_argument("--sampler", choices=("ddim", "dpmpp-2m"), default="ddim",
+                     help="ddim (the paper's) or dpmpp-2m (DPM-Solver++(2M), spec 8.10: the same result "
+                          "within DDIM-200's own error with 4.9x fewer network evaluations)")
+    gen.add_argument("--steps", type=int, help="steps of the full schedule (default: 200 for ddim, 40 for "
+                                               "dpmpp-2m; strength 0.7 runs 70%% of them)")
     gen.add_argument("--strength", type=float, default=0.7, help="SDEdit strength: 0.7 starts from the color map noised to 70%% of T")
     gen.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale")
     gen.add_argument("--profile", type=int, default=1, help="model profile id (1 = CompVis LDM semantic synthesis 512, 2 = tiny conformance model, 0 = none)")
@@ -92,13 +96,17 @@ def config_from_args(args):
     from ssgc_format.genparams import FLAG_ROI_AWARE
     from ssgc_ref.encoder import EncoderConfig
 
+    from ssgc_ref.generators.sampler_ids import DEFAULT_STEPS, sampler_id
+
     if not 0 <= args.strength <= 1 or not 0 <= args.guidance < 256:
         raise InputError("--strength must be in 0..1 and --guidance in 0..255")
+    sampler = sampler_id(args.sampler)
+    steps = args.steps if args.steps is not None else DEFAULT_STEPS[sampler]
     return EncoderConfig(
         segmenter=args.segmenter, label_cell_log2=_log2(args.label_cell), color_cell_log2=_log2(args.color_cell),
         color_space=args.color_space, color_steps=_steps(args.color_steps), mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
         roi_bytes=args.roi_bytes, match_rate=args.match_rate, roi_bit_depth=args.bit_depth,
-        profile_id=args.profile, seed=args.seed, steps=args.steps,
+        profile_id=args.profile, seed=args.seed, steps=steps, sampler=sampler,
         strength_permille=round(args.strength * 1000), guidance_q8=round(args.guidance * 256),
         gen_flags=FLAG_ROI_AWARE if args.roi_aware else 0, provenance=args.provenance)
 
