@@ -319,3 +319,27 @@ def test_roi_reimposition_with_dpm_solver(gen):
     out = gen.generate(labels_full=labels, colors_full=colors, roi_rgb=roi, mask=mask,
                        params=_params(steps=10, flags=FLAG_ROI_AWARE), progress=False)
     assert out.shape == (48, 64, 3)
+
+
+def test_encode_sampler_option(tmp_path):
+    """``ssgc-ref encode --sampler dpmpp-2m`` writes GENP sampler 1 with 40 steps (bitstream 2.0);
+    a build whose GENP has no sampler field says so with an exit code instead. DDIM: 200 steps."""
+    from PIL import Image
+
+    from ssgc_format.file import read_ssgc
+    from ssgc_ref.cli import EXIT_OK, main
+
+    src = tmp_path / "in.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(src)
+    out = tmp_path / "out.ssgc"
+    rc = main(["encode", str(src), "-o", str(out), "--sampler", "dpmpp-2m", "--profile", "2", "--seed", "3", "-q"])
+    has_field = "sampler" in {f.name for f in dataclasses.fields(GenerationParams)}
+    if has_field:
+        assert rc == EXIT_OK
+        g = read_ssgc(out.read_bytes()).genparams
+        assert (g.sampler, g.steps, g.eta_q8) == (1, 40, 0)
+    else:
+        assert rc != EXIT_OK and not out.exists()
+    assert main(["encode", str(src), "-o", str(tmp_path / "d.ssgc"), "--sampler", "ddim", "--profile", "2",
+                 "-q"]) == EXIT_OK
+    assert read_ssgc((tmp_path / "d.ssgc").read_bytes()).genparams.steps == 200
