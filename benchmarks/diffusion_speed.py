@@ -145,8 +145,8 @@ def _compare_onnxruntime(unet, vq, size: int, p) -> dict:
             if name == "vq_decoder":
                 row["max_dev_8bit_levels"] = dev * 127.5
             out[name] = row
-    adopt = all(out[k]["speedup"] >= 1.5 for k in ("unet", "vq_decoder")) and out["vq_decoder"]["max_dev_8bit_levels"] <= 1
-    out["adopt"] = adopt
+    fast = all(out[k]["speedup"] >= 1.5 for k in ("unet", "vq_decoder"))
+    out["adopt"] = fast and out["vq_decoder"]["max_dev_8bit_levels"] <= 1
     print(f"onnxruntime {ort.__version__} vs PyTorch {torch.__version__}, {size}x{size} px (latent {h}x{h}), "
           f"{threads} threads, best of 3:")
     print(f"{'':24s} {'torch s':>9s} {'ORT s':>9s} {'speed-up':>9s} {'max |dev|':>11s} {'output RMS':>11s}")

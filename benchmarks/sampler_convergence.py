@@ -36,6 +36,7 @@ Usage: python benchmarks/sampler_convergence.py [--models tiny,tiny-smooth,full-
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -57,8 +58,6 @@ from ssgc_ref.generators.weights import load_model_dir
 
 OUT = Path(__file__).resolve().parent / "results" / "sampler_convergence"
 STRENGTH, GUIDANCE_Q8, SEED = 700, 512, 12345
-DDIM_STEPS = (10, 20, 50, 100, 200)
-DPM_STEPS = (10, 20, 30, 40, 50)
 PAPER = 200  # the paper's DDIM steps: 141 run at strength 0.7
 SMOOTH_MAX_FREQ = 0.02  # rad per timestep
 
@@ -116,7 +115,8 @@ def load(model: str, dtype):
     return unet.eval().to(dtype), vq.eval().to(dtype), cond.to(dtype), p
 
 
-def run_model(model: str, size: int, dtype, smooth: bool) -> dict:
+def run_model(model: str, size: int, dtype, smooth: bool, on_update) -> dict:
+    """Run every sampler on one model; ``on_update(summary)`` after each run (partial results)."""
     unet, vq, cond_stage, p = load(model, dtype)
     rough_raw = roughness(unet, size // 4, dtype)
     n_zeroed = smooth_time(unet) if smooth else 0
@@ -133,9 +133,11 @@ def run_model(model: str, size: int, dtype, smooth: bool) -> dict:
 
     def decode(z):
         with torch.no_grad():
-            xg = vq.decode(z, force_not_quantize=True).sample
-        return xg
+            return vq.decode(z, force_not_quantize=True).sample
 
+    info = dict(model=model + ("-smooth-t" if smooth else ""), smooth_t=smooth, zeroed_sinusoids=n_zeroed,
+                eps_rms_d1_d2=rough, eps_rms_d1_d2_random=rough_raw, size=size, dtype=str(dtype),
+                latent=list(z_c.shape[1:]), float32_vs_float64_latent_rmse=None)
     runs: dict[str, dict] = {}
 
     def go(name, sched: SamplerSchedule, sampler, n):
@@ -144,17 +146,33 @@ def run_model(model: str, size: int, dtype, smooth: bool) -> dict:
         runs[name] = dict(sampler=sampler, steps=n, steps_run=sched.schedule.k0 + 1,
                           evals=2 * (sched.schedule.k0 + 1), z=z, x=decode(z), seconds=time.perf_counter() - t)
         print(f"  {model}: {name:12s} {runs[name]['evals']:5d} evals  {runs[name]['seconds']:7.1f} s", flush=True)
+        if len(runs) > 1:
+            on_update(summarize(info, runs, decode))
 
     go("DDIM-1000", every_timestep_schedule(1, p), "ddim", 1000)
-    go("DDIM-500", every_timestep_schedule(2, p), "ddim", 500)
-    for n in DDIM_STEPS:
-        go(f"DDIM-{n}", make_sampler_schedule(SAMPLER_DDIM, n, STRENGTH, GUIDANCE_Q8, 0), "ddim", n)
-    for n in DPM_STEPS:
+    if model == "tiny" and dtype == torch.float32:  # the float32 rounding floor: DDIM-1000 in float64
+        u64, vq64, c64 = copy.deepcopy(unet).double(), copy.deepcopy(vq).double(), copy.deepcopy(cond_stage).double()
+        with torch.no_grad():
+            z64 = sample(unet_eps_fn(u64), every_timestep_schedule(1, p), z_color=vq64.encode(x.double()).latents,
+                         cond=c64(torch.from_numpy(labels.astype(np.int64))[None]), seeds=[SEED], progress=False)
+        info["float32_vs_float64_latent_rmse"] = float((runs["DDIM-1000"]["z"].double() - z64).pow(2).mean().sqrt())
+    # most informative first (the machine is shared: partial results are written after each run)
+    order = [("ddim", PAPER)] + [("dpmpp-2m", n) for n in (40, 30, 20, 50, 10)] + \
+            [("ddim", n) for n in (100, 50, 20, 10)]
+    for sampler, n in order:
+        sid = SAMPLER_DDIM if sampler == "ddim" else SAMPLER_DPMPP_2M
         assert sdedit_start_index(n, STRENGTH) * 1000 // n + 1 == 701  # same start as the reference
-        go(f"DPM++2M-{n}", make_sampler_schedule(SAMPLER_DPMPP_2M, n, STRENGTH, GUIDANCE_Q8, 0), "dpmpp-2m", n)
-    ref, ref2 = runs["DDIM-1000"], runs["DDIM-500"]
-    z_rich = 2 * ref["z"] - ref2["z"]
-    x_rich = decode(z_rich)
+        go(f"{'DDIM' if sampler == 'ddim' else 'DPM++2M'}-{n}",
+           make_sampler_schedule(sid, n, STRENGTH, GUIDANCE_Q8, 0), sampler, n)
+    go("DDIM-500", every_timestep_schedule(2, p), "ddim", 500)
+    return summarize(info, runs, decode)
+
+
+def summarize(info: dict, runs: dict[str, dict], decode) -> dict:
+    """Errors of every run against DDIM-1000 (and the Richardson extrapolation once DDIM-500 ran)."""
+    ref = runs["DDIM-1000"]
+    z_rich = 2 * ref["z"] - runs["DDIM-500"]["z"] if "DDIM-500" in runs else None
+    x_rich = decode(z_rich) if z_rich is not None else None
     g_ref = to_uint8(ref["x"])
     rows = []
     for name, r in runs.items():
@@ -162,53 +180,52 @@ def run_model(model: str, size: int, dtype, smooth: bool) -> dict:
             continue
         dz = (r["z"] - ref["z"]).double()
         dx = (r["x"] - ref["x"]).double() * 127.5  # 8-bit levels, before rounding
-        g = to_uint8(r["x"])
-        d8 = g.astype(np.int32) - g_ref.astype(np.int32)
+        d8 = to_uint8(r["x"]).astype(np.int32) - g_ref.astype(np.int32)
         rows.append(dict(
             run=name, sampler=r["sampler"], steps=r["steps"], steps_run=r["steps_run"], evals=r["evals"],
             latent_rmse=float(dz.pow(2).mean().sqrt()), latent_max=float(dz.abs().max()),
             pixel_rmse_float=float(dx.pow(2).mean().sqrt()), pixel_max_float=float(dx.abs().max()),
             pixel_rmse_8bit=math.sqrt(float((d8 * d8).mean())), pixel_peak_8bit=int(np.abs(d8).max()),
-            latent_rmse_vs_richardson=float((r["z"] - z_rich).double().pow(2).mean().sqrt()),
-            pixel_rmse_float_vs_richardson=float(((r["x"] - x_rich).double() * 127.5).pow(2).mean().sqrt()),
+            latent_rmse_vs_richardson=None if z_rich is None else
+            float((r["z"] - z_rich).double().pow(2).mean().sqrt()),
+            pixel_rmse_float_vs_richardson=None if x_rich is None else
+            float(((r["x"] - x_rich).double() * 127.5).pow(2).mean().sqrt()),
             seconds=r["seconds"]))
-    ref_self = float((ref["z"] - z_rich).double().pow(2).mean().sqrt())
-    floor = None
-    if model == "tiny" and dtype == torch.float32:  # the float32 rounding floor: DDIM-1000 in float64
-        u64, vq64, c64 = unet.double(), vq.double(), cond_stage.double()
-        with torch.no_grad():
-            z64 = sample(unet_eps_fn(u64), every_timestep_schedule(1, p), z_color=vq64.encode(x.double()).latents,
-                         cond=c64(torch.from_numpy(labels.astype(np.int64))[None]), seeds=[SEED], progress=False)
-        floor = float((ref["z"].double() - z64).pow(2).mean().sqrt())
-    paper = next(r for r in rows if r["run"] == f"DDIM-{PAPER}")
+    paper = next((r for r in rows if r["run"] == f"DDIM-{PAPER}"), None)
     match = {}
     for key in ("latent_rmse", "pixel_rmse_float", "latent_rmse_vs_richardson"):
+        if paper is None or paper[key] is None:
+            continue
         ok = [r for r in rows if r["sampler"] == "dpmpp-2m" and r[key] <= paper[key]]
         best = min(ok, key=lambda r: r["evals"]) if ok else None
         match[key] = dict(ddim200=paper[key], dpm_run=best["run"] if best else None,
                           dpm_evals=best["evals"] if best else None,
                           ratio=paper["evals"] / best["evals"] if best else None)
-    return dict(model=model + ("-smooth-t" if smooth else ""), smooth_t=smooth, zeroed_sinusoids=n_zeroed,
-                eps_rms_d1_d2=rough, eps_rms_d1_d2_random=rough_raw, size=size, dtype=str(dtype), latent=list(z_c.shape[1:]), rows=rows,
-                ddim1000_vs_richardson_latent_rmse=ref_self, match_ddim200=match, float32_vs_float64_latent_rmse=floor,
-                reference_seconds=ref["seconds"])
+    ref_self = None if z_rich is None else float((ref["z"] - z_rich).double().pow(2).mean().sqrt())
+    return dict(info, rows=rows, ddim1000_vs_richardson_latent_rmse=ref_self, match_ddim200=match,
+                reference_seconds=ref["seconds"], complete="DDIM-500" in runs)
+
+
+def _e(v) -> str:
+    return "-" if v is None else f"{v:.3e}"
 
 
 def table(res: dict) -> str:
-    lines = [f"### {res['model']} model, eps per-timestep change {res['eps_rms_d1_d2'][1] / res['eps_rms_d1_d2'][0]:.2%}"
-             f" of its RMS (second difference {res['eps_rms_d1_d2'][2] / res['eps_rms_d1_d2'][0]:.2%}), {res['size']}x{res['size']} px (latent {'x'.join(map(str, res['latent']))}), "
+    rms, d1, d2 = res["eps_rms_d1_d2"]
+    lines = [f"### {res['model']} model, eps per-timestep change {d1 / rms:.2%} of its RMS (second difference "
+             f"{d2 / rms:.2%}), {res['size']}x{res['size']} px (latent {'x'.join(map(str, res['latent']))}), "
              f"{res['dtype']}, strength 0.7, guidance 2, eta 0; reference DDIM-1000 (701 steps, 1402 evals)",
              "",
-             "| run | evals | latent RMSE | latent max | pixel RMSE (float) | pixel max (float) | 8-bit RMSE | 8-bit peak "
-             "| latent RMSE vs Richardson |",
+             "| run | evals | latent RMSE | latent max | pixel RMSE (float) | pixel max (float) | 8-bit RMSE "
+             "| 8-bit peak | latent RMSE vs Richardson |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(res["rows"], key=lambda r: (r["sampler"], r["evals"])):
         lines.append(f"| {r['run']} | {r['evals']} | {r['latent_rmse']:.3e} | {r['latent_max']:.3e} | "
                      f"{r['pixel_rmse_float']:.3f} | {r['pixel_max_float']:.2f} | {r['pixel_rmse_8bit']:.3f} | "
-                     f"{r['pixel_peak_8bit']} | {r['latent_rmse_vs_richardson']:.3e} |")
+                     f"{r['pixel_peak_8bit']} | {_e(r['latent_rmse_vs_richardson'])} |")
     lines.append("")
     lines.append(f"DDIM-1000 vs Richardson 2 z(DDIM-1000) - z(DDIM-500): latent RMSE "
-                 f"{res['ddim1000_vs_richardson_latent_rmse']:.3e}")
+                 f"{_e(res['ddim1000_vs_richardson_latent_rmse'])}")
     if res.get("float32_vs_float64_latent_rmse") is not None:
         lines.append(f"float32 rounding floor: DDIM-1000 float32 vs float64, latent RMSE "
                      f"{res['float32_vs_float64_latent_rmse']:.3e}")
@@ -262,19 +279,24 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
-    results = []
+    results: list[dict] = []
     t0 = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def write(partial: list[dict]) -> None:
+        (args.out / "table.md").write_text("\n".join(table(r) for r in partial))
+        (args.out / "results.json").write_text(json.dumps(partial, indent=2) + "\n")
+
     for model in args.models.split(","):
         print(f"{model} model, {args.dtype}, load {os.getloadavg()[0]:.1f}", flush=True)
         name = model.split("-")[0]
         size = args.full_size if name == "full" else args.size
-        results.append(run_model(name, size, dtype, model.endswith("-smooth")))
-    text = "\n".join(table(r) for r in results)
-    print(text)
+        results.append(run_model(name, size, dtype, model.endswith("-smooth"),
+                                 lambda summary: write(results + [summary])))
+        write(results)
+        print(table(results[-1]), flush=True)
     print(f"total {time.perf_counter() - t0:.0f} s")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "table.md").write_text(text)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write(results)
     plot(results, args.out / "convergence.png")
     print(f"wrote {args.out}")
     return 0
