@@ -303,6 +303,8 @@ def container_vectors() -> tuple[list[Valid], list[Invalid]]:
         ("gen-flags-reserved", "flags bit 2 (reserved)", _gen(base, flags=4), "FormatError", "reserved", "8.2"),
         ("gen-flags-reserved-3", "flags bit 3 (reserved) with ROI_AWARE", _gen(base, flags=9), "FormatError",
          "reserved", "8.2"),
+        ("gen-sampler-1-eta", "sampler 1 (DPM-Solver++(2M)) with eta_q8 64: it is deterministic",
+         _gen(base, sampler=1, eta_q8=64), "FormatError", "deterministic", "8.2 8.10"),
         ("gen-sampler-2", "sampler 2 (reserved)", _gen(base, sampler=2), "UnsupportedError", "sampler", "1.6 8.2"),
         ("gen-sampler-15", "sampler 15 (reserved)", _gen(base, sampler=15), "UnsupportedError", "sampler",
          "1.6 8.2"),

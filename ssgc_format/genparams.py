@@ -132,6 +132,8 @@ class GenerationParams:
             out.append(f"reserved flag bits 0x{self.flags & _RESERVED_FLAGS:x} set")
         if self.sampler not in SAMPLERS:
             out.append(f"sampler {self.sampler} is reserved (0 = DDIM, 1 = DPM-Solver++(2M))")
+        elif self.sampler == SAMPLER_DPM_SOLVER_PP_2M and self.eta_q8:
+            out.append(f"eta_q8 {self.eta_q8} with sampler 1: DPM-Solver++(2M) is deterministic (eta_q8 shall be 0)")
         return out
 
 
@@ -194,6 +196,9 @@ def read_genparams(r: BitReader, log: FieldLog | None = None) -> GenerationParam
                     raise FormatError(f"{name} coded explicitly with its default value {default} "
                                       "(non-canonical)", chunk="header", offset=at)
                 _check_field(name, values[name], at)
+        if values["sampler"] == SAMPLER_DPM_SOLVER_PP_2M and values["eta_q8"]:  # §8.10: deterministic
+            raise FormatError(f"eta_q8 {values['eta_q8']} with sampler 1: DPM-Solver++(2M) is deterministic "
+                              "(eta_q8 shall be 0)", chunk="header")
         if all(values[name] == default for name, _, default in GEN_FIELDS):
             raise FormatError("gen_default = 0 but every generation parameter has its default "
                               "(non-canonical)", chunk="header")

@@ -63,6 +63,7 @@ class EncoderConfig:
     strength_permille: int = 700
     guidance_q8: int = 512
     eta_q8: int = 0
+    sampler: int = 0  # generation parameter sampler (spec §8.2, §8.10): 0 DDIM, 1 DPM-Solver++(2M)
     gen_flags: int = 0
     # meta segments: "none" (default: every byte counts at these rates, as cwebp -metadata none),
     # "short" (encoder, segmenter id) or "full" (+ settings)
@@ -173,7 +174,7 @@ def encode_image(rgb: np.ndarray | Image.Image, *, mask: np.ndarray | None = Non
                     label_cell_log2=cfg.label_cell_log2, color_cell_log2=cfg.color_cell_log2, has_roi=has_roi)
     genparams = GenerationParams(profile_id=cfg.profile_id, seed=seed, steps=cfg.steps,
                                  strength_permille=cfg.strength_permille, guidance_q8=cfg.guidance_q8,
-                                 eta_q8=cfg.eta_q8, flags=cfg.gen_flags)
+                                 eta_q8=cfg.eta_q8, flags=cfg.gen_flags, sampler=cfg.sampler)
     problems = genparams.problems()
     if problems:
         raise InputError("; ".join(problems))

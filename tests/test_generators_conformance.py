@@ -27,7 +27,7 @@ def _run(gen, v):
 
 
 def test_vectors_present():
-    assert len(VECTORS) == 3
+    assert len(VECTORS) == 5
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])

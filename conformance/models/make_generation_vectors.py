@@ -46,6 +46,18 @@ def vectors() -> dict[str, dict]:
     out["gen03_roi_aware"] = dict(labels=labels, colors=colors, roi=roi, mask=mask, params=GenerationParams(
         profile_id=2, seed=3, steps=6, strength_permille=500, guidance_q8=384,
         flags=FLAG_ROI_AWARE | FLAG_FEATHER))
+    # sampler 1, DPM-Solver++(2M) (spec §8.10): 20 steps at strength 0.7 (15 run, the first first
+    # order), g = 2; and an odd (padded) size at strength 1.0, g = 1.5, ROI_AWARE | FEATHER
+    labels, colors = _blocky(11, 48, 64, 16, 183, None), _blocky(12, 48, 64, 16, 256, 3)
+    out["gen04_dpmpp_guided"] = dict(labels=labels, colors=colors, params=GenerationParams(
+        profile_id=2, seed=4, steps=20, strength_permille=700, guidance_q8=512, sampler=1))
+    labels, colors = _blocky(13, 37, 53, 8, 183, None), _blocky(14, 37, 53, 8, 256, 3)
+    roi = _blocky(15, 37, 53, 4, 256, 3)
+    mask = np.zeros((37, 53), np.uint8)
+    mask[5:30, 9:40] = 1
+    out["gen05_dpmpp_roi"] = dict(labels=labels, colors=colors, roi=roi, mask=mask, params=GenerationParams(
+        profile_id=2, seed=5, steps=10, strength_permille=1000, guidance_q8=384, sampler=1,
+        flags=FLAG_ROI_AWARE | FLAG_FEATHER))
     return out
 
 

@@ -115,7 +115,11 @@ def add_arguments(p) -> None:
     gen.add_argument("--seed", type=_seed, metavar="N|random",
                      help="noise seed 0..2^64-1, or 'random' (default: 16 bits derived from the pixels, "
                           "so the same input gives the same file)")
-    gen.add_argument("--steps", type=int_range(1, 1000), default=200, help="DDIM steps, 1..1000")
+    gen.add_argument("--sampler", choices=("ddim", "dpmpp-2m"), default="ddim",
+                     help="ddim (the paper's) or dpmpp-2m (DPM-Solver++(2M), spec 8.10: the same result "
+                          "within DDIM-200's own error with 4.9x fewer network evaluations)")
+    gen.add_argument("--steps", type=int_range(1, 1000), help="steps of the full schedule, 1..1000 (default: 200 "
+                                                             "for ddim, 40 for dpmpp-2m; strength 0.7 runs 70%% of them)")
     gen.add_argument("--strength", type=float_range(0, 1), default=0.7,
                      help="SDEdit strength 0..1: 0.7 starts from the color map noised to 70%% of T")
     gen.add_argument("--guidance", type=float_range(0, 256, hi_open=True), default=2.0,
@@ -140,20 +144,24 @@ def config_from_args(args):
     from ssgc_format.errors import InputError
     from ssgc_format.genparams import FLAG_ROI_AWARE
     from ssgc_ref.encoder import EncoderConfig
+    from ssgc_ref.generators.sampler_ids import DEFAULT_STEPS, sampler_id
 
     if not 0 <= args.strength <= 1 or not 0 <= args.guidance < 256:
         raise InputError("--strength must be in 0..1 and --guidance in 0..255")
-    steps = args.color_steps if isinstance(args.color_steps, tuple) else _color_steps(args.color_steps)
+    color_steps = args.color_steps if isinstance(args.color_steps, tuple) else _color_steps(args.color_steps)
     seed = args.seed
     if seed == "random":
         import secrets
 
         seed = secrets.randbits(16)  # 16 bits, like the derived default: codes compactly
+    sampler = sampler_id(args.sampler)
+    steps = args.steps if args.steps is not None else DEFAULT_STEPS[sampler]
     return EncoderConfig(
         segmenter=args.segmenter, label_cell_log2=_log2(args.label_cell), color_cell_log2=_log2(args.color_cell),
-        color_space=args.color_space, color_steps=steps, mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
+        color_space=args.color_space, color_steps=color_steps, mask_cell_log2=_log2(args.mask_cell), qp=args.qp,
         roi_bytes=args.roi_bytes, match_rate=args.match_rate, roi_bit_depth=args.bit_depth,
-        preset=getattr(args, "preset", "medium"), profile_id=args.profile, seed=seed, steps=args.steps,
+        preset=getattr(args, "preset", "medium"), profile_id=args.profile, seed=seed, steps=steps,
+        sampler=sampler,
         strength_permille=round(args.strength * 1000), guidance_q8=round(args.guidance * 256),
         gen_flags=FLAG_ROI_AWARE if args.roi_aware else 0, provenance=args.provenance)
 

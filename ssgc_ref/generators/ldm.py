@@ -2,7 +2,7 @@
 spec §8.4-§8.7 for the profiles of Annex B.
 
     labels (H,W) ─pad─> ConditionStage ──────────────┐
-    colors (H,W,3) ─pad─> x/127.5-1 ─> VQ encode ─> z_c ─> DDIM (SDEdit, guidance) ─> z_0
+    colors (H,W,3) ─pad─> x/127.5-1 ─> VQ encode ─> z_c ─> DDIM / DPM-Solver++(2M) ─> z_0
     [roi_rgb, mask ─pad─> VQ encode ─> z_R, mu]  (ROI_AWARE)                           │
     G (H,W,3) uint8 <─crop─ round(127.5 (x+1)) <─ VQ decode (quantize per profile) <───┘
 """
@@ -20,7 +20,8 @@ from ssgc_format.profiles import PROFILE_TINY, get_profile, pad_multiple
 from ssgc_ref.generators import register_generator
 from ssgc_ref.generators.device import check_device
 from ssgc_ref.generators.roi_aware import latent_mask, make_reimpose
-from ssgc_ref.generators.sampler import ddim_sample, make_schedule, unet_eps_fn
+from ssgc_ref.generators.sampler import unet_eps_fn
+from ssgc_ref.generators.sampling import check_sampler, make_sampler_schedule, sample
 from ssgc_ref.generators.weights import ModelBundle, load_model_dir
 
 __all__ = ["LDMGenerator", "TINY_MODEL_DIR", "pad_edge", "to_uint8"]
@@ -71,6 +72,7 @@ def _check_inputs(labels, colors, roi_rgb, mask, params) -> None:
         raise InputError(f"mask must be ({h}, {w}), got {getattr(mask, 'shape', None)}")
     if roi_rgb is not None and mask is None:
         raise InputError("roi_rgb needs its mask")
+    check_sampler(getattr(params, "sampler", 0), params.eta_q8)
 
 
 @register_generator("ldm")
@@ -142,8 +144,8 @@ class LDMGenerator:
             mult = pad_multiple(prof)
             h, w = it["labels_full"].shape
             roi = p.roi_aware and it.get("mask") is not None and it.get("roi_rgb") is not None
-            key = (p.profile_id, -(-h // mult) * mult, -(-w // mult) * mult, p.steps, p.strength_permille,
-                   p.guidance_q8, p.eta_q8, roi)
+            key = (p.profile_id, -(-h // mult) * mult, -(-w // mult) * mult, getattr(p, "sampler", 0), p.steps,
+                   p.strength_permille, p.guidance_q8, p.eta_q8, roi)
             groups.setdefault(key, []).append(n)
         out: list[np.ndarray | None] = [None] * len(items)
         for key, idx in groups.items():
@@ -160,7 +162,7 @@ class LDMGenerator:
 
     @torch.no_grad()  # inference_mode measured no faster (benchmarks/unet_overhead.py)
     def _run_group(self, key: tuple, items: list[dict], progress: bool) -> list[np.ndarray]:
-        profile_id, hp, wp, steps, strength, guidance, eta, roi = key
+        profile_id, hp, wp, sampler, steps, strength, guidance, eta, roi = key
         b = self.bundle(profile_id)
         prof = b.profile
         labels = np.stack([pad_edge(it["labels_full"], hp, wp) for it in items])
@@ -176,15 +178,15 @@ class LDMGenerator:
             mu = np.stack([latent_mask(pad_edge(it["mask"], hp, wp), prof.vq_factor) for it in items])
             z_r = self._encode(b, rois)
             reimpose = make_reimpose(z_r, torch.from_numpy(mu)[:, None].to(self.device), seeds)
-        sched = make_schedule(steps, strength, guidance, eta, T=prof.T, beta_start=prof.beta_start,
-                              beta_end=prof.beta_end)
+        sched = make_sampler_schedule(sampler, steps, strength, guidance, eta, T=prof.T,
+                                      beta_start=prof.beta_start, beta_end=prof.beta_end)
         udt = next(b.unet.parameters()).dtype
         base_eps = unet_eps_fn(b.unet)
 
         def eps_fn(x, t, c):
             return base_eps(x.to(udt), t, c.to(udt)).to(x.dtype)
 
-        z = ddim_sample(eps_fn, sched, z_color=z_c, cond=cond, seeds=seeds, reimpose=reimpose, progress=progress)
+        z = sample(eps_fn, sched, z_color=z_c, cond=cond, seeds=seeds, reimpose=reimpose, progress=progress)
         x = b.vq.decode(z, force_not_quantize=not prof.vq_quantize_on_decode).sample
         imgs = to_uint8(x)
         return [img[: it["labels_full"].shape[0], : it["labels_full"].shape[1]] for img, it in zip(imgs, items)]

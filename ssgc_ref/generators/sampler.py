@@ -27,8 +27,8 @@ from tqdm.auto import tqdm
 from ssgc_format.noise import gaussian_noise
 from ssgc_format.schedule import alphas_cumprod, ddim_coefficients, ddim_timesteps, sdedit_start_index
 
-__all__ = ["Schedule", "make_schedule", "batch_noise", "ddim_sample", "STREAM_START", "STREAM_ETA",
-           "STREAM_ROI"]
+__all__ = ["Schedule", "make_schedule", "batch_noise", "coef_tensor", "ddim_sample", "STREAM_START",
+           "STREAM_ETA", "STREAM_ROI"]
 
 STREAM_START = 0  # eps0
 STREAM_ETA = 1  # + i: DDIM noise of step i
@@ -52,10 +52,11 @@ class Schedule:
 
 def make_schedule(steps: int, strength_permille: int, guidance_q8: int, eta_q8: int, *, T: int = 1000,
                   beta_start=(15, 10000), beta_end=(205, 10000)) -> Schedule:
+    """The DDIM schedule of §8.3/§8.5; coefficients only for the steps that run (i <= k0)."""
     tau = ddim_timesteps(steps, T)
     abar = alphas_cumprod(T, beta_start, beta_end)
-    return Schedule(tau, sdedit_start_index(steps, strength_permille), guidance_q8, eta_q8,
-                    ddim_coefficients(abar, tau, eta_q8))
+    k0 = sdedit_start_index(steps, strength_permille)
+    return Schedule(tau, k0, guidance_q8, eta_q8, ddim_coefficients(abar, tau[: k0 + 1], eta_q8))
 
 
 def batch_noise(seeds: list[int], shape: tuple[int, ...], stream: int, device, dtype) -> torch.Tensor:
@@ -64,9 +65,12 @@ def batch_noise(seeds: list[int], shape: tuple[int, ...], stream: int, device, d
     return torch.from_numpy(arr).to(device=device, dtype=dtype)
 
 
-def _c(x: float, ref: torch.Tensor) -> torch.Tensor:
+def coef_tensor(x: float, ref: torch.Tensor) -> torch.Tensor:
     """A binary64 coefficient rounded once to the working dtype, as a 0-d tensor."""
     return torch.tensor(float(x), dtype=torch.float64).to(dtype=ref.dtype, device=ref.device)
+
+
+_c = coef_tensor
 
 
 EpsFn = Callable[[torch.Tensor, int, torch.Tensor], torch.Tensor]
