@@ -298,6 +298,8 @@ def parse_header(data: bytes, end: int) -> tuple[dict, dict, int]:
                     raise FormatError(f"generation parameters: eta_q8 {v} > 256")
                 if name == "flags" and v & 0xC:
                     raise FormatError(f"generation parameters: reserved flag bits set ({v:#x})")
+        if gen["sampler"] == 1 and gen["eta_q8"] != 0:  # 8.2 / 8.10: DPM-Solver++(2M) is deterministic
+            raise FormatError("generation parameters: eta_q8 with sampler 1 (it is deterministic)")
         if all(gen[name] == d for name, _, d in GEN_FIELDS):
             raise FormatError("generation parameters: gen_default = 0 with the defaults (non-canonical)")
     seed_size = r.u(2)

@@ -12,7 +12,7 @@ valid = st.builds(GenerationParams, profile_id=st.integers(0, 65535),
                   seed=st.one_of(st.integers(0, 2**16), st.integers(0, 2**64 - 1)),
                   steps=st.integers(1, 1000), strength_permille=st.integers(0, 1000),
                   guidance_q8=st.integers(0, 65535), eta_q8=st.integers(0, 256), flags=st.integers(0, 3),
-                  sampler=st.integers(0, 1))
+                  sampler=st.integers(0, 1)).filter(lambda p: not (p.sampler == 1 and p.eta_q8))
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,3 +81,11 @@ def test_wrong_length(data):
 def test_build_rejects(kw):
     with pytest.raises(InputError):
         build_genparams(GenerationParams(**kw))
+
+
+def test_sampler_1_is_deterministic():
+    """§8.2 / §8.10: eta_q8 != 0 with sampler 1 is refused when written and when read."""
+    p = GenerationParams(sampler=1, steps=40, eta_q8=64)
+    assert any("deterministic" in m for m in p.problems())
+    with pytest.raises(InputError):
+        build_genparams(p)
