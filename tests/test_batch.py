@@ -242,5 +242,5 @@ def test_batch_encode_equals_single_encodes_and_records_no_face(tmp_path):
     assert rows["cup"]["outputs"] == {} and not (out / "cup.ssgc").exists()
     face = rows["face"]
     assert face["status"] == "ok" and face["roi"]["outcome"] == "faces:1" and face["seed"] == 9
-    assert main(["encode", str(src / "face.png"), "-o", str(tmp_path / "single.ssgc"), "-q", *opts]) == 0
+    assert main(["encode", str(src / "face.png"), "-o", str(tmp_path / "single.ssgc"), "--quiet", *opts]) == 0
     assert (out / "face.ssgc").read_bytes() == (tmp_path / "single.ssgc").read_bytes()

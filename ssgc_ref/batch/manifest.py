@@ -59,6 +59,7 @@ class Manifest:
 
     def __init__(self, folder: str, settings: dict, *, resume: bool = False, force: bool = False):
         self.folder = folder
+        settings = json.loads(json.dumps(settings))  # as run.json holds them: tuples become lists
         self.path = os.path.join(folder, MANIFEST)
         os.makedirs(folder, exist_ok=True)
         run_path = os.path.join(folder, RUN)
