@@ -1,8 +1,8 @@
 """The color map: quantization, CMAP payload coding, dequantization and upsampling. Implements spec §5.
 
 The color map is a ``grid_h x grid_w`` picture, one color per ``c x c`` cell (``c = 2^k``,
-``k = SHDR.color_cell_log2``), stored as quantization indices ``q`` in a color space
-(``SHDR.color_space``) with one quantizer step per channel (``SHDR.color_steps``):
+``k`` = the header's ``color_cell_log2``, §2.3), stored as quantization indices ``q`` in a color
+space (the header's ``color_space``) with one quantizer step per channel (``color_steps``):
 
 * §5.2 color spaces, steps and index ranges (:data:`COLOR_SPACES`, :func:`index_range`); color
   space 2 keeps Co and Cg on a half-resolution plane (one sample per 2x2 block of cells),
@@ -81,7 +81,7 @@ _CODING = _Coding(escape=8, thresholds=(0,), increment=32, limit=1 << 13,
 
 
 def check_color_params(color_space: int, steps: Sequence[int]) -> None:
-    """Validate SHDR's ``color_space`` and ``color_steps`` (spec §5.2).
+    """Validate the header's ``color_space`` and ``color_steps`` (spec §2.3, §5.2).
 
     Raises :class:`UnsupportedError` for a color space id this version does not define and
     :class:`FormatError` (chunk ``SHDR``) for a step outside 1..255 or not three steps.
@@ -104,7 +104,7 @@ def check_color_params(color_space: int, steps: Sequence[int]) -> None:
 
 
 def color_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
-    """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.1; SHDR restricts k to 2..8)."""
+    """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.1; the header restricts k to 2..8, §2.3)."""
     if not 0 <= cell_log2 <= MAX_CELL_LOG2:
         raise FormatError(f"color_cell_log2 {cell_log2} outside 0..{MAX_CELL_LOG2}", chunk="SHDR")
     if width < 1 or height < 1:

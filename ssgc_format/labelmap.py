@@ -1,4 +1,4 @@
-"""LABL chunk payload: the segmentation label map. Implements spec §4 (label set: Annex A).
+"""LABL payload: the segmentation label map. Implements spec §4 (label set: Annex A).
 
 The label map is a grid of ``grid_h × grid_w`` cells, each cell covering ``2^k × 2^k`` pixels
 (``k = label_cell_log2`` of the header; partial cells at the right and bottom edges are normal).
@@ -175,7 +175,7 @@ def decode_label_map(data: bytes, grid_h: int, grid_w: int) -> np.ndarray:
 
     Raises FormatError (chunk "LABL") for data the range decoder rejects and LimitError for a
     grid larger than MAX_GRID_CELLS. A damaged payload may also decode to a wrong map without
-    error: the container's CRC-32 is what detects damage (§2).
+    error: the container's CRC-32 is what detects damage (§2.6).
     """
     if grid_h < 1 or grid_w < 1:
         raise FormatError(f"label grid {grid_h}x{grid_w} is empty", chunk=CHUNK)

@@ -1,4 +1,4 @@
-"""MASK chunk payload: the region of interest as crack-code contours. Implements spec §6.
+"""MASK payload: the region of interest as crack-code contours. Implements spec §6.
 
 The mask is a bool ``(H, W)`` image, True inside the region of interest S (coded by VVC), False
 where the decoder generates. It is carried on a *mask grid* of cells of ``2^k × 2^k`` pixels

@@ -1,6 +1,6 @@
 """Model profile registry. Implements spec Annex B.
 
-A profile id (GENP.profile_id) names a generator architecture, its diffusion schedule, how its
+A profile id (``profile_id`` of the generation parameters, §8.2) names a generator architecture, its diffusion schedule, how its
 autoencoder is used, and the SHA-256 of its weights (the canonical digest of §B.3). A decoder that
 holds other weights for a profile shall say so (warn or refuse); a decoder that does not know the
 profile id falls back to the non-generative preview (§8.1).

@@ -111,7 +111,7 @@ def feathered_composite(generated: np.ndarray, roi_rgb: np.ndarray, mask: np.nda
 def composite(generated: np.ndarray, img: SSGCImage, roi_rgb: np.ndarray | None,
               mask: np.ndarray | None = None, *, in_place: bool = False) -> np.ndarray:
     """§9.4: paste the decoded ROI over ``generated`` (uint8 (H, W, 3)) where the mask is set,
-    or blend it with the weights of §8.8 when GENP sets FEATHER.
+    or blend it with the weights of §8.8 when the generation parameters' flags set FEATHER (§8.2).
 
     ``roi_rgb`` is the decoded ROI (uint8 (roi.height, roi.width, 3)); ``mask`` defaults to
     :func:`mask_image`. Returns a new array and leaves ``generated`` unmodified, unless

@@ -1,4 +1,4 @@
-"""The ROIC chunk: the region-of-interest substream and its placement. Implements spec §7.2-7.3.
+"""The ROIC payload: the region-of-interest substream and its placement. Implements spec §7.2-7.3.
 
 ROIC payload (10-byte head, then the substream)::
 
@@ -10,7 +10,7 @@ ROIC payload (10-byte head, then the substream)::
     5       u16   width        2..W, even (4:2:0)
     7       u16   height       2..H, even (4:2:0)
     9       u8    bit_depth    8 or 10: bit depth of the substream's luma and chroma
-    10      ...   substream    the rest of the chunk, at least 1 byte, opaque here (§7.4)
+    10      ...   substream    the rest of the payload, at least 1 byte, opaque here (§7.4)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ assert roic_head_format.sizeof() == ROIC_HEAD_LENGTH
 
 @dataclass(frozen=True)
 class ROIPayload:
-    """A decoded ROIC chunk (§7.2). ``substream`` is the codec's byte stream, not parsed here."""
+    """A decoded ROIC payload (§7.2). ``substream`` is the codec's byte stream, not parsed here."""
 
     codec_id: int
     x: int
@@ -84,7 +84,7 @@ def build_roi_payload(p: ROIPayload) -> bytes:
 
 
 def parse_roi_payload(data: bytes, image_width: int, image_height: int) -> ROIPayload:
-    """Parse and check a ROIC payload against the image size from SHDR (§7.2, §7.3)."""
+    """Parse and check a ROIC payload against the picture size from the header (§2.3, §7.2, §7.3)."""
     data = bytes(data)
     if len(data) < ROIC_HEAD_LENGTH:
         raise FormatError(f"ROIC has {len(data)} bytes, needs at least {ROIC_HEAD_LENGTH + 1}",
