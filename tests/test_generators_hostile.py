@@ -72,8 +72,12 @@ def _model_copy(d: Path, name: str) -> Path:
     return out
 
 
+# never written: every case fails before the output (a .png, since decode writes the format the name says)
+OUT_PNG = os.path.join(tempfile.gettempdir(), "ssgc-hostile-never-written.png")
+
+
 def _decode(model: Path | None, *extra: str) -> list[str]:
-    argv = ["decode", str(tiny_file()), "-o", os.devnull, "--force", "-q", "--generator", "ldm"]
+    argv = ["decode", str(tiny_file()), "-o", OUT_PNG, "--force", "-q", "--generator", "ldm"]
     return argv + (["--model", str(model)] if model is not None else []) + list(extra)
 
 
@@ -270,7 +274,7 @@ CASES = {
                                 "no EMA weights"),
     "out-exists": (_existing_out(force=False, model_folder=True), 5, "exists (use --force"),
     "out-exists-not-a-model": (_existing_out(force=True, model_folder=False), 5, "not a model folder"),
-    "bad-weights-option": (lambda d, n: ["convert-model", "x.ckpt", "-o", str(d / n), "--weights", "best"], 2,
+    "bad-weights-option": (lambda d, n: ["convert-model", "x.ckpt", "-o", str(d / n), "--weights", "best"], 5,
                            "invalid choice"),
 }
 
