@@ -141,17 +141,9 @@ def _decode_single_picture(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndar
     if not frames:
         raise FormatError("H.266 substream decoded to no picture", chunk="ROIC")
     fr = frames[0]
-    fmt = fr.format.name
-    if fmt not in ("yuv420p", "yuv420p10le"):
-        raise FormatError(f"H.266 substream decoded to pixel format {fmt}, not 4:2:0", chunk="ROIC")
-    dt = np.uint8 if fmt == "yuv420p" else np.uint16
-    planes = []
-    for i, p in enumerate(fr.planes):
-        w = fr.width if i == 0 else (fr.width + 1) // 2
-        h = fr.height if i == 0 else (fr.height + 1) // 2
-        a = np.frombuffer(bytes(p), dtype=dt).reshape(-1, p.line_size // np.dtype(dt).itemsize)
-        planes.append(a[:h, :w].copy())
-    return planes[0], planes[1], planes[2]
+    if fr.format.name not in ("yuv420p", "yuv420p10le"):
+        raise FormatError(f"H.266 substream decoded to pixel format {fr.format.name}, not 4:2:0", chunk="ROIC")
+    return oracle.frame_planes(fr)
 
 
 def decode_roi(substream: bytes, width: int, height: int, bit_depth: int) -> np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ssgc_ref.generators.sampler import STREAM_START, EpsFn, ReimposeFn, Schedule, batch_noise, coef_tensor
+from ssgc_ref.generators.sampler import EpsFn, ReimposeFn, Schedule, coef_tensor, sdedit_start
 
 __all__ = ["dpmpp_2m_coefficients", "dpmpp_2m_sample"]
 
@@ -96,17 +96,9 @@ def dpmpp_2m_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, co
     """
     c = sched.coef
     k0 = sched.k0
-    shape = tuple(z_color.shape[1:])
-    dev, dt = z_color.device, z_color.dtype
-    # 1. SDEdit start at the level of tau_k0 (§8.5), then the ROI at that level (§8.7)
-    eps0 = batch_noise(seeds, shape, STREAM_START, dev, dt)
-    z = coef_tensor(c["sqrt_a"][k0], z_color) * z_color + coef_tensor(c["sqrt_1ma"][k0], z_color) * eps0
-    if reimpose is not None:
-        z = reimpose(-1, z, float(c["sqrt_a"][k0]), float(c["sqrt_1ma"][k0]))
+    # 1. SDEdit start at the level of tau_k0 (§8.5), then the ROI at that level (§8.7), as DDIM
+    z, g, cond_in = sdedit_start(sched, z_color, cond, seeds, reimpose)
     guided = sched.guidance_q8 != 256
-    g = coef_tensor(sched.guidance_q8 / 256.0, z)
-    if guided:
-        cond_in = torch.cat([torch.zeros_like(cond), cond])  # c_null = 0 (§8.4), then c
     x0_prev: torch.Tensor | None = None
     for i in tqdm(range(k0, -1, -1), desc="DPM-Solver++(2M)", unit="step", disable=not progress, leave=False):
         t = sched.timesteps[i]

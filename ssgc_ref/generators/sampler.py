@@ -78,6 +78,21 @@ ReimposeFn = Callable[[int, torch.Tensor, float, float], torch.Tensor]
 
 
 @torch.no_grad()
+def sdedit_start(sched: Schedule, z_color: torch.Tensor, cond: torch.Tensor, seeds: list[int],
+                 reimpose: ReimposeFn | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The start shared by every sampler (§8.5, §8.7): z noised to the level of tau_k0 from the
+    color latent (SDEdit), the ROI re-imposed at that level, and the guidance scale g with the
+    condition batch [c_null = 0, c] when guided (None otherwise)."""
+    c, k0 = sched.coef, sched.k0
+    eps0 = batch_noise(seeds, tuple(z_color.shape[1:]), STREAM_START, z_color.device, z_color.dtype)
+    z = _c(c["sqrt_a"][k0], z_color) * z_color + _c(c["sqrt_1ma"][k0], z_color) * eps0
+    if reimpose is not None:
+        z = reimpose(-1, z, float(c["sqrt_a"][k0]), float(c["sqrt_1ma"][k0]))
+    g = _c(sched.guidance_q8 / 256.0, z)
+    cond_in = torch.cat([torch.zeros_like(cond), cond]) if sched.guidance_q8 != 256 else None
+    return z, g, cond_in
+
+
 def ddim_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, cond: torch.Tensor,
                 seeds: list[int], reimpose: ReimposeFn | None = None, progress: bool = True) -> torch.Tensor:
     """Run §8.5 and return z after step 0, shape of ``z_color``.
@@ -91,14 +106,8 @@ def ddim_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, cond: 
     k0 = sched.k0
     shape = tuple(z_color.shape[1:])
     dev, dt = z_color.device, z_color.dtype
-    eps0 = batch_noise(seeds, shape, STREAM_START, dev, dt)
-    z = _c(c["sqrt_a"][k0], z_color) * z_color + _c(c["sqrt_1ma"][k0], z_color) * eps0
-    if reimpose is not None:
-        z = reimpose(-1, z, float(c["sqrt_a"][k0]), float(c["sqrt_1ma"][k0]))
+    z, g, cond_in = sdedit_start(sched, z_color, cond, seeds, reimpose)
     guided = sched.guidance_q8 != 256
-    g = _c(sched.guidance_q8 / 256.0, z)
-    if guided:
-        cond_in = torch.cat([torch.zeros_like(cond), cond])  # c_null = 0 (§8.4), then c
     for i in tqdm(range(k0, -1, -1), desc="DDIM", unit="step", disable=not progress, leave=False):
         t = sched.timesteps[i]
         if guided:

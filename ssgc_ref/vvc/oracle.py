@@ -11,8 +11,12 @@ import glob
 import os
 
 import numpy as np
+from typing import TYPE_CHECKING
 
 from ssgc_format.errors import FormatError
+
+if TYPE_CHECKING:
+    import av
 
 _avutil = None
 
@@ -57,7 +61,11 @@ def decode_annexb(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise FormatError(f"VVC stream rejected by FFmpeg: {exc}") from exc
     if not frames:
         raise FormatError("VVC stream decoded to no picture")
-    fr = frames[0]
+    return frame_planes(frames[0])
+
+
+def frame_planes(fr: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Y, Cb, Cr) of a decoded 4:2:0 frame, cropped to the picture, as uint8 (8-bit) or uint16 (10-bit)."""
     fmt = fr.format.name
     if fmt == "yuv420p":
         dt = np.uint8
