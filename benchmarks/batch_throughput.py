@@ -1,7 +1,7 @@
 """Throughput of ``ssgc-ref batch encode`` on this machine: images per second with Ray on one worker and
 on two, against the one-process loop (``for image: encode``), all in the same run.
 
-    python benchmarks/batch_throughput.py [--images 8] [--size 128]
+    python benchmarks/batch_throughput.py [--images 8] [--size 128] [--out DIR]
 
 The set: scikit-image's bundled color pictures resized to SIZE x SIZE, encoded with
 ``--roi faces --no-face whole --qp 40`` (so every picture has a VVC-coded ROI: segmentation + VVC encode
@@ -9,7 +9,8 @@ per image). The loop runs ``ssgc_ref.batch.work.encode_job`` in a fresh Python p
 warm-up image, twice: with the default thread pools, and with OMP/OpenBLAS/MKL limited to one thread
 (Ray runs its workers with OMP_NUM_THREADS=1); each Ray run starts a local Ray with that many CPUs
 (start-up timed apart) and runs the batch engine (tasks, manifest with fsync, atomic outputs).
-Writes benchmarks/results/batch_throughput.json.
+Writes batch_throughput.json in --out DIR (default out/benchmarks/; ``--out benchmarks/results``
+updates the committed results).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ["astronaut", "coffee", "chelsea", "rocket", "retina", "immunohistochemistry", "hubble_deep_field",
          "colorwheel", "coins", "camera"]
 
@@ -78,9 +78,12 @@ def loop(n: int, size: int, one_thread: bool) -> dict:
 
 
 def main() -> None:
+    from results_dir import add_out_argument, results_path
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--size", type=int, default=128)
+    add_out_argument(ap)
     ap.add_argument("--loop", action="store_true", help="internal: run the loop here, print JSON")
     a = ap.parse_args()
     if a.loop:
@@ -136,8 +139,7 @@ def main() -> None:
               f"{r['images_per_s'] / base:>9.2f}   {r['with_start_images_per_s']:.3f} images/s "
               f"(start {r['start_s']:.1f} s)")
     results["settings"] = {"images": a.images, "size": a.size, "cores": os.cpu_count()}
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "batch_throughput.json"), "w") as f:
+    with open(results_path(a, "batch_throughput.json"), "w") as f:
         json.dump(results, f, indent=1)
 
 

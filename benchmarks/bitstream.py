@@ -1,6 +1,6 @@
 """Bitstream 2.0 benchmark: fixed overhead, the landscape's file size, the range coder's termination.
 
-    python benchmarks/bitstream.py [--repeat 10]
+    python benchmarks/bitstream.py [--repeat 10] [--out DIR]
 
 1. The bundled 500x500 landscape (``ssgc_ref/examples``), encoded with the reference encoder's
    default options (no ROI, no provenance, the default 16-bit seed derived from the pixels as
@@ -14,7 +14,8 @@
    of the 2.0 termination per payload (against constriction's whole-word flush, same symbols),
    and the time to write and to read + reconstruct a file next to a zlib/PNG baseline.
 
-Writes benchmarks/results/bitstream.json and prints what it writes.
+Prints its results and writes them as bitstream.json and bitstream.txt (the printed lines) in
+--out DIR (default out/benchmarks/; ``--out benchmarks/results`` updates the committed results).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import statistics
 import time
 import zlib
@@ -40,7 +40,6 @@ from ssgc_format.file import SSGCImage, parse_file, read_ssgc, write_ssgc
 from ssgc_format.genparams import GenerationParams
 from ssgc_format.header import Header
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_OVERHEAD, TARGET_LANDSCAPE = 24, 190
 V1_SIGNATURE, V1_CHUNK, V1_SHDR, V1_GENP = 8, 12, 14, 20  # spec 1.0 §2.1-2.6, §8.2
 
@@ -186,8 +185,11 @@ def photo_rows(repeat: int) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    from results_dir import add_out_argument, results_path
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=10)
+    add_out_argument(ap)
     args = ap.parse_args()
     lines: list[str] = []
 
@@ -222,12 +224,11 @@ def main() -> None:
     saved = [r["labels_v1"] - r["labels"] for r in rows] + [r["colors_v1"] - r["colors"] for r in rows]
     say(f"  termination saving per payload (2.0 byte-exact vs 1.0 whole-word flush, same symbols): "
         f"mean {statistics.mean(saved):.2f} bytes, min {min(saved)}, max {max(saved)} over {len(saved)} payloads")
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "bitstream.json"), "w") as f:
+    with open(results_path(args, "bitstream.json"), "w") as f:
         json.dump({"repeat": args.repeat, "landscape": land, "rows": rows,
                    "targets": {"fixed_overhead": TARGET_OVERHEAD, "landscape_bytes": TARGET_LANDSCAPE},
                    "termination_saving_bytes": saved}, f, indent=1)
-    with open(os.path.join(HERE, "results", "bitstream.txt"), "w") as f:
+    with open(results_path(args, "bitstream.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 

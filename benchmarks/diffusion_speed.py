@@ -11,10 +11,11 @@ strength 0.7 -> 141 steps run), for the fast preset (DPM-Solver++(2M), 40 steps 
 other step counts. Then, at a modest size (--runtime-size, default 128), one alternative CPU
 runtime against PyTorch: onnxruntime for the UNet (guided batch) and the VQ decoder, speed ratio
 and max deviation. Weights are random (torch init): speed does not depend on them. Prints a table
-and writes benchmarks/results/diffusion_speed.json.
+and writes diffusion_speed.json in --out DIR (default out/benchmarks/; ``--out benchmarks/results``
+updates the committed results).
 
 Usage: python benchmarks/diffusion_speed.py [--size 512] [--steps-measured 2] [--device cpu] [--half]
-       [--runtime-size 128] [--no-runtime]
+       [--runtime-size 128] [--no-runtime] [--out DIR]
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from ssgc_ref.generators.sampler import ddim_sample, make_schedule, unet_eps_fn
 from ssgc_ref.generators.sampler_ids import DEFAULT_STEPS, SAMPLER_DDIM, SAMPLER_DPMPP_2M
 from ssgc_ref.generators.sampling import make_sampler_schedule
 
-RESULTS = Path(__file__).resolve().parent / "results" / "diffusion_speed.json"
 LOAD0 = os.getloadavg()[0]
 
 
@@ -159,6 +159,8 @@ def _compare_onnxruntime(unet, vq, size: int, p) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    from results_dir import add_out_argument, results_path
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--steps-measured", type=int, default=2)
@@ -166,6 +168,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--half", action="store_true", help="UNet in float16 (CUDA)")
     ap.add_argument("--runtime-size", type=int, default=128, help="picture size of the onnxruntime comparison")
     ap.add_argument("--no-runtime", action="store_true", help="skip the onnxruntime comparison")
+    add_out_argument(ap)
     args = ap.parse_args(argv)
     dev = torch.device(args.device)
     sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
@@ -261,9 +264,9 @@ def main(argv: list[str]) -> int:
               f"({wall / 60:.1f} min) | {est:8.1f} s CPU/threads ({est / 60:.1f} min)")
     if not args.no_runtime and dev.type == "cpu":
         res["onnxruntime"] = compare_onnxruntime(unet, vq, args.runtime_size, p)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    path = results_path(args, "diffusion_speed.json")
+    path.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {path}")
     return 0
 
 

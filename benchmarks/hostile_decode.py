@@ -15,7 +15,8 @@ Each case runs in a fresh interpreter (CPU seconds from ``time.process_time``, p
 ``getrusage``) with the current tree and with ``--baseline REV`` (default: the revision before
 issue 14's fixes), exported by ``git archive``. ``--scale N`` divides both picture sides by N (the
 baseline needs minutes at full size: scale 4 is 1/16 of the pixels). Prints one line per case and
-revision and writes benchmarks/results/hostile_decode-scale<N>.json.
+revision and writes hostile_decode-scale<N>.json in --out DIR (default out/benchmarks/;
+``--out benchmarks/results`` updates the committed results).
 
     python benchmarks/hostile_decode.py --scale 4 --cases issue-4px max-grids
 """
@@ -43,6 +44,7 @@ from ssgc_format.genparams import GenerationParams  # noqa: E402
 from ssgc_format.header import Header  # noqa: E402
 from ssgc_format.labelmap import label_grid_size  # noqa: E402
 from ssgc_format.roi import ROIPayload  # noqa: E402
+from results_dir import add_out_argument, results_path  # noqa: E402  (this script's folder)
 
 CHILD = """
 import json, resource, sys, time
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1, help="divide 16384x4096 by this on each side")
     ap.add_argument("--cases", nargs="+", default=["issue-4px", "max-grids", "max-grids-random"])
     ap.add_argument("--no-baseline", action="store_true")
+    add_out_argument(ap)
     args = ap.parse_args()
     w, h = 16384 // args.scale, 4096 // args.scale
     rows = []
@@ -138,7 +141,7 @@ def main() -> None:
                 print(f"{case:18s} {w}x{h} {len(data):7d} B  {name:8s} {res['result']:12s} "
                       f"cpu {res.get('cpu_s', float('nan')):7.2f} s  read {res.get('read_s', float('nan')):7.2f} s  "
                       f"peak RSS {res.get('maxrss_mb', float('nan')):6.0f} MB", flush=True)
-    out = ROOT / "benchmarks" / "results" / f"hostile_decode-scale{args.scale}.json"
+    out = results_path(args, f"hostile_decode-scale{args.scale}.json")
     out.write_text(json.dumps(rows, indent=1) + "\n")
 
 

@@ -24,8 +24,9 @@ solution.
 
 Pixels: the VQ decoder without codebook quantization (a discontinuous lookup that would hide the
 convergence), float error in 8-bit levels, and after the §8.6 rounding: RMSE and peak (§8.9).
-Writes benchmarks/results/sampler_convergence/{results.json, table.md, convergence.png} (after
-every run, so an interrupted run keeps what it measured). The full-size model runs at 32x32 px
+Writes DIR/sampler_convergence/{results.json, table.md, convergence.png} for --out DIR (default
+out/benchmarks/; ``--out benchmarks/results`` updates the committed results), after every run, so
+an interrupted run keeps what it measured. The full-size model runs at 32x32 px
 by default: 1433 guided evaluations of the 215M-parameter UNet took 16 min of CPU on the shared
 2-core machine at that size.
 
@@ -33,7 +34,7 @@ float32 (half the CPU time of float64): the table prints the float32 rounding fl
 float32 against float64 on the tiny model, to show that it is far below every error measured.
 
 Usage: python benchmarks/sampler_convergence.py [--models tiny,tiny-smooth,full-smooth] [--size 64]
-       [--full-size 32] [--dtype float32]
+       [--full-size 32] [--dtype float32] [--out DIR] [--replot]
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from ssgc_ref.generators.sampling import (SAMPLER_DDIM, SAMPLER_DPMPP_2M, Sample
                                           sample)
 from ssgc_ref.generators.weights import load_model_dir
 
-OUT = Path(__file__).resolve().parent / "results" / "sampler_convergence"
+SUBDIR = "sampler_convergence"
 STRENGTH, GUIDANCE_Q8, SEED = 700, 512, 12345
 PAPER = 200  # the paper's DDIM steps: 141 run at strength 0.7
 SMOOTH_MAX_FREQ = 0.02  # rad per timestep
@@ -272,6 +273,8 @@ def plot(results: list[dict], path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from results_dir import add_out_argument
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="tiny,tiny-smooth,full-smooth",
                     help="comma list of full, tiny, full-smooth, tiny-smooth (smooth: see the docstring)")
@@ -280,9 +283,12 @@ def main(argv: list[str]) -> int:
                     help="picture size for the full-size model (CPU time: 1433 evaluations of a 215M UNet)")
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--replot", action="store_true", help="only redraw the plot from OUT/results.json")
+    add_out_argument(ap)
+    ap.add_argument("--replot", action="store_true",
+                    help=f"only redraw the plot from DIR/{SUBDIR}/results.json")
     args = ap.parse_args(argv)
+    # --out named this folder itself before it named the results folder: still accepted
+    args.out = args.out if args.out.name == SUBDIR else args.out / SUBDIR
     if args.replot:
         plot(json.loads((args.out / "results.json").read_text()), args.out / "convergence.png")
         return 0

@@ -15,10 +15,10 @@ depend on them; guided batch 2 as in the sampler):
 Prints, per call: process CPU seconds (robust when other work shares the cores; wall seconds in
 the JSON), the ratio to 'before', the number of weight copies (``aten::copy_`` of a tensor
 shaped like a convolution weight, counted with torch.profiler: independent of load), and the
-largest difference of the outputs relative to their scale. Writes
-benchmarks/results/unet_overhead.json.
+largest difference of the outputs relative to their scale. Writes unet_overhead.json in --out DIR
+(default out/benchmarks/; ``--out benchmarks/results`` updates the committed results).
 
-Usage: python benchmarks/unet_overhead.py [--latents 16 32 64] [--reps 3] [--threads N]
+Usage: python benchmarks/unet_overhead.py [--latents 16 32 64] [--reps 3] [--threads N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
 import torch
 from diffusers import UNet2DModel
@@ -37,14 +36,15 @@ from diffusers import UNet2DModel
 from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, get_profile
 from ssgc_ref.generators.models import build_unet, unet_config
 
-RESULTS = Path(__file__).resolve().parent / "results" / "unet_overhead.json"
-
 
 def main(argv: list[str]) -> int:
+    from results_dir import add_out_argument, results_path
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latents", type=int, nargs="+", default=[16, 32, 64])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    add_out_argument(ap)
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -92,10 +92,9 @@ def main(argv: list[str]) -> int:
             rows.append({"latent": n, "variant": name, "cpu_seconds_per_call": best[name],
                          "wall_seconds_per_call": wall[name], "speedup_vs_before": ratio,
                          "weight_copies_per_call": copies[name], "max_rel_diff": diff})
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                                   "machine": platform.machine(), "loadavg_start_end": [load0, os.getloadavg()[0]],
-                                   "reps": args.reps, "rows": rows}, indent=2) + "\n")
+    results_path(args, "unet_overhead.json").write_text(json.dumps(
+        {"torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.machine(),
+         "loadavg_start_end": [load0, os.getloadavg()[0]], "reps": args.reps, "rows": rows}, indent=2) + "\n")
     return 0
 
 

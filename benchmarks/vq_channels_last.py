@@ -10,9 +10,10 @@ For the decode (with codebook quantization, as profile 1 decodes) and the encode
 in process CPU seconds (robust when other work shares the cores; wall seconds in the JSON), the
 ratio to 'before' and, for the decode, how the 8-bit picture of spec §8.6 moved against
 'before' (largest difference in levels, and how many samples differ). Writes
-benchmarks/results/vq_channels_last_<sizes>.json.
+vq_channels_last_<sizes>.json in --out DIR (default out/benchmarks/; ``--out benchmarks/results``
+updates the committed results).
 
-Usage: python benchmarks/vq_channels_last.py [--sizes 128 256] [--reps 3] [--threads N]
+Usage: python benchmarks/vq_channels_last.py [--sizes 128 256] [--reps 3] [--threads N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
 import torch
 from diffusers import VQModel
@@ -32,15 +32,17 @@ from ssgc_format.profiles import PROFILE_LDM_SEMANTIC512, get_profile
 from ssgc_ref.generators.ldm import to_uint8
 from ssgc_ref.generators.models import build_vq, vq_config
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CL = torch.channels_last
 
 
 def main(argv: list[str]) -> int:
+    from results_dir import add_out_argument, results_path
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    add_out_argument(ap)
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -96,8 +98,7 @@ def main(argv: list[str]) -> int:
                     extra = f"{'rel ' + format(row['max_rel_diff'], '.1e'):>15}"
                 print(f"{size:>4}x{size:<4} {pass_:>6} {k:>13} {best[k]:8.3f} {row['speedup_vs_before']:8.2f}x {extra}")
                 rows.append(row)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / f"vq_channels_last_{'-'.join(map(str, args.sizes))}.json"
+    out = results_path(args, f"vq_channels_last_{'-'.join(map(str, args.sizes))}.json")
     out.write_text(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                                "machine": platform.machine(), "loadavg_start_end": [load0, os.getloadavg()[0]],
                                "reps": args.reps, "rows": rows}, indent=2) + "\n")

@@ -10,8 +10,10 @@ ROI-sized crops (CROPS) are coded beside the whole pictures. In the same run:
 x265 (PyAV's libx265, preset medium, tune psnr, one intra picture at constant QP 24..51, no SEI) and JPEG (Pillow, 4:2:0,
 quality 1..95), both as BD-rate and as PSNR-Y interpolated at our rates.
 
-Run: .venv/bin/python benchmarks/vvc_anchor.py [--preset medium] [--bit-depths 8 10] [--images ...]
-Takes minutes (pure-Python encoder); not run in CI. Writes benchmarks/results/vvc_anchor.json.
+Run: .venv/bin/python benchmarks/vvc_anchor.py [--preset medium] [--bit-depths 8 10] [--images ...] [--out DIR]
+Takes minutes (pure-Python encoder); not run in CI. Writes vvc_anchor.json in --out DIR (default
+out/benchmarks/; ``--out benchmarks/results`` updates the committed results; an --out ending in
+.json is still the file itself, as before).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import argparse
 import io
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -174,13 +175,15 @@ def run_jpeg(rgb: np.ndarray, y: np.ndarray, quality: int) -> dict:
 
 
 def main() -> None:
+    from results_dir import add_out_argument, results_file
+
     from ssgc_format.ycbcr import rgb_to_ycbcr420
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--bit-depths", type=int, nargs="+", default=[8])
     ap.add_argument("--images", nargs="+", default=list(IMAGES) + list(CROPS))
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "vvc_anchor.json"))
+    add_out_argument(ap)
     args = ap.parse_args()
 
     results: dict = {"settings": {"preset": args.preset, "bit_depths": args.bit_depths, "qps": QPS,
@@ -236,8 +239,7 @@ def main() -> None:
         results["images"][name] = entry
         _summary(name, entry)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = results_file(args, "vvc_anchor.json")
     out.write_text(json.dumps(results, indent=1, default=float))
     print(f"\nwrote {out}")
 

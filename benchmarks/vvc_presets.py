@@ -12,8 +12,10 @@ VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), aga
 and the encode CPU time (one process, single-threaded BLAS asked for through the environment
 before numpy loads) as a ratio to `medium-qt` measured in the same run.
 
-Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...]
-Takes tens of minutes on a loaded 2-core machine. Writes benchmarks/results/vvc_presets.json.
+Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...] [--out DIR]
+Takes tens of minutes on a loaded 2-core machine. Writes vvc_presets.json in --out DIR (default
+out/benchmarks/; ``--out benchmarks/results`` updates the committed results; an --out ending in
+.json is still the file itself, as before).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from results_dir import add_out_argument, results_file  # noqa: E402
 from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  # noqa: E402
 
 # name: (preset, max_mtt_depth override or None for the preset's)
@@ -69,7 +72,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", nargs="+", default=list(IMAGES) + list(CROPS))
     ap.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS), choices=list(CONFIGS))
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "vvc_presets.json"))
+    add_out_argument(ap)
     args = ap.parse_args()
     # fill the encoder's per-size caches (transform tables, mode operators) before timing anything
     y0, cb0, cr0 = rgb_to_ycbcr420(load_image("astronaut")[:64, :64], 8)
@@ -115,9 +118,9 @@ def main() -> None:
             print(f"{name:<23} {cfg:<12} {_pct(b['vs_vvenc_ai_faster_8bit']):>16} {_pct(b['vs_vvenc_ai_medium_8bit']):>16}"
                   f" {_pct(b.get('vs_' + BASE)):>13} {sum(r['enc_cpu_s'] for r in rows):>7.1f}"
                   f" {'' if ratio is None else f'{ratio:.2f}x':>10}  {all(r['decode_equals_recon'] for r in rows)}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1))
-    print(f"wrote {args.out}")
+    path = results_file(args, "vvc_presets.json")
+    path.write_text(json.dumps(out, indent=1))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

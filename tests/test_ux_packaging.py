@@ -151,18 +151,67 @@ def test_scripts_install_everything_and_ci_runs_the_light_install():
     assert "pip install" in light and "[diffusion]" not in light.split("pip install", 1)[1].split("\n")[0]
 
 
-BENCHMARKS_WITH_OUT = ("colormap", "labelmap", "labelmap_ablation", "mask", "segmentation", "roi_aware_demo")
+BENCHMARKS = ROOT / "benchmarks"
+# every benchmark that writes results; each takes --out DIR (benchmarks/results_dir.py)
+BENCHMARKS_WITH_OUT = ("batch_throughput", "bitstream", "colormap", "diffusion_speed", "hostile_decode", "labelmap",
+                       "labelmap_ablation", "mask", "roi_aware_demo", "roi_vs_vvc", "sampler_convergence",
+                       "segmentation", "unet_overhead", "vq_channels_last", "vvc_anchor", "vvc_presets")
+WRITES = (".write_text(", ".write_bytes(", "json.dump(", ".savefig(", '"w")', '"wb")')
+HEAVY = {"torch", "diffusers"}  # imported at the top: --help alone would take seconds
+
+
+def _tree(name: str) -> ast.Module:
+    return ast.parse((BENCHMARKS / f"{name}.py").read_text())
+
+
+def test_every_benchmark_that_writes_results_is_listed():
+    writers = {p.stem for p in BENCHMARKS.glob("*.py") if p.stem != "results_dir"
+               and any(w in p.read_text() for w in WRITES)}
+    assert writers == set(BENCHMARKS_WITH_OUT)
 
 
 @pytest.mark.parametrize("name", BENCHMARKS_WITH_OUT)
 def test_benchmarks_write_to_the_folder_named_by_out(name):
-    """--out is an option of each, and the default folder is ignored by git (the committed
-    benchmarks/results/ is only written when asked with --out benchmarks/results)."""
-    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"], capture_output=True,
-                       text=True, timeout=120, cwd=ROOT)
-    assert p.returncode == 0 and "--out" in p.stdout, p.stderr[-1000:]
-    text = (ROOT / "benchmarks" / f"{name}.py").read_text()
-    assert 'with_name("results")' not in text and '/ "results"' not in text
+    """Each takes --out DIR from results_dir (whose default folder is ignored by git) and names no
+    path into the committed benchmarks/results/ itself: that folder is only written when asked with
+    --out benchmarks/results."""
+    tree = _tree(name)
+    helpers = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "results_dir"
+               for a in node.names}
+    assert helpers & {"add_out_argument", "results_dir"}, "no --out DIR from results_dir"
+    doc = ast.get_docstring(tree, clean=False)
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and n.value != doc]
+    assert not [v for v in strings if "benchmarks/results" in v], "a path into benchmarks/results"
+    # ... nor builds one: `HERE / "results"`, `os.path.join(HERE, "results")`, `.with_name("results")`
+    parts = [n.right for n in ast.walk(tree) if isinstance(n, ast.BinOp)] + \
+            [a for n in ast.walk(tree) if isinstance(n, ast.Call) for a in n.args]
+    assert not [a for a in parts if isinstance(a, ast.Constant) and a.value == "results"], "a path into results/"
+    assert doc and "--out" in doc, "the docstring does not say where it writes"
+    top = {a.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for a in node.names} | \
+          {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    if not top & HEAVY:
+        p = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"], capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+        assert p.returncode == 0 and "--out" in p.stdout, p.stderr[-1000:]
+
+
+def test_results_path_and_the_old_file_form_of_out(tmp_path):
+    import argparse
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from results_dir import DEFAULT, add_out_argument, results_file, results_path
+    finally:
+        sys.path.pop(0)
+    ap = argparse.ArgumentParser()
+    add_out_argument(ap)
+    assert ap.parse_args([]).out == DEFAULT
+    args = ap.parse_args(["--out", str(tmp_path / "a" / "b")])
+    assert results_path(args, "x.json") == tmp_path / "a" / "b" / "x.json" and (tmp_path / "a" / "b").is_dir()
+    assert results_file(args, "x.json") == tmp_path / "a" / "b" / "x.json"
+    old = ap.parse_args(["--out", str(tmp_path / "c" / "mine.json")])  # vvc_anchor/vvc_presets' earlier --out FILE
+    assert results_file(old, "x.json") == tmp_path / "c" / "mine.json" and (tmp_path / "c").is_dir()
 
 
 def test_default_results_folder_is_ignored_by_git():
