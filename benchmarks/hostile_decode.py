@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.make_vectors import replace_payload, set_header  # noqa: E402
+from conformance.vector_edit import join, split  # noqa: E402
 from ssgc_format.colormap import COLOR_SPACE_YCOCG_R, color_grid_size, index_range  # noqa: E402
 from ssgc_format.file import MaskGrid, SSGCImage, write_ssgc  # noqa: E402
 from ssgc_format.genparams import GenerationParams  # noqa: E402
@@ -98,9 +98,12 @@ def _file(case: str, w: int, h: int) -> bytes:
             substream=b"\x00\x00\x01"))
     data = write_ssgc(img)
     if case == "issue-4px":
-        data = set_header(data, label_cell_log2=2, color_cell_log2=2)
-        for chunk in (b"LABL", b"CMAP"):  # empty payloads, as in the issue
-            data = replace_payload(data, chunk, lambda _: b"")
+        # 4-px cells and empty payloads, as in the issue (edited apart: the file no longer parses)
+        parts = split(data)
+        parts.header = dataclasses.replace(parts.header, sem=dict(  # type: ignore[type-var]
+            label_set=1, label_cell_log2=2, color_cell_log2=2, color_space=2, color_steps=(15, 20, 20)))
+        parts.payloads[0] = parts.payloads[1] = b""
+        data = join(parts)
     return data
 
 
