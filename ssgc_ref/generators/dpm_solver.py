@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ssgc_ref.generators.sampler import EpsFn, ReimposeFn, Schedule, coef_tensor, sdedit_start
+from ssgc_ref.generators.sampler import EpsFn, ReimposeFn, Schedule, coef_tensor, guided_eps, sdedit_start
 
 __all__ = ["dpmpp_2m_coefficients", "dpmpp_2m_sample"]
 
@@ -98,16 +98,10 @@ def dpmpp_2m_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, co
     k0 = sched.k0
     # 1. SDEdit start at the level of tau_k0 (§8.5), then the ROI at that level (§8.7), as DDIM
     z, g, cond_in = sdedit_start(sched, z_color, cond, seeds, reimpose)
-    guided = sched.guidance_q8 != 256
     x0_prev: torch.Tensor | None = None
     for i in tqdm(range(k0, -1, -1), desc="DPM-Solver++(2M)", unit="step", disable=not progress, leave=False):
-        t = sched.timesteps[i]
         # 2. guided noise prediction (§8.5)
-        if guided:
-            e_u, e_c = eps_fn(torch.cat([z, z]), t, cond_in).chunk(2)
-            e = e_u + g * (e_c - e_u)
-        else:
-            e = eps_fn(z, t, cond)
+        e = guided_eps(eps_fn, z, sched.timesteps[i], cond, cond_in, g)
         # 3. data prediction x_theta = (z - sigma_s e) / alpha_s
         x0 = (z - coef_tensor(c["sqrt_1ma"][i], z) * e) / coef_tensor(c["sqrt_a"][i], z)
         # 4. first order at the start, second-order multistep correction afterwards

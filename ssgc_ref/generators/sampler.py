@@ -93,6 +93,16 @@ def sdedit_start(sched: Schedule, z_color: torch.Tensor, cond: torch.Tensor, see
     return z, g, cond_in
 
 
+def guided_eps(eps_fn: EpsFn, z: torch.Tensor, t: int, cond: torch.Tensor, cond_in: torch.Tensor | None,
+               g: torch.Tensor) -> torch.Tensor:
+    """The noise prediction e of §8.5 at (z, t): eps_theta(z, t, c) unguided (``cond_in`` None, one
+    evaluation), else e_u + g (e_c - e_u) from one batch [c_null, c] (two evaluations)."""
+    if cond_in is None:
+        return eps_fn(z, t, cond)
+    e_u, e_c = eps_fn(torch.cat([z, z]), t, cond_in).chunk(2)
+    return e_u + g * (e_c - e_u)
+
+
 def ddim_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, cond: torch.Tensor,
                 seeds: list[int], reimpose: ReimposeFn | None = None, progress: bool = True) -> torch.Tensor:
     """Run §8.5 and return z after step 0, shape of ``z_color``.
@@ -107,14 +117,8 @@ def ddim_sample(eps_fn: EpsFn, sched: Schedule, *, z_color: torch.Tensor, cond: 
     shape = tuple(z_color.shape[1:])
     dev, dt = z_color.device, z_color.dtype
     z, g, cond_in = sdedit_start(sched, z_color, cond, seeds, reimpose)
-    guided = sched.guidance_q8 != 256
     for i in tqdm(range(k0, -1, -1), desc="DDIM", unit="step", disable=not progress, leave=False):
-        t = sched.timesteps[i]
-        if guided:
-            e_u, e_c = eps_fn(torch.cat([z, z]), t, cond_in).chunk(2)
-            e = e_u + g * (e_c - e_u)
-        else:
-            e = eps_fn(z, t, cond)
+        e = guided_eps(eps_fn, z, sched.timesteps[i], cond, cond_in, g)
         x0 = (z - _c(c["sqrt_1ma"][i], z) * e) / _c(c["sqrt_a"][i], z)
         z = _c(c["c_x0"][i], z) * x0 + _c(c["c_eps"][i], z) * e
         if c["sigma"][i] > 0:
