@@ -21,7 +21,6 @@ import lzma
 import sys
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 from PIL import Image

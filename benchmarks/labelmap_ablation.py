@@ -12,7 +12,6 @@ labelmap_ablation.json in --out DIR, default out/benchmarks/).
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from pathlib import Path

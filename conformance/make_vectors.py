@@ -19,7 +19,7 @@ from PIL import Image
 
 from conformance.hashes import file_sha256
 from conformance.runner import HERE, VECTORS_JSON, expected_hashes
-from conformance.vector_edit import FileParts, edit, join, replace_payload, set_header, split
+from conformance.vector_edit import FileParts, edit, replace_payload, set_header
 from ssgc_ref.decoder import decode_bytes
 
 VECTOR_DIR = HERE / "vectors"
