@@ -84,12 +84,12 @@ def check_color_params(color_space: int, steps: Sequence[int]) -> None:
     """Validate the header's ``color_space`` and ``color_steps`` (spec §2.3, §5.2).
 
     Raises :class:`UnsupportedError` for a color space id this version does not define and
-    :class:`FormatError` (chunk ``SHDR``) for a step outside 1..255 or not three steps.
+    :class:`FormatError` (chunk ``header``) for a step outside 1..255 or not three steps.
     """
     if isinstance(color_space, bool) or not isinstance(color_space, (int, np.integer)):
-        raise FormatError(f"color_space must be an integer, got {color_space!r}", chunk="SHDR")
+        raise FormatError(f"color_space must be an integer, got {color_space!r}", chunk="header")
     if int(color_space) not in COLOR_SPACES:
-        raise UnsupportedError(f"SHDR: color_space {color_space} is not defined "
+        raise UnsupportedError(f"header: color_space {color_space} is not defined "
                                f"(known: {sorted(COLOR_SPACES)})")
     try:
         values = [int(s) for s in steps]
@@ -97,18 +97,18 @@ def check_color_params(color_space: int, steps: Sequence[int]) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise FormatError(f"color_steps must be three integers, got {steps!r}", chunk="SHDR")
+        raise FormatError(f"color_steps must be three integers, got {steps!r}", chunk="header")
     for ch, s in enumerate(values):
         if not MIN_STEP <= s <= MAX_STEP:
-            raise FormatError(f"color_steps[{ch}] = {s} outside {MIN_STEP}..{MAX_STEP}", chunk="SHDR")
+            raise FormatError(f"color_steps[{ch}] = {s} outside {MIN_STEP}..{MAX_STEP}", chunk="header")
 
 
 def color_grid_size(width: int, height: int, cell_log2: int) -> tuple[int, int]:
     """``(grid_h, grid_w) = (ceil(H / 2^k), ceil(W / 2^k))`` (spec §5.1; the header restricts k to 2..8, §2.3)."""
     if not 0 <= cell_log2 <= MAX_CELL_LOG2:
-        raise FormatError(f"color_cell_log2 {cell_log2} outside 0..{MAX_CELL_LOG2}", chunk="SHDR")
+        raise FormatError(f"color_cell_log2 {cell_log2} outside 0..{MAX_CELL_LOG2}", chunk="header")
     if width < 1 or height < 1:
-        raise FormatError(f"picture size {width}x{height} is empty", chunk="SHDR")
+        raise FormatError(f"picture size {width}x{height} is empty", chunk="header")
     c = 1 << cell_log2
     return (height + c - 1) >> cell_log2, (width + c - 1) >> cell_log2
 

@@ -26,7 +26,7 @@ from ssgc_format.header import Header
 from ssgc_format.labelmap import MAX_GRID_CELLS, label_grid_size
 from ssgc_format.roi import ROIPayload
 
-W, H = 16384, 4096  # the most pixels SHDR allows (2^26)
+W, H = 16384, 4096  # the most pixels the header allows (2^26)
 CPU_SECONDS = 120  # RLIMIT_CPU of the child: the reference takes ~10 s of CPU here
 ADDRESS_SPACE = 1024 << 20  # RLIMIT_AS of the child: 5x the 201 MB RGB output, imports included
 
