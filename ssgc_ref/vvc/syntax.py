@@ -3,8 +3,9 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), all intra tools except the 67
-regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes and LFNST
+(lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
+(CabacWriter or RateEstimator).
 """
 
 from __future__ import annotations
