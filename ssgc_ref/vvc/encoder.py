@@ -8,10 +8,11 @@ rate-distortion cost D + lambda * R with the exact prediction and R estimated fr
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
-split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): for a CU of one TU whose chosen luma
-mode leaves a luma residual, lfnst_idx 1 and 2 are tried on that mode and kept by the same cost (a
-choice the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py) on the
-chosen modes ("medium") or in every trial ("slow").
+split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): in a CU of one TU, lfnst_idx 1 and 2
+are tried on the best luma mode and the runner-up when its cost is within 10% ("medium"; all the
+compared modes in "slow") when that mode leaves a luma residual, and kept by the same cost (a choice the CU's final residuals do
+not let the stream carry falls back to 0); RDOQ (rdoq.py) on the chosen modes ("medium") or in
+every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -20,6 +21,7 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +47,11 @@ from .tree_search import MAX_TB, MIN_CB, TreeSearch
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
     # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
-    # MaxBtSizeY, LFNST on by default)
-    "fast": (1, 1.0, 1, 32, 0, 32, False),
-    "medium": (3, 1.25, 2, 64, 2, 32, True),
-    "slow": (6, 10.0, 5, 64, 2, 64, True),
+    # MaxBtSizeY, LFNST on by default, how many of the best luma modes try LFNST and the cost
+    # limit of a runner-up for it relative to the best mode, both without LFNST)
+    "fast": (1, 1.0, 1, 32, 0, 32, False, 1, 1.0),
+    "medium": (3, 1.25, 2, 64, 2, 32, True, 2, 1.1),
+    "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
 }
 
 
@@ -123,7 +126,8 @@ class _PictureEncoder(TreeSearch):
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
         self.preset = preset
-        self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, _ = _PRESETS[preset]
+        (self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, _, self.lfnst_modes,
+         self.lfnst_ratio) = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
         # _luma_level_sum up to which a leaf ends the descent (early_skip presets): 1 = a lone DC +-1
@@ -302,7 +306,16 @@ class _PictureEncoder(TreeSearch):
                 if best is None or j < best[0]:
                     best = (j, m)
         mode = cands[0] if best is None else best[1]
-        lfnst_idx = self._lfnst_choice(n, tbs, mode, mpm, ctx, memo, tried.get(mode)) if lf_on else 0
+        lfnst_idx = 0
+        if lf_on:
+            j_best, lfnst_idx = self._lfnst_choice(n, tbs, mode, mpm, ctx, memo, tried.get(mode))
+            # the runners-up of the mode search, with LFNST, may beat the best mode
+            for m in sorted(tried, key=lambda m: tried[m][0])[1:self.lfnst_modes]:
+                if tried[m][0] > self.lfnst_ratio * tried[mode][0]:
+                    break
+                j, k = self._lfnst_choice(n, tbs, m, mpm, ctx, memo, tried[m])
+                if k and j < j_best:
+                    mode, lfnst_idx, j_best = m, k, j
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
@@ -369,23 +382,25 @@ class _PictureEncoder(TreeSearch):
         ctx.restore(snap)
         return est.bits
 
-    def _lfnst_choice(self, n: Node, tbs, mode: int, mpm, ctx: ContextStates, memo: dict, zero) -> int:
-        """lfnst_idx of a one-TU CU with luma mode ``mode``: the forced one, else the cheapest of 0, 1, 2
-        by D + lambda R (quantised like the mode trials); ``zero`` = (cost, any level) of the lfnst_idx-0
-        trial when the mode search made it. No luma level without LFNST: no LFNST trial."""
+    def _lfnst_choice(self, n: Node, tbs, mode: int, mpm, ctx: ContextStates, memo: dict,
+                      zero) -> tuple[float, int]:
+        """(cost, lfnst_idx) of a one-TU CU with luma mode ``mode``: the forced lfnst_idx (cost 0), else
+        the cheapest of 0, 1, 2 by D + lambda R (quantised like the mode trials); ``zero`` = (cost, any
+        level) of the lfnst_idx-0 trial when the mode search made it. No luma level without LFNST: no
+        LFNST trial."""
         x, y, w, h = n.x, n.y, n.w, n.h
         f = self.forced.lfnst_idx(x, y, w, h) if self.forced else None
         if f is not None:
             if f not in (0, 1, 2):
                 raise ValueError(f"forced lfnst_idx {f!r} is not 0, 1 or 2")
-            return f
+            return 0.0, f
         rd = ctx if self.rdoq_all else None
         if zero is None:
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo)
             zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h),
                     any(lv is not None for lv in lvs))
         if not zero[1]:
-            return 0
+            return zero[0], 0
         best = (zero[0], 0)
         for k in (1, 2):
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k)
@@ -394,7 +409,7 @@ class _PictureEncoder(TreeSearch):
             j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h)
             if j < best[0]:
                 best = (j, k)
-        return best[1]
+        return best
 
     def write_tree(self, sink, tree) -> None:
         for ci, b in tree[1]:

@@ -39,6 +39,9 @@ ISP_NO_SPLIT, ISP_HOR_SPLIT, ISP_VER_SPLIT = 0, 1, 2
 # the first 16 positions (x, y) of the 4x4 up-right diagonal scan (§6.5.3)
 _DIAG4 = ((0, 0), (0, 1), (1, 0), (0, 2), (1, 1), (2, 0), (0, 3), (1, 2), (2, 1), (3, 0), (1, 3), (2, 2), (3, 1),
           (2, 3), (3, 2), (3, 3))
+_SCAN_POS4 = np.zeros((4, 4), dtype=np.int64)  # [y, x]: the diagonal-scan position
+for _i, (_x, _y) in enumerate(_DIAG4):
+    _SCAN_POS4[_y, _x] = _i
 
 
 def tr_set_idx(pred_mode_intra: int) -> int:
@@ -155,13 +158,14 @@ def residual_flags(levels: np.ndarray) -> tuple[bool, bool]:
     LfnstDcOnly = 0 when lastSubBlock == 0 and lastScanPos > 0; LfnstZeroOutSigCoeffFlag = 0 when
     lastSubBlock > 0, or lastScanPos > 7 in a 4x4 or 8x8 block."""
     h, w = levels.shape
-    if not levels.any():
+    n = np.count_nonzero(levels)
+    if n == 0 or (n == 1 and levels[0, 0]):
         return False, False
-    if levels[0:4, 0:4].any() and not np.any(levels[4:, :]) and not np.any(levels[:4, 4:]):
-        # the last coefficient is in sub-block 0: its scan position
-        last = max(i for i, (x, y) in enumerate(_DIAG4) if levels[y, x])
-        return last > 0, last > 7 and (w, h) in ((4, 4), (8, 8))
-    return False, True  # lastSubBlock > 0
+    sub = levels[:4, :4] != 0
+    if np.count_nonzero(sub) != n:
+        return False, True  # lastSubBlock > 0
+    last = int(_SCAN_POS4[sub].max())  # the last coefficient is in sub-block 0: its scan position
+    return last > 0, last > 7 and (w, h) in ((4, 4), (8, 8))
 
 
 def lfnst_size(cb_w: int, cb_h: int, isp_split: int = ISP_NO_SPLIT) -> tuple[int, int]:
