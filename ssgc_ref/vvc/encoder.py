@@ -9,10 +9,10 @@ states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the 
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
 split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): in a CU of one TU, lfnst_idx 1 and 2
-are tried on the best luma mode and the runner-up when its cost is within 10% ("medium"; all the
-compared modes in "slow") when that mode leaves a luma residual, and kept by the same cost (a choice the CU's final residuals do
-not let the stream carry falls back to 0); RDOQ (rdoq.py) on the chosen modes ("medium") or in
-every trial ("slow").
+are tried on the best luma mode and on the runner-up when its cost is within 10% ("medium"; every
+compared mode in "slow"), on a mode that leaves a luma residual, and kept by the same cost (a
+choice that the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py)
+on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered

@@ -21,7 +21,7 @@ chroma included, takes part in the signalling conditions.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def _kernel(set_idx: int, idx: int, big: bool) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _layout(w: int, h: int, transposed: bool):
+def _layout(w: int, h: int, transposed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """(in_rows, in_cols, out_rows, out_cols, nonZeroSize, big) of a w x h block: the diagonal-scan input
     positions and the output positions of v[0..n-1] in placement order."""
     big = w >= 8 and h >= 8
@@ -127,7 +127,7 @@ def _forward_matrix(set_idx: int, idx: int, big: bool, nz: int) -> np.ndarray:
     the decoder's v = K^T u / 128 (the integer kernels are orthogonal only to ~1%, so the transpose
     alone would leave errors of a few percent), in integers so that every machine encodes alike."""
     k = _kernel(set_idx, idx, big)[:nz].astype(np.float64)
-    f = np.rint(np.linalg.solve(k @ k.T, k) * (128 << _FWD_SHIFT)).astype(np.int64)
+    f: np.ndarray = np.rint(np.linalg.solve(k @ k.T, k) * (128 << _FWD_SHIFT)).astype(np.int64)
     f.setflags(write=False)
     return f
 
@@ -200,7 +200,7 @@ def lfnst_signalled(blocks: Iterable[np.ndarray | None], cb_w: int, cb_h: int, *
     return isp_split != ISP_NO_SPLIT or not dc_only
 
 
-def write_lfnst_idx(sink, lfnst_idx: int) -> None:
+def write_lfnst_idx(sink: Any, lfnst_idx: int) -> None:
     """lfnst_idx: truncated rice, cMax 2; bin 0 ctxInc = 0 (single tree), bin 1 ctxInc = 2 (§9.3.4.2)."""
     from . import contexts as C
 
