@@ -56,6 +56,7 @@ _TABLES: dict[str, tuple[list[int], list[int]]] = {
          6, 8, 9, 9, 10, 1, 5, 8, 8, 9, 6, 6, 9, 8, 8, 9,
          4, 2, 1, 6, 1, 1, 1, 1],
     ),
+    "lfnst_idx": ([28, 52, 42], [9, 9, 10]),
 }
 
 OFFSET: dict[str, int] = {}
@@ -84,6 +85,7 @@ SB_CODED = OFFSET["sb_coded_flag"]
 SIG = OFFSET["sig_coeff_flag"]
 PAR = OFFSET["par_level_flag"]
 GTX = OFFSET["abs_level_gtx_flag"]
+LFNST_IDX = OFFSET["lfnst_idx"]
 
 
 def init_states(slice_qp: int) -> tuple[list[int], list[int], list[int], list[int]]:

@@ -8,7 +8,11 @@ rate-distortion cost D + lambda * R with the exact prediction and R estimated fr
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
-split into 32-sample TUs); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
+split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): in a CU of one TU, lfnst_idx 1 and 2
+are tried on the best luma mode and on the runner-up when its cost is within 10% ("medium"; every
+compared mode in "slow"), on a mode that leaves a luma residual, and kept by the same cost (a
+choice that the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py)
+on the chosen modes ("medium") or in every trial ("slow").
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -17,6 +21,7 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +31,7 @@ from .cabac import CabacWriter, ContextStates, RateEstimator
 from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
+from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -41,10 +47,11 @@ from .tree_search import MAX_TB, MIN_CB, TreeSearch
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
     # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
-    # MaxBtSizeY)
-    "fast": (1, 1.0, 1, 32, 0, 32),
-    "medium": (3, 1.25, 2, 64, 2, 32),
-    "slow": (6, 10.0, 5, 64, 2, 64),
+    # MaxBtSizeY, LFNST on by default, how many of the best luma modes try LFNST and the cost
+    # limit of a runner-up for it relative to the best mode, both without LFNST)
+    "fast": (1, 1.0, 1, 32, 0, 32, False, 1, 1.0),
+    "medium": (3, 1.25, 2, 64, 2, 32, True, 2, 1.1),
+    "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
 }
 
 
@@ -58,14 +65,18 @@ class EncodeResult:
     bit_depth: int
 
 
-def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
+def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None):
     """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
     ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
-    int32)."""
+    int32). ``lfnst`` = (predModeIntra, lfnst_idx): ``coef`` holds LFNST coefficients, inverted
+    between the scaling and the DCT-II as the decoder does."""
     lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
-    r = inverse_dct2(dequantize(lv, qp, bd), bd)
+    d = dequantize(lv, qp, bd)
+    if lfnst is not None:
+        d = inverse_lfnst(d, lfnst[0], lfnst[1])
+    r = inverse_dct2(d, bd)
     return lv, np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
 
 
@@ -98,18 +109,25 @@ class Forced:
     def chroma_idx(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
         return None
 
+    def lfnst_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
+        """The CU's lfnst_idx (0, 1, 2) when LFNST is on; the encoder falls back to 0 where the CU's
+        blocks do not let lfnst_idx be coded."""
+        return None
+
 
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
-                 ctu: int = 32, max_mtt_depth: int | None = None):
+                 ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False):
         self.bd = bd
+        self.lfnst = lfnst
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
         self.preset = preset
-        self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt = _PRESETS[preset]
+        (self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, _, self.lfnst_modes,
+         self.lfnst_ratio) = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
         # _luma_level_sum up to which a leaf ends the descent (early_skip presets): 1 = a lone DC +-1
@@ -209,7 +227,8 @@ class _PictureEncoder(TreeSearch):
         better = [k for k in np.argsort(cost[1:], kind="stable") + 1 if cost[k] < cost[0]]
         return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
-    def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool, memo: dict | None = None):
+    def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool, memo: dict | None = None,
+               lfnst: int = 0):
         """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, w, h)] of the planes
         ``comps`` (luma, or Cb and Cr) in decoding order with intra mode ``mode``. Later blocks
         predict from earlier ones, so the reconstruction is written as it goes; ``keep`` = False
@@ -217,7 +236,8 @@ class _PictureEncoder(TreeSearch):
 
         ``memo`` (one transform block only): the CU's trials share it; it holds the reference
         samples (key ("refs", comp)) and each (comp, mode)'s prediction and transformed residual,
-        which do not depend on the other trials as long as the block's neighbourhood is unchanged."""
+        which do not depend on the other trials as long as the block's neighbourhood is unchanged.
+        ``lfnst`` > 0: the luma blocks go through that LFNST candidate."""
         bd = self.bd
         if len(tbs) != 1:
             memo = None
@@ -244,7 +264,11 @@ class _PictureEncoder(TreeSearch):
                         memo[(k, mode)] = (pred, coef)
                 else:
                     pred, coef = hit
-                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd))
+                lf = None
+                if lfnst and k == 0:
+                    lf = (lfnst_pred_mode(mode, tw, th), lfnst)
+                    coef = forward_lfnst(coef, lf[0], lfnst)
+                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf)
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + th, tx:tx + tw] = rec
@@ -271,24 +295,29 @@ class _PictureEncoder(TreeSearch):
             refs = reference_samples(self.rec[0], self.avail[0], x, y, w, h, bd, 4)
             memo[("refs", 0)] = refs
             cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
+        lf_on = self.lfnst and max(w, h) <= MAX_TB  # a CU of several TUs never carries lfnst_idx
         best = None
+        tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
         if len(cands) > 1:
             for m in cands:
                 (lvs,), d = self._trial((0,), tbs, m, ctx if self.rdoq_all else None, keep=False, memo=memo)
-                snap = ctx.snapshot()
-                est = RateEstimator(ctx)
-                write_luma_mode(est, m, mpm)
-                for lv in lvs:
-                    est.bin(TU_Y, 0 if lv is None else 1)
-                    if lv is not None:
-                        code_residual(est, lv, 0)
-                ctx.restore(snap)
-                j = d + self.lam * est.bits
+                j = d + self.lam * self._luma_bits(ctx, m, mpm, lvs, 0, lf_on, w, h)
+                tried[m] = (j, any(lv is not None for lv in lvs))
                 if best is None or j < best[0]:
                     best = (j, m)
         mode = cands[0] if best is None else best[1]
-        (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True,
-                                     memo=memo)
+        lfnst_idx = 0
+        if lf_on:
+            j_best, lfnst_idx = self._lfnst_choice(n, tbs, mode, mpm, ctx, memo, tried.get(mode))
+            # the runners-up of the mode search, with LFNST, may beat the best mode
+            for m in sorted(tried, key=lambda m: tried[m][0])[1:self.lfnst_modes]:
+                if tried[m][0] > self.lfnst_ratio * tried[mode][0]:
+                    break
+                j, k = self._lfnst_choice(n, tbs, m, mpm, ctx, memo, tried[m])
+                if k and j < j_best:
+                    mode, lfnst_idx, j_best = m, k, j
+        rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
+        (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
         self.mode_map[ms] = mode
         self.cbw_map[ms] = w
@@ -329,8 +358,58 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
+        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h):
+            # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
+            # luma without the secondary transform (chroma prediction does not read luma)
+            lfnst_idx = 0
+            (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)), lfnst_idx, self.lfnst)
         return cu, dist + dc
+
+    def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
+                   h: int) -> float:
+        """Estimated bits of a luma trial: the mode, tu_y_coded_flags, residuals and lfnst_idx (when
+        the luma blocks alone let it be coded; chroma is decided later)."""
+        snap = ctx.snapshot()
+        est = RateEstimator(ctx)
+        write_luma_mode(est, mode, mpm)
+        for lv in lvs:
+            est.bin(TU_Y, 0 if lv is None else 1)
+            if lv is not None:
+                code_residual(est, lv, 0)
+        if lf_on and lfnst_signalled(lvs, w, h):
+            write_lfnst_idx(est, lfnst_idx)
+        ctx.restore(snap)
+        return est.bits
+
+    def _lfnst_choice(self, n: Node, tbs, mode: int, mpm, ctx: ContextStates, memo: dict,
+                      zero) -> tuple[float, int]:
+        """(cost, lfnst_idx) of a one-TU CU with luma mode ``mode``: the forced lfnst_idx (cost 0), else
+        the cheapest of 0, 1, 2 by D + lambda R (quantised like the mode trials); ``zero`` = (cost, any
+        level) of the lfnst_idx-0 trial when the mode search made it. No luma level without LFNST: no
+        LFNST trial."""
+        x, y, w, h = n.x, n.y, n.w, n.h
+        f = self.forced.lfnst_idx(x, y, w, h) if self.forced else None
+        if f is not None:
+            if f not in (0, 1, 2):
+                raise ValueError(f"forced lfnst_idx {f!r} is not 0, 1 or 2")
+            return 0.0, f
+        rd = ctx if self.rdoq_all else None
+        if zero is None:
+            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo)
+            zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h),
+                    any(lv is not None for lv in lvs))
+        if not zero[1]:
+            return zero[0], 0
+        best = (zero[0], 0)
+        for k in (1, 2):
+            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k)
+            if not lfnst_signalled(lvs, w, h):
+                continue
+            j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h)
+            if j < best[0]:
+                best = (j, k)
+        return best
 
     def write_tree(self, sink, tree) -> None:
         for ci, b in tree[1]:
@@ -365,7 +444,7 @@ class _PictureEncoder(TreeSearch):
                                conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
-                               log2_max_tt=lim.max_tt.bit_length() - 1)
+                               log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -420,13 +499,16 @@ def _check_planes(y, cb, cr, bit_depth: int):
 
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
-                   forced: Forced | None = None, max_mtt_depth: int | None = None) -> EncodeResult:
+                   forced: Forced | None = None, max_mtt_depth: int | None = None,
+                   lfnst: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
     CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
-    and medium's search before binary/ternary splits). ``forced`` is a test hook fixing decisions."""
+    and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
+    non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions); None =
+    the preset's (off in fast, on in medium/slow). ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -440,8 +522,10 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         raise InputError(f"VVC encoder: CTU size {ctu_size!r} not supported (32 or 64)")
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
+    if lfnst is None:
+        lfnst = _PRESETS[preset][6]
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                          max_mtt_depth)
+                          max_mtt_depth, bool(lfnst))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

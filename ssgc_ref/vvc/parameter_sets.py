@@ -30,6 +30,7 @@ class PictureParams:
     max_mtt_depth: int = 0  # MaxMttDepthY of intra slices: 0 = quad-tree only
     log2_max_bt: int = 5  # MaxBtSizeY (with max_mtt_depth > 0; MinQtSizeY = MinCbSizeY)
     log2_max_tt: int = 5  # MaxTtSizeY
+    lfnst: bool = False  # sps_lfnst_enabled_flag
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -93,7 +94,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
         w.u(1, 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY = 32
     w.u(1, 0)  # sps_transform_skip_enabled_flag
     w.u(1, 0)  # sps_mts_enabled_flag
-    w.u(1, 0)  # sps_lfnst_enabled_flag
+    w.u(1, 1 if p.lfnst else 0)  # sps_lfnst_enabled_flag
     w.u(1, 0)  # sps_joint_cbcr_enabled_flag
     w.u(1, 1)  # sps_same_qp_table_for_chroma_flag
     w.se(0)  # sps_qp_table_start_minus26[0]

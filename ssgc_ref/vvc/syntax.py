@@ -3,8 +3,9 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), all intra tools except the 67
-regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes and LFNST
+(lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
+(CabacWriter or RateEstimator).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import contexts as C
+from .lfnst import lfnst_signalled, write_lfnst_idx
 from .residual_coding import code_residual
 
 INTRA_PLANAR, INTRA_DC, INTRA_HOR, INTRA_VER = 0, 1, 18, 50
@@ -109,15 +111,27 @@ class CodingUnit:
     mpm: tuple[int, ...]
     # per transform unit, in decoding order: (luma, cb, cr) TransCoeffLevel arrays, None = not coded
     tus: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]
+    lfnst_idx: int = 0  # 0 = no secondary transform; 1, 2 = the LFNST candidate of the luma blocks
+    lfnst_enabled: bool = False  # sps_lfnst_enabled_flag: lfnst_idx is coded where lfnst_signalled() says
+
+
+def cu_lfnst_signalled(cu: CodingUnit) -> bool:
+    """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded)."""
+    return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h)
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
-    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks())."""
+    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks()), then lfnst_idx when
+    the CU's blocks let it be coded (a CU whose lfnst_idx is not coded must have lfnst_idx 0)."""
     write_luma_mode(sink, cu.luma_mode, cu.mpm)
     write_chroma_mode(sink, cu.chroma_idx)
     for tu in cu.tus:
         write_transform_unit(sink, tu)
+    if cu_lfnst_signalled(cu):
+        write_lfnst_idx(sink, cu.lfnst_idx)
+    elif cu.lfnst_idx:
+        raise ValueError(f"CU at ({cu.x}, {cu.y}): lfnst_idx {cu.lfnst_idx} cannot be coded (it would be read as 0)")
 
 
 def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[tuple[int, int, int, int]]:
