@@ -1,5 +1,6 @@
 """The encoder's fast paths equal their slow references exactly (same floats, same states, same
-decisions): the inlined residual rate estimate against the per-bin RateEstimator."""
+decisions): the inlined residual rate estimate against the per-bin RateEstimator, the cached-index
+intra prediction against the step-by-step one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
+from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference
 from ssgc_ref.vvc.residual_coding import code_residual
 
 SIDES = (4, 8, 16, 32)
@@ -46,3 +48,25 @@ def test_residual_bits_equals_per_bin_estimator(seed, h, w, c_idx, density, scal
     code_residual(slow, lv, c_idx)
     assert fast.bits == slow.bits
     assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.sampled_from((8, 10)),
+       st.sampled_from(("random", "smooth", "flat")))
+def test_predict_from_refs_equals_reference(seed, h, w, bd, kind):
+    rng = np.random.default_rng(seed)
+    n = 2 * (w + h) + 1
+    if kind == "random":
+        line = rng.integers(0, 1 << bd, n)
+    elif kind == "smooth":
+        line = np.clip(np.cumsum(rng.integers(-6, 7, n)) + (1 << (bd - 1)), 0, (1 << bd) - 1)
+    else:
+        line = np.full(n, int(rng.integers(0, 1 << bd)))
+    refs = ReferenceSamples(top=line[2 * h + 1:].astype(np.int64), left=line[:2 * h][::-1].astype(np.int64),
+                            corner=int(line[2 * h]))
+    for c_idx in (0, 1):
+        for mode in range(67):
+            a = predict_from_refs(refs, w, h, mode, c_idx, bd)
+            b = predict_reference(refs, w, h, mode, c_idx, bd)
+            assert a.dtype == b.dtype == np.int32
+            assert np.array_equal(a, b), (mode, c_idx)

@@ -66,7 +66,7 @@ def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None):
     if not lv.any():
         return None, pred
     r = inverse_dct2(dequantize(lv, qp, bd), bd)
-    return lv, np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
+    return lv, np.minimum(np.maximum(pred + r, 0), (1 << bd) - 1).astype(np.int32)
 
 
 def _ssd(a: np.ndarray, b: np.ndarray) -> int:
