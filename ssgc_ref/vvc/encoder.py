@@ -17,6 +17,7 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,11 @@ class _PictureEncoder(TreeSearch):
         self.skip_levels = 1 if preset == "medium" else 0
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
         self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
+        # a block coded again (same place and size, reached through another split path) reuses the
+        # luma and chroma mode candidates of its first coding (2) or its chosen modes (1) instead of
+        # ranking them again by approximate SATD (0 = off)
+        self.reuse_modes = 0
+        self.revisit: dict[tuple[int, int, int, int], tuple[list[int], list[int], int, int]] = {}
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
         y, cb, cr = planes
@@ -255,9 +261,11 @@ class _PictureEncoder(TreeSearch):
             av[ty // unit:(ty + th) // unit, tx // unit:(tx + tw) // unit] = oldav
         return levels, dist
 
-    def code_cu(self, n: Node, ctx: ContextStates) -> tuple[CodingUnit, int]:
+    def code_cu(self, n: Node, ctx: ContextStates, budget: float = math.inf) -> tuple[CodingUnit | None, int]:
         """Decide and reconstruct one CU (its TUs of at most 32x32); returns it and its distortion
-        (luma + chroma SSD)."""
+        (luma + chroma SSD). ``budget``: the caller drops the CU when its distortion exceeds it
+        (rate >= 0), so once the luma distortion alone does, (None, luma distortion) is returned
+        without the chroma decisions (the state is left half-coded; the caller restores it)."""
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
@@ -265,12 +273,16 @@ class _PictureEncoder(TreeSearch):
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
+        prev = self.revisit.get((x, y, w, h)) if self.reuse_modes else None
         if fm is not None:
             cands = [fm]
         else:
             refs = reference_samples(self.rec[0], self.avail[0], x, y, w, h, bd, 4)
             memo[("refs", 0)] = refs
-            cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
+            if prev is None:
+                cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
+            else:
+                cands = prev[0] if self.reuse_modes == 2 else prev[0][:1]
         best = None
         if len(cands) > 1:
             for m in cands:
@@ -289,6 +301,8 @@ class _PictureEncoder(TreeSearch):
         mode = cands[0] if best is None else best[1]
         (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True,
                                      memo=memo)
+        if dist > budget:
+            return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
         self.mode_map[ms] = mode
         self.cbw_map[ms] = w
@@ -303,7 +317,10 @@ class _PictureEncoder(TreeSearch):
             crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, cw, ch, bd, 2) for k in (1, 2)]
             memo[("refs", 1)], memo[("refs", 2)] = crefs
             corg = [self.org[k][yc:yc + ch, xc:xc + cw] for k in (1, 2)]
-            ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
+            if prev is None or prev[2] != mode:
+                ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
+            else:
+                ccands = prev[1] if self.reuse_modes == 2 else [prev[3]]
         bestc = None
         seen = set()
         if len(ccands) > 1:
@@ -329,6 +346,8 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
+        if self.reuse_modes and fm is None and fc is None and prev is None:
+            self.revisit[(x, y, w, h)] = (cands, ccands, mode, cidx)
         cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
         return cu, dist + dc
 

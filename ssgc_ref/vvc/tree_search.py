@@ -67,13 +67,17 @@ class TreeSearch:
             return n.mtt_depth >= 1
         return False
 
-    def _leaf(self, n: Node, allowed, ctx: ContextStates):
-        """Code the block as one CU: (('cu', bins, cu), cost)."""
+    def _leaf(self, n: Node, allowed, ctx: ContextStates, bound: float = math.inf):
+        """Code the block as one CU: (('cu', bins, cu), cost), or (None, inf) when its cost is
+        sure to exceed ``bound`` (the caller then drops it and restores its state)."""
         est = RateEstimator(ctx)
         bins = split_bins(NO_SPLIT, allowed, n, True, self.neighbours(n.x, n.y))
         for ci, b in bins:
             est.bin(ci, b)
-        cu, dist = self.code_cu(n, ctx)
+        # the CU's cost is at least its distortion plus the split bins' (the rest of its rate >= 0)
+        cu, dist = self.code_cu(n, ctx, (_loosen(bound) - self.lam * est.bits) if bound < math.inf else math.inf)
+        if cu is None:
+            return None, math.inf
         write_coding_unit(est, cu)
         return ("cu", bins, cu), dist + self.lam * est.bits
 
@@ -112,7 +116,7 @@ class TreeSearch:
             options = [fs]
         if len(options) == 1:
             if options[0] == NO_SPLIT:
-                return self._leaf(n, allowed, ctx)
+                return self._leaf(n, allowed, ctx, bound)
             return self._split(n, options[0], allowed, inside, ctx)
         snap0 = ctx.snapshot()
         best = None  # (tree, cost)
