@@ -4,7 +4,12 @@ and CABAC rate estimate), with early pruning:
 
 - a leaf needing (almost) no luma residual ends the descent (presets fast/medium);
 - an option is abandoned as soon as the cost of its children coded so far exceeds the best option
-  (or the caller's bound): costs are non-negative, so it could only cost more;
+  (or the caller's bound): costs are non-negative, so it could only cost more; a block whose only
+  option is one CU stops as soon as its luma distortion alone exceeds the caller's bound, before
+  the chroma decisions (code_cu's budget; the decision is the same, the work is not done);
+- medium: a block reached again through another split path (e.g. a 16x16 block by the quad split
+  and by two binary splits) skips the approximate-SATD ranking of its modes and compares by RD
+  cost the candidates of its first coding (encoder's reuse_modes);
 - at 64x64 the quad split is tried first, and the 64x64 leaf only when none of its four 32x32
   children split further (fast/medium);
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
