@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import contexts as C
-from .cabac import _COST0, _COST1, RateEstimator
+from .cabac import _COST0, _COST1, ContextStates, RateEstimator
 
 # Rice parameter from the clipped template sum (Table 128)
 _RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
@@ -255,7 +255,7 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
                 sink.bypass(1 if flat[p] < 0 else 0)
 
 
-def residual_bits(ctx, levels: np.ndarray, c_idx: int, bits: float) -> float:
+def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float) -> float:
     """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx), updating the
     context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
     the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
