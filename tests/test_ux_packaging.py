@@ -155,7 +155,8 @@ BENCHMARKS = ROOT / "benchmarks"
 # every benchmark that writes results; each takes --out DIR (benchmarks/results_dir.py)
 BENCHMARKS_WITH_OUT = ("batch_throughput", "bitstream", "colormap", "diffusion_speed", "hostile_decode", "labelmap",
                        "labelmap_ablation", "mask", "roi_aware_demo", "roi_vs_vvc", "sampler_convergence",
-                       "segmentation", "unet_overhead", "vq_channels_last", "vvc_anchor", "vvc_presets")
+                       "segmentation", "unet_overhead", "vq_channels_last", "vvc_anchor", "vvc_presets",
+                       "vvc_speed")
 WRITES = (".write_text(", ".write_bytes(", "json.dump(", ".savefig(", '"w")', '"wb")')
 HEAVY = {"torch", "diffusers"}  # imported at the top: --help alone would take seconds
 

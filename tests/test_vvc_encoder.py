@@ -300,9 +300,9 @@ def test_medium_uses_multi_type_splits_and_fast_does_not():
     shapes = {}
     orig = encoder._PictureEncoder.code_cu
 
-    def spy(self, n, ctx):
+    def spy(self, n, ctx, *args):
         shapes.setdefault(self.preset, set()).add((n.w, n.h))
-        return orig(self, n, ctx)
+        return orig(self, n, ctx, *args)
 
     planes = _picture(np.random.default_rng(4), 64, 64, 8, "edges")
     try:

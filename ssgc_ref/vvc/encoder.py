@@ -13,6 +13,8 @@ are tried on the best luma mode and on the runner-up when its cost is within 10%
 compared mode in "slow"), on a mode that leaves a luma residual, and kept by the same cost (a
 choice that the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py)
 on the chosen modes ("medium") or in every trial ("slow").
+In "medium", a block coded a second time (reached through another split path) reuses the mode
+candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -77,7 +79,7 @@ def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, l
     if lfnst is not None:
         d = inverse_lfnst(d, lfnst[0], lfnst[1])
     r = inverse_dct2(d, bd)
-    return lv, np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
+    return lv, np.minimum(np.maximum(pred + r, 0), (1 << bd) - 1).astype(np.int32)
 
 
 def _ssd(a: np.ndarray, b: np.ndarray) -> int:
@@ -134,6 +136,11 @@ class _PictureEncoder(TreeSearch):
         self.skip_levels = 1 if preset == "medium" else 0
         self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
         self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
+        # medium: a block coded again (same place and size, reached through another split path)
+        # compares by RD cost the luma (and, same luma mode, chroma) candidates of its first coding
+        # instead of ranking the modes again by approximate SATD around its new neighbours
+        self.reuse_modes = preset == "medium"
+        self.revisit: dict[tuple[int, int, int, int], tuple[list[int], list[int], int]] = {}
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
         y, cb, cr = planes
@@ -279,9 +286,11 @@ class _PictureEncoder(TreeSearch):
             av[ty // unit:(ty + th) // unit, tx // unit:(tx + tw) // unit] = oldav
         return levels, dist
 
-    def code_cu(self, n: Node, ctx: ContextStates) -> tuple[CodingUnit, int]:
+    def code_cu(self, n: Node, ctx: ContextStates, budget: float = math.inf) -> tuple[CodingUnit | None, int]:
         """Decide and reconstruct one CU (its TUs of at most 32x32); returns it and its distortion
-        (luma + chroma SSD)."""
+        (luma + chroma SSD). ``budget``: the caller drops the CU when its distortion exceeds it
+        (rate >= 0), so once the luma distortion alone does, (None, luma distortion) is returned
+        without the chroma decisions (the state is left half-coded; the caller restores it)."""
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
@@ -289,12 +298,16 @@ class _PictureEncoder(TreeSearch):
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
+        prev = self.revisit.get((x, y, w, h)) if self.reuse_modes else None
         if fm is not None:
             cands = [fm]
         else:
             refs = reference_samples(self.rec[0], self.avail[0], x, y, w, h, bd, 4)
             memo[("refs", 0)] = refs
-            cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
+            if prev is None:
+                cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
+            else:
+                cands = prev[0]
         lf_on = self.lfnst and max(w, h) <= MAX_TB  # a CU of several TUs never carries lfnst_idx
         best = None
         tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
@@ -318,6 +331,8 @@ class _PictureEncoder(TreeSearch):
                     mode, lfnst_idx, j_best = m, k, j
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
+        if dist > budget:
+            return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
         self.mode_map[ms] = mode
         self.cbw_map[ms] = w
@@ -332,7 +347,10 @@ class _PictureEncoder(TreeSearch):
             crefs = [reference_samples(self.rec[k], self.avail[1], xc, yc, cw, ch, bd, 2) for k in (1, 2)]
             memo[("refs", 1)], memo[("refs", 2)] = crefs
             corg = [self.org[k][yc:yc + ch, xc:xc + cw] for k in (1, 2)]
-            ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
+            if prev is None or prev[2] != mode:
+                ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
+            else:
+                ccands = prev[1]
         bestc = None
         seen = set()
         if len(ccands) > 1:
@@ -363,6 +381,8 @@ class _PictureEncoder(TreeSearch):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
             (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
+        if self.reuse_modes and fm is None and fc is None and prev is None:
+            self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)), lfnst_idx, self.lfnst)
         return cu, dist + dc
 

@@ -15,6 +15,7 @@ branches mirror each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,6 +27,7 @@ __all__ = [
     "inv_angle",
     "predict_block",
     "predict_from_refs",
+    "predict_reference",
     "reference_samples",
     "wide_angle_mode",
 ]
@@ -253,8 +255,106 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
     """Intra prediction (int32, shape (h, w)) of one block from its substituted reference samples.
 
     ``mode`` is the signalled (luma) or derived (chroma) intra prediction mode 0..66, before the
-    wide-angle mapping, which this function applies.
+    wide-angle mapping, which this function applies. Angular modes read the reference samples
+    through index tables cached per block shape and mode (_angular_plan); the result equals
+    :func:`predict_reference`, the processes written out step by step.
     """
+    if not (0 <= mode <= 66):
+        raise ValueError(f"intra mode {mode} outside 0..66")
+    mapped = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
+    if mapped in (INTRA_PLANAR, INTRA_DC):
+        return predict_reference(refs, w, h, mode, c_idx, bit_depth)
+    luma = c_idx == 0
+    top, left, corner = refs.top, refs.left, refs.corner
+    if luma and w * h > 32 and mapped in _REF_FILTER_MODES:
+        top, left = top.astype(np.int64), left.astype(np.int64)
+        f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
+        top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
+    vertical = mapped >= INTRA_DIAG
+    main, side = (top, left) if vertical else (left, top)
+    line = np.concatenate([main, [corner], side]).astype(np.int64)
+    idx, taps, pdpc_idx, pdpc_w, corner_w, n = _angular_plan(w, h, mode, luma)
+    acc = (taps * line[idx]).sum(axis=0)
+    max_val = (1 << bit_depth) - 1
+    if luma:
+        pred = clip3((acc + 32) >> 6, 0, max_val)
+    else:
+        pred = (acc + 16) >> 5
+    if pdpc_idx is not None:
+        val = pred[:, :n]
+        pred[:, :n] = clip3(val + (((line[pdpc_idx] - val) * pdpc_w + 32) >> 6), 0, max_val)
+    elif corner_w is not None:
+        hh = pred.shape[0]
+        pred = clip3(pred + ((corner_w * (line[-side.size:][:hh, None] - corner) + 32) >> 6), 0, max_val)
+    if not vertical:
+        pred = pred.T
+    return np.ascontiguousarray(pred, dtype=np.int32)
+
+
+@lru_cache(maxsize=None)
+def _angular_plan(w: int, h: int, mode: int, luma: bool):
+    """Index tables of the angular prediction (8.4.5.2.13) of a w x h block in ``mode`` (0..66,
+    not planar/DC), on the line [main (2W), corner, side (2H)] (main = top row for vertical modes,
+    left column for horizontal ones, computed as the transposed vertical problem W x H):
+    (idx (taps, H, W), tap weights (taps, H, 1), angular-PDPC line indices (H, n) and weights
+    (1, n) or None, pure vertical/horizontal PDPC weights (1, W) or None, n). Mirrors
+    _angular_vertical() index for index."""
+    m = wide_angle_mode(mode, w, h)
+    if m < INTRA_DIAG:
+        w, h = h, w  # the transposed vertical problem
+    angle = intra_pred_angle(m)
+    gauss = False
+    if luma and m not in _REF_FILTER_MODES:
+        min_dist = min(abs(m - INTRA_VER), abs(m - INTRA_HOR))
+        gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
+    pdpc = w >= 4 and h >= 4 and not (INTRA_HOR < m < INTRA_VER)
+    corner_i, side0 = 2 * w, 2 * w + 1
+    off = h + 1  # index of ref[0] in _angular_vertical's ref array
+    rmap = np.empty(off + 2 * w + 4, dtype=np.int64)  # ref index -> line index
+    rmap[off] = corner_i
+    rmap[off + 1:off + 1 + 2 * w] = np.arange(2 * w)
+    rmap[off + 1 + 2 * w:] = 2 * w - 1
+    if angle < 0:
+        ia = inv_angle(angle)
+        k = np.arange(-h, 0, dtype=np.int64)
+        j = np.minimum((k * ia + 256) >> 9, h)
+        rmap[off + k] = np.where(j == 0, corner_i, side0 + np.maximum(j - 1, 0))
+    else:
+        rmap[:off] = corner_i
+    y = np.arange(h, dtype=np.int64)
+    pos = (y + 1) * angle
+    base = (pos >> 5)[:, None] + np.arange(w, dtype=np.int64)[None, :] + off
+    fact = pos & 31
+    if luma:
+        f = (_FG if gauss else _FC)[fact]  # (h, 4)
+        idx = np.stack([rmap[base + i] for i in range(4)])
+        taps = f.T[:, :, None].copy()
+    else:
+        idx = np.stack([rmap[base + 1], rmap[base + 2]])
+        taps = np.stack([32 - fact, fact])[:, :, None]
+    pdpc_idx = pdpc_w = corner_w = None
+    n = 0
+    if pdpc and angle > 0:
+        ia = inv_angle(angle)
+        n_scale = min(2, log2i(h) - log2i(3 * ia - 2) + 8)
+        if n_scale >= 0:
+            n = min(w, 3 << n_scale)
+            x = np.arange(n, dtype=np.int64)
+            d_y = ((x + 1) * ia + 256) >> 9
+            pdpc_idx = side0 + y[:, None] + d_y[None, :]
+            pdpc_w = _weights(n, n_scale)[None, :]
+    elif pdpc and angle == 0:
+        corner_w = _weights(w, _pdpc_scale(w, h))[None, :]
+    for a in (idx, taps, pdpc_idx, pdpc_w, corner_w):
+        if a is not None:
+            a.setflags(write=False)
+    return idx, taps, pdpc_idx, pdpc_w, corner_w, n
+
+
+def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: int,
+                      bit_depth: int) -> np.ndarray:
+    """:func:`predict_from_refs` written as the specification's steps, one array operation each
+    (the reference the cached-index fast path is tested against)."""
     if not (0 <= mode <= 66):
         raise ValueError(f"intra mode {mode} outside 0..66")
     max_val = (1 << bit_depth) - 1

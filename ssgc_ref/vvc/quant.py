@@ -11,6 +11,8 @@ QpBdOffset themselves (the spec's qP = Qp'_Y = Qp_Y + QpBdOffset).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .intmath import clip3, log2i
@@ -23,6 +25,11 @@ COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
 
 def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
     """(ls, bdShift) of 8.7.3 for a block of this shape: d = (level * ls + bdOffset) >> bdShift."""
+    return _scale_params_cached(tuple(shape), int(qp), int(bit_depth))
+
+
+@lru_cache(maxsize=4096)
+def _scale_params_cached(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
     if len(shape) != 2:
         raise ValueError(f"coefficient block must be 2-D, got shape {shape}")
     h, w = shape

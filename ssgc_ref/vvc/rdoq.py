@@ -59,10 +59,11 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
         return out.reshape(hh, n).astype(np.int32)
     last_k = int(nz[-1])
     s0, s1 = ctx.s0, ctx.s1
+    c0, c1 = _COST0, _COST1
 
     def cost(ci: int, b: int) -> float:
         i = (s1[ci] + (s0[ci] << 4)) >> 5
-        return _COST1[i] if b else _COST0[i]
+        return c1[i] if b else c0[i]
 
     chroma = c_idx > 0
     sig_base = C.SIG + (36 if chroma else 0)
@@ -73,15 +74,18 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
     mag_l = mag.tolist()
     l0_l = l0.tolist()
     scan = T.scan.tolist()
+    out_l = [0] * (n * hh)
     # per scan position: cost (in bits-equivalent units D/lam + R) of the chosen level and of zero
     chosen_j = [0.0] * (last_k + 1)
     zero_d = [0.0] * (last_k + 1)
     sigbits1 = [0.0] * (last_k + 1)  # sig_coeff_flag = 1 cost (saved when the position is last)
+    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
     for k in range(last_k, -1, -1):
         p = scan[k]
         m = mag_l[p]
         lv = l0_l[p]
-        zero_d[k] = gain * m * m * lam_inv
+        zd = gain * m * m * lam_inv
+        zero_d[k] = zd
         if lv == 0:
             s = 0
             for t in tmpl[p]:
@@ -89,7 +93,7 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
             d = diag[p]
             s = min((s + 1) >> 1, 3)
             ci = sig_base + s + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
-            chosen_j[k] = zero_d[k] + cost(ci, 0)
+            chosen_j[k] = zd + c0[(s1[ci] + (s0[ci] << 4)) >> 5]
             continue
         s = 0
         ns = 0
@@ -108,17 +112,25 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
             inc = 22 + o + (5 if d == 0 else 0)
         else:
             inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
-        rice = _RICE[min(max(sr - 20, 0), 31)]
-        best_j, best_l = zero_d[k] + cost(ci, 0), 0
-        sig1 = cost(ci, 1)
+        i_sig = (s1[ci] + (s0[ci] << 4)) >> 5
+        best_j, best_l = zd + c0[i_sig], 0
+        sig1 = c1[i_sig]
+        ci = gtx + inc
+        i_gt1 = (s1[ci] + (s0[ci] << 4)) >> 5
         for cand in (lv, lv - 1):
             if cand <= 0:
                 continue
-            r = sig1 + 1.0 + cost(C.GTX + inc, 1 if cand > 1 else 0)
             if cand > 1:
-                r += cost(C.PAR + inc, (cand - 2) & 1) + cost(C.GTX + 32 + inc, 1 if cand >= 4 else 0)
+                r = sig1 + 1.0 + c1[i_gt1]
+                ci = par_c + inc
+                i = (s1[ci] + (s0[ci] << 4)) >> 5
+                ci = gt3_c + inc
+                i3 = (s1[ci] + (s0[ci] << 4)) >> 5
+                r += (c1[i] if (cand - 2) & 1 else c0[i]) + (c1[i3] if cand >= 4 else c0[i3])
                 if cand >= 4:
-                    r += _abs_bits((cand - 4) >> 1, rice)
+                    r += _abs_bits((cand - 4) >> 1, _RICE[min(max(sr - 20, 0), 31)])
+            else:
+                r = sig1 + 1.0 + c0[i_gt1]
             e = m - cand * step
             j = gain * e * e * lam_inv + r
             if j < best_j:
@@ -129,36 +141,56 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
             best_j = gain * e * e * lam_inv + sig1 + 3.0
         chosen_j[k] = best_j
         sigbits1[k] = sig1
-        out[p] = best_l
+        out_l[p] = best_l
         if best_l:
             absl[p] = best_l
             pass1[p] = best_l if best_l < 4 else 4 + (best_l & 1)
     # choose the last significant position
-    lctx = ((C.LAST_X,) + last_ctx(T.log2w, chroma) + (2 * T.log2w - 1,),
-            (C.LAST_Y,) + last_ctx(T.log2h, chroma) + (2 * T.log2h - 1,))
+    (bx, ox, shx, cmx), (by, oy, shy, cmy) = (
+        (C.LAST_X,) + last_ctx(T.log2w, chroma) + (2 * T.log2w - 1,),
+        (C.LAST_Y,) + last_ctx(T.log2h, chroma) + (2 * T.log2h - 1,))
+
+    def terms(v: int, base: int, off: int, shift: int, cmax: int) -> list[float]:
+        """The additions of one coordinate's last_sig_coeff prefix bins and suffix length."""
+        pre, _, sl = _last_prefix(v)
+        t = [cost(base + off + (i >> shift), 1) for i in range(pre)]
+        if pre < cmax:
+            t.append(cost(base + off + (pre >> shift), 0))
+        t.append(sl)
+        return t
+
+    xpart: dict[int, float] = {}
+    yterms: dict[int, list[float]] = {}
 
     def last_bits(pos: int) -> float:
-        r = 0.0
-        for (base, off, shift, cmax), v in zip(lctx, (pos % n, pos // n)):
-            pre, _, sl = _last_prefix(v)
-            for i in range(pre):
-                r += cost(base + off + (i >> shift), 1)
-            if pre < cmax:
-                r += cost(base + off + (pre >> shift), 0)
-            r += sl
+        # the sum 0.0 + x terms + y terms in that order (the x part shared by every position)
+        vx, vy = pos % n, pos // n
+        r = xpart.get(vx)
+        if r is None:
+            r = 0.0
+            for t in terms(vx, bx, ox, shx, cmx):
+                r += t
+            xpart[vx] = r
+        ty = yterms.get(vy)
+        if ty is None:
+            ty = yterms[vy] = terms(vy, by, oy, shy, cmy)
+        for t in ty:
+            r += t
         return r
 
     tail_zero = 0.0  # sum of zero_d beyond the candidate last
-    prefix = np.cumsum(chosen_j)
+    prefix = np.cumsum(chosen_j).tolist()
     best_total, best_last = None, -1
     for k in range(last_k, -1, -1):
-        if out[scan[k]]:
-            total = prefix[k] - sigbits1[k] + tail_zero + last_bits(scan[k])
+        p = scan[k]
+        if out_l[p]:
+            total = prefix[k] - sigbits1[k] + tail_zero + last_bits(p)
             if best_total is None or total < best_total:
                 best_total, best_last = total, k
         tail_zero += zero_d[k]
     if best_total is None or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
         return np.zeros((hh, n), dtype=np.int32)
     for k in range(best_last + 1, last_k + 1):
-        out[scan[k]] = 0
+        out_l[scan[k]] = 0
+    out = np.array(out_l, dtype=np.int64)
     return (np.sign(flat).astype(np.int64) * out).reshape(hh, n).astype(np.int32)

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import contexts as C
+from .cabac import _COST0, _COST1, ContextStates, RateEstimator
 
 # Rice parameter from the clipped template sum (Table 128)
 _RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
@@ -116,7 +117,13 @@ def _write_abs(sink, value: int, rice: int) -> None:
 
 
 def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
-    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768)."""
+    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768).
+
+    A :class:`~ssgc_ref.vvc.cabac.RateEstimator` sink takes the equivalent inlined path
+    (:func:`residual_bits`); any other sink gets every bin through its methods."""
+    if type(sink) is RateEstimator:
+        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits)
+        return
     h, n = levels.shape  # n: width (the raster stride)
     T = tables(n, h)
     flat = levels.ravel()
@@ -246,3 +253,217 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
             p = pos[m]
             if absl[p]:
                 sink.bypass(1 if flat[p] < 0 else 0)
+
+
+def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float) -> float:
+    """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx), updating the
+    context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
+    the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
+    s0l, s1l, r0l, r1l = ctx.s0, ctx.s1, ctx.r0, ctx.r1
+    c1, c0 = _COST1, _COST0
+
+    h, n = levels.shape
+    T = tables(n, h)
+    flat = levels.ravel()
+    absl = np.abs(flat).tolist()
+    sc = flat[T.scan]
+    nz = np.flatnonzero(sc)
+    last_k = int(nz[-1])
+    last_sb, last_n = last_k >> 4, last_k & 15
+    last_p = int(T.scan[last_k])
+    lx, ly = last_p % n, last_p // n
+    chroma = c_idx > 0
+    px, sx, lsx = _last_prefix(lx)
+    py, sy, lsy = _last_prefix(ly)
+    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+        off, shift = last_ctx(log2, chroma)
+        cmax = 2 * log2 - 1
+        for i in range(pref + (1 if pref < cmax else 0)):
+            ci = base + off + (i >> shift)
+            a0, a1 = s0l[ci], s1l[ci]
+            z0, z1 = r0l[ci], r1l[ci]
+            if i < pref:
+                bits += c1[(a1 + (a0 << 4)) >> 5]
+                s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+            else:
+                bits += c0[(a1 + (a0 << 4)) >> 5]
+                s0l[ci] = a0 - (a0 >> z0)
+                s1l[ci] = a1 - (a1 >> z1)
+    if lsx:
+        bits += lsx
+    if lsy:
+        bits += lsy
+
+    budget = (n * h * 7) >> 2
+    pass1 = [0] * (n * h)
+    csbf = [0] * len(T.sb_scan)
+    tmpl, diag = T.tmpl, T.diag
+    sig_base = C.SIG + (36 if chroma else 0)
+    sb_base = C.SB_CODED + (2 if chroma else 0)
+    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
+    for i in range(last_sb, -1, -1):
+        pos = T.sb_pos[i]
+        if 0 < i < last_sb:
+            coded = 1 if any(absl[p] for p in pos) else 0
+            r, b = T.sb_nb[i]
+            ci = sb_base + (1 if (r is not None and csbf[r]) or (b is not None and csbf[b]) else 0)
+            a0, a1 = s0l[ci], s1l[ci]
+            z0, z1 = r0l[ci], r1l[ci]
+            if coded:
+                bits += c1[(a1 + (a0 << 4)) >> 5]
+                s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+            else:
+                bits += c0[(a1 + (a0 << 4)) >> 5]
+                s0l[ci] = a0 - (a0 >> z0)
+                s1l[ci] = a1 - (a1 >> z1)
+            infer_dc = True
+        else:
+            coded = 1
+            infer_dc = False
+        csbf[i] = coded
+        if not coded:
+            continue
+        start = last_n if i == last_sb else 15
+        nn = start
+        while nn >= 0 and budget >= 4:
+            p = pos[nn]
+            a = absl[p]
+            is_last = i == last_sb and nn == last_n
+            if is_last:
+                sig = 1
+            elif nn == 0 and infer_dc:
+                sig = 1
+            else:
+                s = 0
+                for q in tmpl[p]:
+                    s += pass1[q]
+                d = diag[p]
+                s = (s + 1) >> 1
+                if s > 3:
+                    s = 3
+                if chroma:
+                    ci = sig_base + s + (4 if d < 2 else 0)
+                else:
+                    ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
+                a0, a1 = s0l[ci], s1l[ci]
+                z0, z1 = r0l[ci], r1l[ci]
+                if a:
+                    sig = 1
+                    bits += c1[(a1 + (a0 << 4)) >> 5]
+                    s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                    s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+                    infer_dc = False
+                else:
+                    sig = 0
+                    bits += c0[(a1 + (a0 << 4)) >> 5]
+                    s0l[ci] = a0 - (a0 >> z0)
+                    s1l[ci] = a1 - (a1 >> z1)
+                budget -= 1
+            if sig:
+                if is_last:
+                    inc = 21 if chroma else 0
+                else:
+                    s = 0
+                    ns = 0
+                    for q in tmpl[p]:
+                        v = pass1[q]
+                        if v:
+                            s += v
+                            ns += 1
+                    o = s - ns
+                    if o > 4:
+                        o = 4
+                    d = diag[p]
+                    if chroma:
+                        inc = 22 + o + (5 if d == 0 else 0)
+                    else:
+                        inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
+                ci = gtx + inc
+                a0, a1 = s0l[ci], s1l[ci]
+                z0, z1 = r0l[ci], r1l[ci]
+                budget -= 1
+                if a > 1:
+                    bits += c1[(a1 + (a0 << 4)) >> 5]
+                    s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                    s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+                    ci = par_c + inc
+                    a0, a1 = s0l[ci], s1l[ci]
+                    z0, z1 = r0l[ci], r1l[ci]
+                    par = (a - 2) & 1
+                    if par:
+                        bits += c1[(a1 + (a0 << 4)) >> 5]
+                        s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                        s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+                    else:
+                        bits += c0[(a1 + (a0 << 4)) >> 5]
+                        s0l[ci] = a0 - (a0 >> z0)
+                        s1l[ci] = a1 - (a1 >> z1)
+                    ci = gt3_c + inc
+                    a0, a1 = s0l[ci], s1l[ci]
+                    z0, z1 = r0l[ci], r1l[ci]
+                    if a >= 4:
+                        bits += c1[(a1 + (a0 << 4)) >> 5]
+                        s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+                        s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+                        pass1[p] = 4 + par
+                    else:
+                        bits += c0[(a1 + (a0 << 4)) >> 5]
+                        s0l[ci] = a0 - (a0 >> z0)
+                        s1l[ci] = a1 - (a1 >> z1)
+                        pass1[p] = 2 + par
+                    budget -= 2
+                else:
+                    bits += c0[(a1 + (a0 << 4)) >> 5]
+                    s0l[ci] = a0 - (a0 >> z0)
+                    s1l[ci] = a1 - (a1 >> z1)
+                    pass1[p] = 1
+            nn -= 1
+        first_mode1 = nn
+        for m in range(start, first_mode1, -1):
+            p = pos[m]
+            a = absl[p]
+            if a >= 4:
+                s = 0
+                for q in tmpl[p]:
+                    s += absl[q]
+                s -= 20
+                rice = _RICE[0 if s < 0 else (31 if s > 31 else s)]
+                bits = _abs_add(bits, (a - pass1[p]) >> 1, rice)
+        for m in range(first_mode1, -1, -1):
+            p = pos[m]
+            a = absl[p]
+            s = 0
+            for q in tmpl[p]:
+                s += absl[q]
+            rice = _RICE[31 if s > 31 else s]
+            zero = 1 << rice
+            bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+        for m in range(start, -1, -1):
+            if absl[pos[m]]:
+                bits += 1.0
+    return bits
+
+
+def _abs_add(bits: float, value: int, rice: int) -> float:
+    """``bits`` after the bypass_bits() calls of _write_abs(), added one call at a time."""
+    q = value >> rice
+    if q < 6:
+        bits += q + 1
+        if rice:
+            bits += rice
+        return bits
+    bits += 6
+    s = value - (6 << rice)
+    k = rice + 1
+    pre = 0
+    while pre < MAX_PRE_EXT_LEN and s >= ((2 << pre) - 1) << k:
+        pre += 1
+    if pre == MAX_PRE_EXT_LEN:
+        bits += pre
+        bits += ESCAPE_LEN
+    else:
+        bits += pre + 1
+        bits += pre + k
+    return bits

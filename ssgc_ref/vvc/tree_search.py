@@ -4,7 +4,12 @@ and CABAC rate estimate), with early pruning:
 
 - a leaf needing (almost) no luma residual ends the descent (presets fast/medium);
 - an option is abandoned as soon as the cost of its children coded so far exceeds the best option
-  (or the caller's bound): costs are non-negative, so it could only cost more;
+  (or the caller's bound): costs are non-negative, so it could only cost more; a block whose only
+  option is one CU stops as soon as its luma distortion alone exceeds the caller's bound, before
+  the chroma decisions (code_cu's budget; the decision is the same, the work is not done);
+- medium: a block reached again through another split path (e.g. a 16x16 block by the quad split
+  and by two binary splits) skips the approximate-SATD ranking of its modes and compares by RD
+  cost the candidates of its first coding (encoder's reuse_modes);
 - at 64x64 the quad split is tried first, and the 64x64 leaf only when none of its four 32x32
   children split further (fast/medium);
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
@@ -67,13 +72,17 @@ class TreeSearch:
             return n.mtt_depth >= 1
         return False
 
-    def _leaf(self, n: Node, allowed, ctx: ContextStates):
-        """Code the block as one CU: (('cu', bins, cu), cost)."""
+    def _leaf(self, n: Node, allowed, ctx: ContextStates, bound: float = math.inf):
+        """Code the block as one CU: (('cu', bins, cu), cost), or (None, inf) when its cost is
+        sure to exceed ``bound`` (the caller then drops it and restores its state)."""
         est = RateEstimator(ctx)
         bins = split_bins(NO_SPLIT, allowed, n, True, self.neighbours(n.x, n.y))
         for ci, b in bins:
             est.bin(ci, b)
-        cu, dist = self.code_cu(n, ctx)
+        # the CU's cost is at least its distortion plus the split bins' (the rest of its rate >= 0)
+        cu, dist = self.code_cu(n, ctx, (_loosen(bound) - self.lam * est.bits) if bound < math.inf else math.inf)
+        if cu is None:
+            return None, math.inf
         write_coding_unit(est, cu)
         return ("cu", bins, cu), dist + self.lam * est.bits
 
@@ -112,7 +121,7 @@ class TreeSearch:
             options = [fs]
         if len(options) == 1:
             if options[0] == NO_SPLIT:
-                return self._leaf(n, allowed, ctx)
+                return self._leaf(n, allowed, ctx, bound)
             return self._split(n, options[0], allowed, inside, ctx)
         snap0 = ctx.snapshot()
         best = None  # (tree, cost)

@@ -1,0 +1,72 @@
+"""The encoder's fast paths equal their slow references exactly (same floats, same states, same
+decisions): the inlined residual rate estimate against the per-bin RateEstimator, the cached-index
+intra prediction against the step-by-step one."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
+from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference
+from ssgc_ref.vvc.residual_coding import code_residual
+
+SIDES = (4, 8, 16, 32)
+
+
+class _PerBin(RateEstimator):
+    """A RateEstimator that code_residual does not recognise: every bin goes through its methods."""
+
+
+def _random_states(rng: np.random.Generator, qp: int) -> ContextStates:
+    ctx = ContextStates(qp)
+    ctx.s0[:] = rng.integers(0, 1024, len(ctx.s0)).tolist()
+    ctx.s1[:] = rng.integers(0, 16384, len(ctx.s1)).tolist()
+    return ctx
+
+
+def _random_levels(rng: np.random.Generator, h: int, w: int, density: float, scale: float) -> np.ndarray:
+    lv = np.round(rng.laplace(0, scale, (h, w))).astype(np.int32)
+    lv[rng.random((h, w)) > density] = 0
+    if rng.random() < 0.1:
+        lv[rng.integers(h), rng.integers(w)] = int(rng.choice([-1, 1])) * int(rng.integers(100, 32767))
+    if not lv.any():
+        lv[rng.integers(h), rng.integers(w)] = 1
+    return lv
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.integers(0, 2),
+       st.floats(0.02, 1.0), st.floats(0.3, 20.0), st.integers(0, 63))
+def test_residual_bits_equals_per_bin_estimator(seed, h, w, c_idx, density, scale, qp):
+    rng = np.random.default_rng(seed)
+    ctx = _random_states(rng, qp)
+    lv = _random_levels(rng, h, w, density, scale)
+    fast, slow = RateEstimator(ctx.copy()), _PerBin(ctx.copy())
+    fast.bits = slow.bits = float(rng.random() * 100)
+    code_residual(fast, lv, c_idx)
+    code_residual(slow, lv, c_idx)
+    assert fast.bits == slow.bits
+    assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.sampled_from((8, 10)),
+       st.sampled_from(("random", "smooth", "flat")))
+def test_predict_from_refs_equals_reference(seed, h, w, bd, kind):
+    rng = np.random.default_rng(seed)
+    n = 2 * (w + h) + 1
+    if kind == "random":
+        line = rng.integers(0, 1 << bd, n)
+    elif kind == "smooth":
+        line = np.clip(np.cumsum(rng.integers(-6, 7, n)) + (1 << (bd - 1)), 0, (1 << bd) - 1)
+    else:
+        line = np.full(n, int(rng.integers(0, 1 << bd)))
+    refs = ReferenceSamples(top=line[2 * h + 1:].astype(np.int64), left=line[:2 * h][::-1].astype(np.int64),
+                            corner=int(line[2 * h]))
+    for c_idx in (0, 1):
+        for mode in range(67):
+            a = predict_from_refs(refs, w, h, mode, c_idx, bd)
+            b = predict_reference(refs, w, h, mode, c_idx, bd)
+            assert a.dtype == b.dtype == np.int32
+            assert np.array_equal(a, b), (mode, c_idx)
