@@ -26,6 +26,7 @@ from .cabac import CabacWriter, ContextStates, RateEstimator
 from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
+from .isp import choose_isp, isp_signalled, isp_tus, sub_partitions
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -46,6 +47,9 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 2, 32),
     "slow": (6, 10.0, 5, 64, 2, 64),
 }
+
+# intra sub-partitions on by default (isp=None)
+_ISP_DEFAULT = {"fast": False, "medium": True, "slow": True}
 
 
 @dataclass(frozen=True)
@@ -98,11 +102,17 @@ class Forced:
     def chroma_idx(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
         return None
 
+    def isp(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
+        """IntraSubPartitionsSplitType of the CU: 0 none, 1 horizontal, 2 vertical (used only where
+        isp.isp_allowed(); with ISP enabled)."""
+        return None
+
 
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
-                 ctu: int = 32, max_mtt_depth: int | None = None):
+                 ctu: int = 32, max_mtt_depth: int | None = None, isp: bool = False):
         self.bd = bd
+        self.isp = isp
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
@@ -289,6 +299,10 @@ class _PictureEncoder(TreeSearch):
         mode = cands[0] if best is None else best[1]
         (lv_y,), dist = self._trial((0,), tbs, mode, ctx if (self.rdoq_final or self.rdoq_all) else None, keep=True,
                                      memo=memo)
+        isp = None
+        if self.isp and isp_signalled(w, h):
+            isp, lv_y, dist = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist,
+                                         ctx if (self.rdoq_final or self.rdoq_all) else None)
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
         self.mode_map[ms] = mode
         self.cbw_map[ms] = w
@@ -329,7 +343,8 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)))
+        tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, isp)
         return cu, dist + dc
 
     def write_tree(self, sink, tree) -> None:
@@ -341,10 +356,14 @@ class _PictureEncoder(TreeSearch):
             for t in tree[2]:
                 self.write_tree(sink, t)
 
-    def _tb_maps(self, trees) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per 8x8 luma unit: x0, width, y0, height of the luma transform block covering it."""
-        m = (self.H // MIN_CB, self.W // MIN_CB)
-        x0, tw, y0, th = (np.zeros(m, dtype=np.int32) for _ in range(4))
+    def _tb_maps(self, trees):
+        """The deblocking filter's transform-block maps: per 4x4 luma unit, x0, width, y0, height of
+        the luma transform block covering it; per 8x8 luma unit, the same of the chroma transform
+        block (in luma samples; an ISP CU has one chroma block but luma sub-partitions)."""
+        maps = []
+        for unit in (4, 8):
+            m = (self.H // unit, self.W // unit)
+            maps.append(tuple(np.zeros(m, dtype=np.int32) for _ in range(4)))
         stack = list(trees)
         while stack:
             t = stack.pop()
@@ -352,10 +371,13 @@ class _PictureEncoder(TreeSearch):
                 stack.extend(t[2])
                 continue
             cu = t[2]
-            for bx, by, bw, bh in transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB):
-                s = (slice(by // 8, (by + bh) // 8), slice(bx // 8, (bx + bw) // 8))
-                x0[s], tw[s], y0[s], th[s] = bx, bw, by, bh
-        return x0, tw, y0, th
+            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB)
+            for (x0, tw, y0, th), unit, blocks in ((maps[0], 4, sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)
+                                                   if cu.isp else tbs), (maps[1], 8, tbs)):
+                for bx, by, bw, bh in blocks:
+                    s = (slice(by // unit, (by + bh) // unit), slice(bx // unit, (bx + bw) // unit))
+                    x0[s], tw[s], y0[s], th[s] = bx, bw, by, bh
+        return maps[0], maps[1]
 
     def encode(self) -> bytes:
         # conformance window offsets are in chroma units (2 luma samples): an odd width or height
@@ -365,7 +387,7 @@ class _PictureEncoder(TreeSearch):
                                conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
-                               log2_max_tt=lim.max_tt.bit_length() - 1)
+                               log2_max_tt=lim.max_tt.bit_length() - 1, isp=self.isp)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -420,13 +442,16 @@ def _check_planes(y, cb, cr, bit_depth: int):
 
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
-                   forced: Forced | None = None, max_mtt_depth: int | None = None) -> EncodeResult:
+                   forced: Forced | None = None, max_mtt_depth: int | None = None,
+                   isp: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
     CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
-    and medium's search before binary/ternary splits). ``forced`` is a test hook fixing decisions."""
+    and medium's search before binary/ternary splits). ``isp`` enables intra sub-partitions
+    (sps_isp_enabled_flag and the encoder's ISP decision, isp.py); None = the preset's default
+    (_ISP_DEFAULT). ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -441,7 +466,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                          max_mtt_depth)
+                          max_mtt_depth, _ISP_DEFAULT[preset] if isp is None else bool(isp))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -3,8 +3,8 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), all intra tools except the 67
-regular modes off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes with
+optional intra sub-partitions (isp.py), all other intra tools off. Writers take a ``sink`` (CabacWriter or RateEstimator).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import contexts as C
+from .isp import write_isp_flags, write_isp_transform_tree
 from .residual_coding import code_residual
 
 INTRA_PLANAR, INTRA_DC, INTRA_HOR, INTRA_VER = 0, 1, 18, 50
@@ -56,16 +57,18 @@ def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
     sink.bin(C.SPLIT_CU + ctx_inc, flag)
 
 
-def write_luma_mode(sink, mode: int, mpm: tuple[int, ...]) -> None:
-    """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder."""
+def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False) -> None:
+    """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder; ``isp`` =
+    intra_subpartitions_mode_flag."""
+    not_planar = C.NOT_PLANAR + (0 if isp else 1)  # ctxInc = !intra_subpartitions_mode_flag
     if mode == INTRA_PLANAR:
         sink.bin(C.MPM_FLAG, 1)
-        sink.bin(C.NOT_PLANAR + 1, 0)  # ctxInc = !intra_subpartitions_mode_flag = 1
+        sink.bin(not_planar, 0)
         return
     if mode in mpm:
         idx = mpm.index(mode)
         sink.bin(C.MPM_FLAG, 1)
-        sink.bin(C.NOT_PLANAR + 1, 1)
+        sink.bin(not_planar, 1)
         # TR, cMax 4, bypass
         sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
         return
@@ -109,15 +112,25 @@ class CodingUnit:
     mpm: tuple[int, ...]
     # per transform unit, in decoding order: (luma, cb, cr) TransCoeffLevel arrays, None = not coded
     tus: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]
+    # IntraSubPartitionsSplitType (isp.py: 0 none, 1 horizontal, 2 vertical); None = the ISP syntax is
+    # absent (sps_isp_enabled_flag 0 or a CU outside isp_signalled())
+    isp: int | None = None
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
-    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks())."""
-    write_luma_mode(sink, cu.luma_mode, cu.mpm)
+    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks(); an ISP CU one per
+    sub-partition)."""
+    if cu.isp is not None:
+        write_isp_flags(sink, cu.isp)
+    write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp))
     write_chroma_mode(sink, cu.chroma_idx)
-    for tu in cu.tus:
-        write_transform_unit(sink, tu)
+    if cu.isp:
+        write_isp_transform_tree(sink, cu.tus)
+    else:
+        for tu in cu.tus:
+            write_transform_unit(sink, tu)
+    # lfnst_idx (the end of coding_unit(), after the transform tree) would be written here
 
 
 def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[tuple[int, int, int, int]]:
