@@ -7,10 +7,12 @@ astronaut/retina (centre 512x512), coffee (600x400), chelsea (448x296), plus the
 FFmpeg decode (C path, checked equal to the encoder's reconstruction) against the 8-bit luma.
 Configurations (deblocking on): `fast` (CTU 32, quad-tree only: unchanged), `medium-qt` (medium's
 search with quad-tree splits only: the medium preset before multi-type trees), `medium-mtt1`
-(multi-type depth 1) and `medium` (the preset: depth 2). Reported: luma BD-rate against all-intra
+(multi-type depth 1) and `medium` (the preset: depth 2); `medium-noisp` is medium without intra
+sub-partitions (ISP), so that `medium-noisp medium` shows ISP's gain and CPU cost. Reported: luma BD-rate against all-intra
 VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against `medium-qt`,
 and the encode CPU time (one process, single-threaded BLAS asked for through the environment
-before numpy loads) as a ratio to `medium-qt` measured in the same run.
+before numpy loads) as a ratio to `medium-qt` measured in the same run (to the first configuration
+when medium-qt is not run).
 
 Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...] [--out DIR]
 Takes tens of minutes on a loaded 2-core machine. Writes vvc_presets.json in --out DIR (default
@@ -39,17 +41,19 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 
 # name: (preset, max_mtt_depth override or None for the preset's)
 CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
-           "medium": ("medium", None), "slow": ("slow", None)}
+           "medium": ("medium", None), "slow": ("slow", None), "medium-noisp": ("medium", None)}
+# tool switches of encode_picture per configuration (the preset's defaults otherwise)
+TOOLS = {"medium-noisp": {"isp": False}}
 DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
 BASE = "medium-qt"
 
 
-def run(y, cb, cr, qp: int, preset: str, depth: int | None) -> dict:
+def run(y, cb, cr, qp: int, preset: str, depth: int | None, **tools) -> dict:
     from ssgc_ref.vvc import encode_picture
     from ssgc_ref.vvc.oracle import decode_annexb, set_simd
 
     t = time.process_time()
-    res = encode_picture(y, cb, cr, qp=qp, preset=preset, max_mtt_depth=depth)
+    res = encode_picture(y, cb, cr, qp=qp, preset=preset, max_mtt_depth=depth, **tools)
     enc = time.process_time() - t
     set_simd(False)
     try:
@@ -74,11 +78,12 @@ def main() -> None:
     ap.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS), choices=list(CONFIGS))
     add_out_argument(ap)
     args = ap.parse_args()
+    base_cfg = BASE if BASE in args.configs else args.configs[0]
     # fill the encoder's per-size caches (transform tables, mode operators) before timing anything
     y0, cb0, cr0 = rgb_to_ycbcr420(load_image("astronaut")[:64, :64], 8)
     for preset in ("fast", "medium"):
         encode_picture(y0, cb0, cr0, qp=37, preset=preset)
-    out: dict = {"settings": {"qps": QPS, "bit_depth": 8, "configs": args.configs, "baseline": BASE,
+    out: dict = {"settings": {"qps": QPS, "bit_depth": 8, "configs": args.configs, "baseline": base_cfg,
                               "anchor": "VVenC 1.6.1 all-intra (--IntraPeriod 1), benchmarks/vvc_anchor.py"},
                  "images": {}}
     print(f"{'image':<23} {'config':<12} {'QP':>3} {'bytes':>6} {'PSNR-Y':>7} {'cpu s':>6}  exact", flush=True)
@@ -89,12 +94,12 @@ def main() -> None:
             preset, depth = CONFIGS[cfg]
             rows = []
             for qp in QPS:
-                r = run(y, cb, cr, qp, preset, depth)
+                r = run(y, cb, cr, qp, preset, depth, **TOOLS.get(cfg, {}))
                 rows.append(r)
                 print(f"{name:<23} {cfg:<12} {qp:>3} {r['bytes']:>6} {r['psnr_y']:>7.2f} {r['enc_cpu_s']:>6.2f}"
                       f"  {r['decode_equals_recon']}", flush=True)
             entry["rows"][cfg] = rows
-        base = entry["rows"].get(BASE)
+        base = entry["rows"].get(base_cfg)
         for cfg, rows in entry["rows"].items():
             pts = [(r["bytes"], r["psnr_y"]) for r in rows]
             b = {}
@@ -103,20 +108,20 @@ def main() -> None:
                     anchor = VVENC_AI.get((name, vp, vbd))
                     b[f"vs_vvenc_ai_{vp}_{vbd}bit"] = bd_rate([(a[1], a[2]) for a in anchor], pts) if anchor else None
             if base is not None:
-                b[f"vs_{BASE}"] = bd_rate([(r["bytes"], r["psnr_y"]) for r in base], pts)
-                b["cpu_ratio_vs_" + BASE] = sum(r["enc_cpu_s"] for r in rows) / sum(r["enc_cpu_s"] for r in base)
+                b[f"vs_{base_cfg}"] = bd_rate([(r["bytes"], r["psnr_y"]) for r in base], pts)
+                b["cpu_ratio_vs_" + base_cfg] = sum(r["enc_cpu_s"] for r in rows) / sum(r["enc_cpu_s"] for r in base)
             entry["bd_rate"][cfg] = b
         out["images"][name] = entry
     print()
-    print("luma BD-rate (8-bit VVenC rows), CPU time as a ratio to medium-qt (sum over the 4 QPs), same run:")
-    print(f"{'image':<23} {'config':<12} {'vs VVenC faster':>16} {'vs VVenC medium':>16} {'vs medium-qt':>13}"
+    print(f"luma BD-rate (8-bit VVenC rows), CPU time as a ratio to {base_cfg} (sum over the 4 QPs), same run:")
+    print(f"{'image':<23} {'config':<12} {'vs VVenC faster':>16} {'vs VVenC medium':>16} {'vs ' + base_cfg:>13}"
           f" {'cpu s':>7} {'cpu ratio':>10}  all exact")
     for name, entry in out["images"].items():
         for cfg, b in entry["bd_rate"].items():
             rows = entry["rows"][cfg]
-            ratio = b.get("cpu_ratio_vs_" + BASE)
+            ratio = b.get("cpu_ratio_vs_" + base_cfg)
             print(f"{name:<23} {cfg:<12} {_pct(b['vs_vvenc_ai_faster_8bit']):>16} {_pct(b['vs_vvenc_ai_medium_8bit']):>16}"
-                  f" {_pct(b.get('vs_' + BASE)):>13} {sum(r['enc_cpu_s'] for r in rows):>7.1f}"
+                  f" {_pct(b.get('vs_' + base_cfg)):>13} {sum(r['enc_cpu_s'] for r in rows):>7.1f}"
                   f" {'' if ratio is None else f'{ratio:.2f}x':>10}  {all(r['decode_equals_recon'] for r in rows)}")
     path = results_file(args, "vvc_presets.json")
     path.write_text(json.dumps(out, indent=1))

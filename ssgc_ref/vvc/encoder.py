@@ -8,7 +8,8 @@ rate-distortion cost D + lambda * R with the exact prediction and R estimated fr
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
-split into 32-sample TUs); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow").
+split into 32-sample TUs); RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow");
+intra sub-partitions (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
