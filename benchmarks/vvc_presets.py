@@ -8,7 +8,8 @@ FFmpeg decode (C path, checked equal to the encoder's reconstruction) against th
 Configurations (deblocking on): `fast` (CTU 32, quad-tree only: unchanged), `medium-qt` (medium's
 search with quad-tree splits only: the medium preset before multi-type trees), `medium-mtt1`
 (multi-type depth 1) and `medium` (the preset: depth 2); `medium-noisp` is medium without intra
-sub-partitions (ISP), so that `medium-noisp medium` shows ISP's gain and CPU cost. Reported: luma BD-rate against all-intra
+sub-partitions (ISP), so that `medium-noisp medium` shows ISP's gain and CPU cost (`fast-isp`: fast
+with ISP, which fast leaves off). Reported: luma BD-rate against all-intra
 VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against `medium-qt`,
 and the encode CPU time (one process, single-threaded BLAS asked for through the environment
 before numpy loads) as a ratio to `medium-qt` measured in the same run (to the first configuration
@@ -41,9 +42,10 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 
 # name: (preset, max_mtt_depth override or None for the preset's)
 CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
-           "medium": ("medium", None), "slow": ("slow", None), "medium-noisp": ("medium", None)}
+           "medium": ("medium", None), "slow": ("slow", None), "medium-noisp": ("medium", None),
+           "fast-isp": ("fast", None)}
 # tool switches of encode_picture per configuration (the preset's defaults otherwise)
-TOOLS = {"medium-noisp": {"isp": False}}
+TOOLS = {"medium-noisp": {"isp": False}, "fast-isp": {"isp": True}}
 DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
 BASE = "medium-qt"
 

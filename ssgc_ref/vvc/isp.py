@@ -18,9 +18,9 @@ The syntax is present (sps_isp_enabled_flag = 1) on every CU with cbWidth, cbHei
 encoder uses ISP only where the sub-partitions are at least 4 samples on each side, the sizes its
 transforms and residual coding handle: horizontal splits for CU heights >= 16, vertical splits for
 CU widths >= 16 (so never on 8x8 CUs, whose sub-partitions would be 8x2 / 2x8).
-Decision (informative): ISP horizontal and vertical are tried with the CU's best regular luma mode
-(CUs whose regular coding has a luma residual only) and kept when their cost D + lambda * R, with R
-from the CABAC rate estimator and RDOQ where the preset uses it, is lower.
+Decision (informative, choose_isp()): ISP horizontal and vertical are tried with the CU's best
+regular luma mode, on CUs whose regular coding has a few luma levels, and kept when their cost
+D + lambda * R (R from the CABAC rate estimator, RDOQ where the preset uses it) is lower.
 """
 
 from __future__ import annotations
@@ -107,100 +107,126 @@ def isp_tus(lv_y: list, lcb: list, lcr: list) -> list:
     return [(lv, None, None) for lv in lv_y[:-1]] + [(lv_y[-1], lcb[0], lcr[0])]
 
 
-def _luma_bits(ctx, split: int, mode: int, mpm: tuple[int, ...], levels: list) -> float:
-    """Estimated bits of an ISP CU's luma syntax: flags, mode, luma cbfs and residuals."""
-    from .syntax import write_luma_mode  # syntax.py imports this module's writers
-
-    snap = ctx.snapshot()
-    est = RateEstimator(ctx)
-    write_isp_flags(est, split)
-    write_luma_mode(est, mode, mpm, isp=bool(split))
-    if split:
-        infer, prev = True, 0
-        for i, lv in enumerate(levels):
-            cbf = 0 if lv is None else 1
-            if i < len(levels) - 1 or not infer:
-                est.bin(C.TU_Y + 2 + prev, cbf)
-                prev = cbf
-            infer = infer and not cbf
-            if lv is not None:
-                code_residual(est, lv, 0)
-    else:
-        for lv in levels:
-            est.bin(C.TU_Y, 0 if lv is None else 1)
-            if lv is not None:
-                code_residual(est, lv, 0)
-    ctx.restore(snap)
-    return est.bits
-
-
 # -- encoder -----------------------------------------------------------------------------------
-def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, rd) -> tuple[list, int]:
+def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: tuple[int, ...], ctx, rd,
+              bound: float = float("inf")):
     """Predict, code and reconstruct the luma sub-partitions of the CU (x, y, w, h) with ``split``
     and ``mode``, writing the reconstruction and availability as it goes (the caller restores them
     if the trial loses); ``rd`` = context states for RDOQ or None. If every sub-partition quantises to
     zero, the last one gets a +-1 DC level (its cbf is inferred 1). Returns (levels per
-    sub-partition, luma SSD)."""
-    bd, qp = enc.bd, enc.qp
+    sub-partition, luma SSD, cost D + lambda * R of the luma syntax), or None as soon as the cost so
+    far reaches ``bound`` (costs only grow)."""
+    from .syntax import write_luma_mode  # syntax.py imports this module's writers
+
+    bd, qp, lam = enc.bd, enc.qp, enc.lam
     rec, av, org = enc.rec[0], enc.avail[0], enc.org[0]
     av[y // 4:(y + h) // 4, x // 4:(x + w) // 4] = False
     parts = sub_partitions(x, y, w, h, split)
+    snap = ctx.snapshot()
+    est = RateEstimator(ctx)
+    write_isp_flags(est, split)
+    write_luma_mode(est, mode, mpm, isp=True)
     levels: list = []
     dist = 0
+    prev, infer = 0, True
     for i, (sx, sy, sw, sh) in enumerate(parts):
+        last = i == len(parts) - 1
         refs = reference_samples(rec, av, sx, sy, sw, sh, bd, 4, n_top=w + sw, n_left=h + sh)
         pred = predict_from_refs(refs, sw, sh, mode, 0, bd, isp_cu=(w, h))
         o = org[sy:sy + sh, sx:sx + sw]
         coef = forward_dct2(o - pred, bd)
-        lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, enc.lam, rd)
-        if i == len(parts) - 1 and not lv.any() and all(v is None for v in levels):
+        lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
+        if last and infer and not lv.any():
             lv = np.zeros_like(lv)
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
-        if lv.any():
+        cbf = 1 if lv.any() else 0
+        if cbf:
             r = inverse_dct2(dequantize(lv, qp, bd), bd)
             out = np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
-            levels.append(lv)
         else:
             out = pred
-            levels.append(None)
+        levels.append(lv if cbf else None)
+        if not last or not infer:
+            est.bin(C.TU_Y + 2 + prev, cbf)
+            prev = cbf
+        infer = infer and not cbf
+        if cbf:
+            code_residual(est, lv, 0)
         d = (o - out).astype(np.int64)
         dist += int((d * d).sum())
         rec[sy:sy + sh, sx:sx + sw] = out
         av[sy // 4:(sy + sh) // 4, sx // 4:(sx + sw) // 4] = True
-    return levels, dist
+        if dist + lam * est.bits >= bound:
+            ctx.restore(snap)
+            return None
+    ctx.restore(snap)
+    return levels, dist, dist + lam * est.bits
+
+
+def _regular_cost(enc, ctx, mode: int, mpm: tuple[int, ...], levels: list, dist: int) -> float:
+    """D + lambda * R of the regular luma coding, R with intra_subpartitions_mode_flag = 0."""
+    from .syntax import write_luma_mode  # syntax.py imports this module's writers
+
+    snap = ctx.snapshot()
+    est = RateEstimator(ctx)
+    write_isp_flags(est, ISP_NO_SPLIT)
+    write_luma_mode(est, mode, mpm)
+    for lv in levels:
+        est.bin(C.TU_Y, 0 if lv is None else 1)
+        if lv is not None:
+            code_residual(est, lv, 0)
+    ctx.restore(snap)
+    return dist + enc.lam * est.bits
+
+
+# the regular coding's non-zero luma levels below which ISP is not tried (it hardly ever wins there)
+MIN_NONZERO = 2
+# stage 1 trials (no RDOQ) go on to the RDOQ trial when within this factor of the regular cost (RDOQ'd)
+RDOQ_MARGIN = 1.03
 
 
 def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[int, ...], lv_y: list,
                dist: int, rd) -> tuple[int, list, int]:
     """The ISP decision of one CU (ISP enabled, isp_signalled(w, h)), after its regular luma coding
     (levels ``lv_y``, SSD ``dist``, reconstruction in place) with ``mode``: returns (split, luma
-    levels, luma SSD) of the cheaper option and leaves its reconstruction in place. The test hook
-    enc.forced.isp() fixes the split where the split is allowed."""
+    levels, luma SSD) of the cheapest option and leaves its reconstruction in place. The test hook
+    enc.forced.isp() fixes the split where the split is allowed.
+
+    Search (informative): skipped when the regular coding has fewer than MIN_NONZERO non-zero luma
+    levels; each allowed split is coded with plain quantisation (stopped once its cost passes the
+    best so far); with RDOQ (``rd``), the cheapest split within RDOQ_MARGIN of the regular cost is
+    coded again with RDOQ and kept only if cheaper than the regular coding."""
     forced = enc.forced.isp(x, y, w, h) if enc.forced else None
     if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced):
         forced = None
     if forced == ISP_NO_SPLIT:
         return ISP_NO_SPLIT, lv_y, dist
-    if forced is None:
-        # a CU that needs no luma residual gains nothing from sub-partitions (one must be coded)
-        if all(lv is None for lv in lv_y):
-            return ISP_NO_SPLIT, lv_y, dist
-        splits = [s for s in (ISP_HOR_SPLIT, ISP_VER_SPLIT) if isp_allowed(w, h, s)]
-        if not splits:
-            return ISP_NO_SPLIT, lv_y, dist
-    else:
-        splits = [forced]
     ys, xs = slice(y, y + h), slice(x, x + w)
     ays, axs = slice(y // 4, (y + h) // 4), slice(x // 4, (x + w) // 4)
-    regular = (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy())
+
+    def keep(t, s):
+        return (t[2], s, t[0], t[1], (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy()))
+
+    if forced is not None:
+        t = isp_trial(enc, x, y, w, h, forced, mode, mpm, ctx, rd)
+        return forced, t[0], t[1]
+    if sum(int(np.count_nonzero(lv)) for lv in lv_y if lv is not None) < MIN_NONZERO:
+        return ISP_NO_SPLIT, lv_y, dist
+    splits = [s for s in (ISP_HOR_SPLIT, ISP_VER_SPLIT) if isp_allowed(w, h, s)]
+    if not splits:
+        return ISP_NO_SPLIT, lv_y, dist
+    regular = (_regular_cost(enc, ctx, mode, mpm, lv_y, dist), ISP_NO_SPLIT, lv_y, dist,
+               (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy()))
+    margin = 1.0 if rd is None else RDOQ_MARGIN
     best = None
-    if forced is None:
-        best = (dist + enc.lam * _luma_bits(ctx, ISP_NO_SPLIT, mode, mpm, lv_y), ISP_NO_SPLIT, lv_y, dist, regular)
     for s in splits:
-        levels, d = isp_trial(enc, x, y, w, h, s, mode, rd)
-        j = d + enc.lam * _luma_bits(ctx, s, mode, mpm, levels)
-        if best is None or j < best[0]:
-            best = (j, s, levels, d, (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy()))
-    _, split, levels, d, (r, a) = best
+        bound = regular[0] * margin if best is None else min(best[0], regular[0] * margin)
+        t = isp_trial(enc, x, y, w, h, s, mode, mpm, ctx, None, bound)
+        if t is not None:
+            best = keep(t, s)
+    if best is not None and rd is not None:
+        t = isp_trial(enc, x, y, w, h, best[1], mode, mpm, ctx, rd, regular[0])
+        best = None if t is None else keep(t, best[1])
+    _, split, levels, d, (r, a) = regular if best is None or best[0] >= regular[0] else best
     enc.rec[0][ys, xs], enc.avail[0][ays, axs] = r, a
     return split, levels, d
