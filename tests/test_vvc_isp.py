@@ -124,6 +124,15 @@ def test_rd_decision_decodes_bit_exactly(qp, bd, isp_log):
     assert any(e[2] == ISP_HOR_SPLIT for e in isp_log) and any(e[2] == ISP_VER_SPLIT for e in isp_log)
 
 
+def test_slow_tries_both_splits_and_decodes(isp_log):
+    rgb = data.astronaut()[140:172, 230:278].astype(np.int64)
+    y = ((rgb @ np.array([77, 150, 29])) >> 8).astype(np.uint8)
+    c = np.full((16, 24), 128, np.uint8)
+    res = encode_picture(y, c, c, qp=27, preset="slow")
+    _decodes_to_recon(res)
+    assert any(e[2] != ISP_NO_SPLIT for e in isp_log)
+
+
 def test_isp_off_and_fast_skip_the_decision(isp_log):
     rng = np.random.default_rng(5)
     planes = _picture(rng, 32, 32, 8)
