@@ -4,7 +4,8 @@ candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
 (partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes with
-optional intra sub-partitions (isp.py), all other intra tools off. Writers take a ``sink`` (CabacWriter or RateEstimator).
+optional intra sub-partitions (isp.py), all other intra tools off. Writers take a ``sink``
+(CabacWriter or RateEstimator).
 """
 
 from __future__ import annotations
