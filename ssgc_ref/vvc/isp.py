@@ -18,9 +18,10 @@ The syntax is present (sps_isp_enabled_flag = 1) on every CU with cbWidth, cbHei
 encoder uses ISP only where the sub-partitions are at least 4 samples on each side, the sizes its
 transforms and residual coding handle: horizontal splits for CU heights >= 16, vertical splits for
 CU widths >= 16 (so never on 8x8 CUs, whose sub-partitions would be 8x2 / 2x8).
-Decision (informative, choose_isp()): ISP horizontal and vertical are tried with the CU's best
-regular luma mode, on CUs whose regular coding has a few luma levels, and kept when their cost
-D + lambda * R (R from the CABAC rate estimator, RDOQ where the preset uses it) is lower.
+Decision (informative, choose_isp()): ISP is tried with the CU's best regular luma mode, on CUs
+whose regular coding has a few luma levels, in the split that most often wins with that mode (both
+splits for planar and DC, and in the slow preset), and kept when its cost D + lambda * R (R from the
+CABAC rate estimator, RDOQ where the preset uses it) is lower than the regular coding's.
 """
 
 from __future__ import annotations
