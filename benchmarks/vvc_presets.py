@@ -8,7 +8,8 @@ FFmpeg decode (C path, checked equal to the encoder's reconstruction) against th
 Configurations (deblocking on): `fast` (CTU 32, quad-tree only: unchanged), `medium-qt` (medium's
 search with quad-tree splits only: the medium preset before multi-type trees), `medium-mtt1`
 (multi-type depth 1) and `medium` (the preset: depth 2, LFNST); tool ablations: `medium-nolfnst`
-(medium without LFNST), `fast-lfnst` (fast with it). Reported: luma BD-rate against all-intra
+(medium without LFNST), `fast-lfnst` (fast with it), `medium-noisp` (medium without intra
+sub-partitions), `fast-isp` (fast with them). Reported: luma BD-rate against all-intra
 VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline
 configuration (`medium-qt`, or --baseline, or the first of --configs when medium-qt is not run),
 and the encode CPU time (one process, single-threaded BLAS asked for through the environment
@@ -43,9 +44,11 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 # name: (preset, max_mtt_depth override or None for the preset's)
 CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
            "medium": ("medium", None), "slow": ("slow", None), "medium-nolfnst": ("medium", None),
-           "fast-lfnst": ("fast", None)}
+           "fast-lfnst": ("fast", None),
+           "medium-noisp": ("medium", None), "fast-isp": ("fast", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
-TOOLS = {"medium-nolfnst": {"lfnst": False}, "fast-lfnst": {"lfnst": True}}
+TOOLS = {"medium-nolfnst": {"lfnst": False}, "fast-lfnst": {"lfnst": True}, "medium-noisp": {"isp": False},
+         "fast-isp": {"isp": True}}
 DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
 BASE = "medium-qt"
 

@@ -3,10 +3,13 @@ reconstruction equals the decoder's output when pps_deblocking_filter_disabled_f
 
 Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge),
 luma transform blocks 8..32 on each side on the 8-sample grid (larger CUs are split into 32-sample
-TUs), filter lengths from the transform block sizes across each edge, no subblock/ISP edges, one slice, QP constant
-(SliceQpY, chroma QP equal through the identity table), beta/tc offsets 0. Vertical edges of the
-whole picture are filtered first, then horizontal edges on that result; within one direction the
-edges are 8 samples apart and never touch each other's samples.
+TUs) except the sub-partitions of ISP CUs, 4 samples on a side on the 4-sample luma grid; filter
+lengths from the transform block sizes across each edge (1 where either block is 4 samples across
+it), no subblock edges, one slice, QP constant (SliceQpY, chroma QP equal through the identity
+table), beta/tc offsets 0. Chroma edges are those of the chroma transform blocks (an ISP CU has
+one) on the 8-sample chroma grid. Vertical edges of the whole picture are filtered first, then
+horizontal edges on that result; within one direction the filter lengths keep edges from touching
+each other's samples.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def _luma_large(P, Q, tc, lp, lq):
 
 def _luma_segment(A, r, x, tc, beta, lp, lq, hor_ctu_edge, maxv):
     """Decisions and filtering of the 4 lines r..r+3 across the vertical edge at column x of A."""
-    lines = [(A[r + k, x - 8:x][::-1].tolist(), A[r + k, x:x + 8].tolist()) for k in range(4)]
+    lo = max(x - 8, 0)  # an edge 4 samples from the picture's left (top) side: only p0..p3 exist
+    lines = [(A[r + k, lo:x][::-1].tolist(), A[r + k, x:x + 8].tolist()) for k in range(4)]
     P0, Q0 = lines[0]
     P3, Q3 = lines[3]
     dp0 = abs(P0[2] - 2 * P0[1] + P0[0])
@@ -131,7 +135,7 @@ def _luma_segment(A, r, x, tc, beta, lp, lq, hor_ctu_edge, maxv):
                     dq = _c3(-(tc >> 1), tc >> 1, (((q[2] + q[0] + 1) >> 1) - q[1] - delta) >> 1)
                     Q[1] = _c3(0, maxv, q[1] + dq)
     for k, (P, Q) in enumerate(lines):
-        A[r + k, x - 8:x] = P[::-1]
+        A[r + k, lo:x] = P[::-1]
         A[r + k, x:x + 8] = Q
 
 
@@ -175,10 +179,11 @@ def _chroma_segment(A, r, x, tc, beta, lp, lq, maxv):
         A[r + k, x:x + 4] = Q
 
 
-def _pass(planes, starts, sizes, qp, bd, horizontal, ctu):
+def _pass(planes, starts, sizes, cstarts, csizes, qp, bd, horizontal, ctu):
     """Filter every edge of one direction in place; arrays are transposed for horizontal edges.
-    ``starts`` / ``sizes``: per 8x8 unit, the first column and the width of the transform block
-    covering it (already transposed for the horizontal pass)."""
+    ``starts`` / ``sizes``: per 4x4 unit, the first column and the width of the luma transform block
+    covering it; ``cstarts`` / ``csizes``: per 8x8 unit, those of the chroma transform block in luma
+    samples (all already transposed for the horizontal pass)."""
     beta, tc = _thresholds(qp, bd)
     if tc == 0:
         return
@@ -186,23 +191,26 @@ def _pass(planes, starts, sizes, qp, bd, horizontal, ctu):
     Y = planes[0]
     S = sizes
     h, w = Y.shape
-    for x in range(8, w, 8):
+    for x in range(4, w, 4):
         ctu_edge = horizontal and x % ctu == 0
         for r in range(0, h, 4):
-            if starts[r >> 3, x >> 3] != x:
+            if starts[r >> 2, x >> 2] != x:
                 continue  # not a transform block edge
-            sq = int(S[r >> 3, x >> 3])
-            sp = int(S[r >> 3, (x - 1) >> 3])
-            lp = 7 if sp >= 32 else 3
-            lq = 7 if sq >= 32 else 3
+            sq = int(S[r >> 2, x >> 2])
+            sp = int(S[r >> 2, (x - 1) >> 2])
+            if sp <= 4 or sq <= 4:
+                lp = lq = 1
+            else:
+                lp = 7 if sp >= 32 else 3
+                lq = 7 if sq >= 32 else 3
             _luma_segment(Y, r, x, tc, beta, lp, lq, ctu_edge, maxv)
         if x % 16 == 0:  # chroma edges lie on the 8-sample chroma grid
             xc = x >> 1
             for r in range(0, h, 4):
-                if starts[r >> 3, x >> 3] != x:
+                if cstarts[r >> 3, x >> 3] != x:
                     continue
-                sq = int(S[r >> 3, x >> 3])
-                sp = int(S[r >> 3, (x - 1) >> 3])
+                sq = int(csizes[r >> 3, x >> 3])
+                sp = int(csizes[r >> 3, (x - 1) >> 3])
                 if sp >= 16 and sq >= 16:  # chroma TB sizes >= 8 on both sides
                     lp, lq = (1 if ctu_edge else 3), 3
                 else:
@@ -212,12 +220,13 @@ def _pass(planes, starts, sizes, qp, bd, horizontal, ctu):
 
 
 def deblock(planes: list[np.ndarray], tb_maps, qp: int, bd: int, ctu: int = 32) -> list[np.ndarray]:
-    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``tb_maps`` = (x0, width,
-    y0, height) of the luma transform block covering each 8x8 luma unit (chroma blocks are the
-    luma ones halved)."""
-    x0, tw, y0, th = tb_maps
+    """Deblocked copies of the reconstructed (padded, coded-size) planes; ``tb_maps`` = (luma,
+    chroma): luma = (x0, width, y0, height) of the luma transform block covering each 4x4 luma
+    unit, chroma = the same of the chroma transform block (in luma samples) per 8x8 luma unit."""
+    (x0, tw, y0, th), (cx0, ctw, cy0, cth) = tb_maps
     out = [np.array(p, dtype=np.int64) for p in planes]
-    _pass(out, x0, tw, qp, bd, False, ctu)
+    _pass(out, x0, tw, cx0, ctw, qp, bd, False, ctu)
     t = [np.ascontiguousarray(p.T) for p in out]
-    _pass(t, np.ascontiguousarray(y0.T), np.ascontiguousarray(th.T), qp, bd, True, ctu)
+    T = np.ascontiguousarray
+    _pass(t, T(y0.T), T(th.T), T(cy0.T), T(cth.T), qp, bd, True, ctu)
     return [np.ascontiguousarray(p.T).astype(np.int32) for p in t]

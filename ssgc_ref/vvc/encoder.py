@@ -12,7 +12,8 @@ split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): in a CU of one TU,
 are tried on the best luma mode and on the runner-up when its cost is within 10% ("medium"; every
 compared mode in "slow"), on a mode that leaves a luma residual, and kept by the same cost (a
 choice that the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py)
-on the chosen modes ("medium") or in every trial ("slow").
+on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions (isp.py,
+"medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has lfnst_idx 0).
 In "medium", a block coded a second time (reached through another split path) reuses the mode
 candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
@@ -34,6 +35,7 @@ from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
+from .isp import choose_isp, isp_signalled, isp_tus, sub_partitions
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -55,6 +57,9 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 2, 32, True, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
 }
+
+# intra sub-partitions on by default (isp=None)
+_ISP_DEFAULT = {"fast": False, "medium": True, "slow": True}
 
 
 @dataclass(frozen=True)
@@ -116,12 +121,19 @@ class Forced:
         blocks do not let lfnst_idx be coded."""
         return None
 
+    def isp(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
+        """IntraSubPartitionsSplitType of the CU: 0 none, 1 horizontal, 2 vertical (used only where
+        isp.isp_allowed(); with ISP enabled)."""
+        return None
+
 
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
-                 ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False):
+                 ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
+                 isp: bool = False):
         self.bd = bd
         self.lfnst = lfnst
+        self.isp = isp
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
@@ -331,6 +343,11 @@ class _PictureEncoder(TreeSearch):
                     mode, lfnst_idx, j_best = m, k, j
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
+        isp = None
+        if self.isp and isp_signalled(w, h):
+            isp, lv_y, dist = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final)
+            if isp:
+                lfnst_idx = 0  # the encoder does not combine ISP with LFNST
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
@@ -383,7 +400,8 @@ class _PictureEncoder(TreeSearch):
             (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, list(zip(lv_y, lcb, lcr)), lfnst_idx, self.lfnst)
+        tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
@@ -440,10 +458,14 @@ class _PictureEncoder(TreeSearch):
             for t in tree[2]:
                 self.write_tree(sink, t)
 
-    def _tb_maps(self, trees) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per 8x8 luma unit: x0, width, y0, height of the luma transform block covering it."""
-        m = (self.H // MIN_CB, self.W // MIN_CB)
-        x0, tw, y0, th = (np.zeros(m, dtype=np.int32) for _ in range(4))
+    def _tb_maps(self, trees):
+        """The deblocking filter's transform-block maps: per 4x4 luma unit, x0, width, y0, height of
+        the luma transform block covering it; per 8x8 luma unit, the same of the chroma transform
+        block (in luma samples; an ISP CU has one chroma block but luma sub-partitions)."""
+        maps = []
+        for unit in (4, 8):
+            m = (self.H // unit, self.W // unit)
+            maps.append(tuple(np.zeros(m, dtype=np.int32) for _ in range(4)))
         stack = list(trees)
         while stack:
             t = stack.pop()
@@ -451,10 +473,13 @@ class _PictureEncoder(TreeSearch):
                 stack.extend(t[2])
                 continue
             cu = t[2]
-            for bx, by, bw, bh in transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB):
-                s = (slice(by // 8, (by + bh) // 8), slice(bx // 8, (bx + bw) // 8))
-                x0[s], tw[s], y0[s], th[s] = bx, bw, by, bh
-        return x0, tw, y0, th
+            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB)
+            for (x0, tw, y0, th), unit, blocks in ((maps[0], 4, sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)
+                                                   if cu.isp else tbs), (maps[1], 8, tbs)):
+                for bx, by, bw, bh in blocks:
+                    s = (slice(by // unit, (by + bh) // unit), slice(bx // unit, (bx + bw) // unit))
+                    x0[s], tw[s], y0[s], th[s] = bx, bw, by, bh
+        return maps[0], maps[1]
 
     def encode(self) -> bytes:
         # conformance window offsets are in chroma units (2 luma samples): an odd width or height
@@ -464,7 +489,8 @@ class _PictureEncoder(TreeSearch):
                                conf_bottom=(self.H - self.h) & ~1, bit_depth=self.bd, qp=self.qp,
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
-                               log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst)
+                               log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
+                               isp=self.isp)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -520,15 +546,16 @@ def _check_planes(y, cb, cr, bit_depth: int):
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
-                   lfnst: bool | None = None) -> EncodeResult:
+                   lfnst: bool | None = None, isp: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
     CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
-    non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions); None =
-    the preset's (off in fast, on in medium/slow). ``forced`` is a test hook fixing decisions."""
+    non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
+    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py); None = the
+    preset's. ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -545,7 +572,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     if lfnst is None:
         lfnst = _PRESETS[preset][6]
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                          max_mtt_depth, bool(lfnst))
+                          max_mtt_depth, bool(lfnst), _ISP_DEFAULT[preset] if isp is None else bool(isp))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -1,7 +1,11 @@
 """H.266/VVC intra sample prediction, mirroring the decoder bit-exactly (H.266 clause 8.4.5.2).
 
-Scope (the tool set of the SSGC VVC profile, spec §7): reference line 0 only (no MRL), no ISP, no MIP,
-no CCLM, no BDPCM, no intra smoothing disable. Within that scope every process the decoder runs is
+Scope (the tool set of the SSGC VVC profile, spec §7): reference line 0 only (no MRL), no MIP,
+no CCLM, no BDPCM, no intra smoothing disable; intra sub-partitions (ISP) for luma, where a
+sub-partition's prediction differs from a plain block's in three places (8.4.5.2): the reference
+line is nCbW + nTbW / nCbH + nTbH samples long, the wide-angle mapping uses the CU's shape, and
+neither reference smoothing nor the Gaussian interpolation filter applies (``isp_cu``).
+Within that scope every process the decoder runs is
 here: reference sample availability marking, substitution and filtering (8.4.5.2.8 to 8.4.5.2.10),
 wide-angle mode mapping (8.4.5.2.7), planar (8.4.5.2.11), DC (8.4.5.2.12), angular with the
 4-tap cubic/Gaussian luma filters and the 2-tap chroma filter (8.4.5.2.13), and position-dependent
@@ -137,17 +141,22 @@ def _ref_line_aligned(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, n_
 
 
 def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
-                      bit_depth: int, avail_unit: int) -> ReferenceSamples:
+                      bit_depth: int, avail_unit: int, n_top: int | None = None,
+                      n_left: int | None = None) -> ReferenceSamples:
     """Reference sample availability marking and substitution, refIdx 0.
+
+    ``n_top`` / ``n_left`` (refW / refH): the lengths of the top row and the left column, 2w and 2h
+    unless given (an ISP sub-partition's are nCbW + w and nCbH + h).
 
     Unavailable samples are substituted in the specification's order: the sequence runs from
     p[-1][2h-1] up the left column to the corner, then along the top row to p[2w-1][-1]; if its first
     entry is unavailable it takes the first available value of the sequence, then every unavailable
     entry copies its predecessor. With nothing available, every sample is 1 << (bitDepth - 1).
     """
-    n_left, n_top = 2 * h, 2 * w
+    n_left = 2 * h if n_left is None else n_left
+    n_top = 2 * w if n_top is None else n_top
     u = avail_unit
-    if x0 % u == 0 and y0 % u == 0 and w % u == 0 and h % u == 0:
+    if x0 % u == 0 and y0 % u == 0 and n_top % u == 0 and n_left % u == 0:
         ok, seq = _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth)
     else:
         ys = np.concatenate([np.arange(y0 + n_left - 1, y0 - 1, -1), [y0 - 1], np.full(n_top, y0 - 1)])
@@ -210,10 +219,11 @@ def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h
     Positive angles get the angular PDPC (left-column correction) when nScale >= 0.
     """
     off = h + 1  # array index of ref[0]
-    ref = np.empty(off + 2 * w + 4, dtype=np.int64)
+    n = main.size
+    ref = np.empty(off + max(n, w + ((h * max(angle, 0)) >> 5)) + 4, dtype=np.int64)
     ref[off] = corner
-    ref[off + 1:off + 1 + 2 * w] = main
-    ref[off + 1 + 2 * w:] = main[-1]
+    ref[off + 1:off + 1 + n] = main
+    ref[off + 1 + n:] = main[-1]
     if angle < 0:
         ia = inv_angle(angle)
         k = np.arange(-h, 0, dtype=np.int64)
@@ -251,16 +261,22 @@ def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h
 
 
 def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: int,
-                      bit_depth: int) -> np.ndarray:
+                      bit_depth: int, isp_cu: tuple[int, int] | None = None) -> np.ndarray:
     """Intra prediction (int32, shape (h, w)) of one block from its substituted reference samples.
 
     ``mode`` is the signalled (luma) or derived (chroma) intra prediction mode 0..66, before the
-    wide-angle mapping, which this function applies. Angular modes read the reference samples
-    through index tables cached per block shape and mode (_angular_plan); the result equals
-    :func:`predict_reference`, the processes written out step by step.
+    wide-angle mapping, which this function applies. ``isp_cu`` = (nCbW, nCbH) when the block is a
+    luma sub-partition of an ISP CU (IntraSubPartitionsSplitType != ISP_NO_SPLIT, cIdx 0): the
+    wide-angle mapping takes the CU's shape, and refFilterFlag's smoothing and the Gaussian filter
+    (filterFlag) are off; ``refs`` must then hold nCbW + w / nCbH + h samples. Other angular
+    predictions read the reference samples through index tables cached per block shape and mode
+    (_angular_plan); the result equals :func:`predict_reference`, the processes written out step by
+    step (which ISP sub-partitions take).
     """
     if not (0 <= mode <= 66):
         raise ValueError(f"intra mode {mode} outside 0..66")
+    if isp_cu is not None and c_idx == 0:
+        return predict_reference(refs, w, h, mode, c_idx, bit_depth, isp_cu)
     mapped = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
     if mapped in (INTRA_PLANAR, INTRA_DC):
         return predict_reference(refs, w, h, mode, c_idx, bit_depth)
@@ -352,16 +368,18 @@ def _angular_plan(w: int, h: int, mode: int, luma: bool):
 
 
 def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: int,
-                      bit_depth: int) -> np.ndarray:
+                      bit_depth: int, isp_cu: tuple[int, int] | None = None) -> np.ndarray:
     """:func:`predict_from_refs` written as the specification's steps, one array operation each
     (the reference the cached-index fast path is tested against)."""
     if not (0 <= mode <= 66):
         raise ValueError(f"intra mode {mode} outside 0..66")
     max_val = (1 << bit_depth) - 1
-    mode = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
     luma = c_idx == 0
+    isp = luma and isp_cu is not None
+    if mode > INTRA_DC:
+        mode = wide_angle_mode(mode, *isp_cu) if isp else wide_angle_mode(mode, w, h)
     top, left, corner = refs.top.astype(np.int64), refs.left.astype(np.int64), refs.corner
-    if luma and w * h > 32 and mode in _REF_FILTER_MODES:
+    if luma and not isp and w * h > 32 and mode in _REF_FILTER_MODES:
         f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
         top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
     pdpc = w >= 4 and h >= 4
@@ -376,7 +394,7 @@ def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
         return pred.astype(np.int32)
     angle = intra_pred_angle(mode)
     gauss = False
-    if luma and mode not in _REF_FILTER_MODES:
+    if luma and not isp and mode not in _REF_FILTER_MODES:
         min_dist = min(abs(mode - INTRA_VER), abs(mode - INTRA_HOR))
         gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
     # No PDPC strictly between the pure horizontal and vertical modes (negative angles).

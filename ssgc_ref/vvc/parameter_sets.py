@@ -31,6 +31,7 @@ class PictureParams:
     log2_max_bt: int = 5  # MaxBtSizeY (with max_mtt_depth > 0; MinQtSizeY = MinCbSizeY)
     log2_max_tt: int = 5  # MaxTtSizeY
     lfnst: bool = False  # sps_lfnst_enabled_flag
+    isp: bool = False  # sps_isp_enabled_flag
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -124,7 +125,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_ciip_enabled_flag
     # MaxNumMergeCand < 2: sps_gpm_enabled_flag absent
     w.ue(0)  # sps_log2_parallel_merge_level_minus2
-    w.u(1, 0)  # sps_isp_enabled_flag
+    w.u(1, 1 if p.isp else 0)  # sps_isp_enabled_flag
     w.u(1, 0)  # sps_mrl_enabled_flag
     w.u(1, 0)  # sps_mip_enabled_flag
     w.u(1, 0)  # sps_cclm_enabled_flag

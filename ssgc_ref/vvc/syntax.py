@@ -3,8 +3,9 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes and LFNST
-(lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
+(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes with
+optional intra sub-partitions (isp.py) and LFNST (lfnst_idx after the transform tree, lfnst.py),
+every other intra tool off. Writers take a ``sink``
 (CabacWriter or RateEstimator).
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from . import contexts as C
 from .lfnst import lfnst_signalled, write_lfnst_idx
+from .isp import write_isp_flags, write_isp_transform_tree
 from .residual_coding import code_residual
 
 INTRA_PLANAR, INTRA_DC, INTRA_HOR, INTRA_VER = 0, 1, 18, 50
@@ -58,16 +60,18 @@ def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
     sink.bin(C.SPLIT_CU + ctx_inc, flag)
 
 
-def write_luma_mode(sink, mode: int, mpm: tuple[int, ...]) -> None:
-    """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder."""
+def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False) -> None:
+    """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder; ``isp`` =
+    intra_subpartitions_mode_flag."""
+    not_planar = C.NOT_PLANAR + (0 if isp else 1)  # ctxInc = !intra_subpartitions_mode_flag
     if mode == INTRA_PLANAR:
         sink.bin(C.MPM_FLAG, 1)
-        sink.bin(C.NOT_PLANAR + 1, 0)  # ctxInc = !intra_subpartitions_mode_flag = 1
+        sink.bin(not_planar, 0)
         return
     if mode in mpm:
         idx = mpm.index(mode)
         sink.bin(C.MPM_FLAG, 1)
-        sink.bin(C.NOT_PLANAR + 1, 1)
+        sink.bin(not_planar, 1)
         # TR, cMax 4, bypass
         sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
         return
@@ -113,21 +117,32 @@ class CodingUnit:
     tus: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]
     lfnst_idx: int = 0  # 0 = no secondary transform; 1, 2 = the LFNST candidate of the luma blocks
     lfnst_enabled: bool = False  # sps_lfnst_enabled_flag: lfnst_idx is coded where lfnst_signalled() says
+    # IntraSubPartitionsSplitType (isp.py: 0 none, 1 horizontal, 2 vertical); None = the ISP syntax is
+    # absent (sps_isp_enabled_flag 0 or a CU outside isp_signalled())
+    isp: int | None = None
 
 
 def cu_lfnst_signalled(cu: CodingUnit) -> bool:
-    """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded)."""
-    return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h)
+    """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded; an ISP CU's
+    lfnstWidth/Height are its sub-partitions', and its DC-only rule does not apply)."""
+    return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h,
+                                                isp_split=cu.isp or 0)
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
-    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks()), then lfnst_idx when
-    the CU's blocks let it be coded (a CU whose lfnst_idx is not coded must have lfnst_idx 0)."""
-    write_luma_mode(sink, cu.luma_mode, cu.mpm)
+    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks(); an ISP CU one per
+    sub-partition), then lfnst_idx when the CU's blocks let it be coded (a CU whose lfnst_idx is
+    not coded must have lfnst_idx 0)."""
+    if cu.isp is not None:
+        write_isp_flags(sink, cu.isp)
+    write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp))
     write_chroma_mode(sink, cu.chroma_idx)
-    for tu in cu.tus:
-        write_transform_unit(sink, tu)
+    if cu.isp:
+        write_isp_transform_tree(sink, cu.tus)
+    else:
+        for tu in cu.tus:
+            write_transform_unit(sink, tu)
     if cu_lfnst_signalled(cu):
         write_lfnst_idx(sink, cu.lfnst_idx)
     elif cu.lfnst_idx:

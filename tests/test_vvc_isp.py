@@ -1,0 +1,156 @@
+"""Intra sub-partitions (ISP) in the VVC intra encoder against FFmpeg's native decoder (PyAV), on its
+C and SIMD code paths: forced horizontal and vertical splits on every CU shape the encoder allows, many
+luma modes (planar, DC, pure and wide angles), with and without deblocking, zero and non-zero
+sub-partitions (the inferred last tu_y_coded_flag), 8 and 10 bits; and the RD decision on random
+pictures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+import ssgc_ref.vvc.encoder as encoder_mod
+from ssgc_ref.vvc import encode_picture
+from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
+from ssgc_ref.vvc.encoder import Forced
+from ssgc_ref.vvc.isp import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, isp_allowed, isp_signalled,
+                              sub_partitions, write_isp_transform_tree)
+from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT
+
+# planar, DC, near-diagonal, pure horizontal / vertical, the diagonals, and modes that the
+# wide-angle mapping of a non-square CU replaces (2..7 when wider, 61..66 when taller)
+_MODES = (0, 1, 2, 3, 5, 7, 10, 18, 26, 34, 42, 50, 58, 61, 63, 66)
+_SHAPES = [(16, 16), (16, 32), (32, 16), (32, 32), (16, 8), (8, 16), (32, 8), (8, 32)]
+_CASES = [(w, h, s) for w, h in _SHAPES for s in (ISP_HOR_SPLIT, ISP_VER_SPLIT) if isp_allowed(w, h, s)]
+
+
+class ShapeISP(Forced):
+    """Splits every CTU down to CUs of one shape, each coded with ISP ``split`` and the next mode of
+    _MODES."""
+
+    def __init__(self, w: int, h: int, split: int, start: int) -> None:
+        self.w, self.h, self.split_type, self.i = w, h, split, start
+
+    def split_mode(self, x, y, w, h, options):
+        if (w, h) == (self.w, self.h):
+            want = NO_SPLIT
+        elif w == h and w // 2 >= self.w and h // 2 >= self.h:
+            want = QT
+        else:
+            want = BT_V if w > self.w else BT_H
+        assert want in options, (w, h, want, options)
+        return want
+
+    def luma_mode(self, x, y, size):
+        self.i += 1
+        return _MODES[self.i % len(_MODES)]
+
+    def isp(self, x, y, w, h):
+        return self.split_type
+
+
+def _picture(rng: np.random.Generator, h: int, w: int, bd: int):
+    """Flat top half (where sub-partitions quantise to zero), smooth texture with noise below."""
+    dt = np.uint8 if bd == 8 else np.uint16
+    top = (1 << bd) - 1
+    planes = []
+    for ph, pw in ((h, w), (h // 2, w // 2), (h // 2, w // 2)):
+        yy, xx = np.mgrid[0:ph, 0:pw]
+        p = (top / 2 + top / 3 * np.sin(xx / rng.uniform(2, 9) + yy / rng.uniform(2, 9))
+             + rng.normal(0, top / 25, (ph, pw)))
+        p[: ph // 2] = top // 3
+        planes.append(np.clip(np.round(p), 0, top).astype(dt))
+    return planes
+
+
+def _decodes_to_recon(res) -> None:
+    for simd in (False, True):
+        set_simd(simd)
+        try:
+            dec = decode_annexb(res.data)
+        finally:
+            set_simd(True)
+        for d, r in zip(dec, res.recon):
+            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r, err_msg=f"simd={simd}")
+
+
+@pytest.fixture
+def isp_log(monkeypatch):
+    """(w, h, split, luma levels per sub-partition) of every CU's ISP decision."""
+    log = []
+    orig = encoder_mod.choose_isp
+
+    def wrapped(enc, x, y, w, h, *args):
+        out = orig(enc, x, y, w, h, *args)
+        log.append((w, h, out[0], out[1]))
+        return out
+
+    monkeypatch.setattr(encoder_mod, "choose_isp", wrapped)
+    return log
+
+
+@pytest.mark.parametrize("w,h,split", _CASES)
+def test_forced_isp_decodes_bit_exactly(w, h, split, isp_log):
+    rng = np.random.default_rng(w * 100 + h + split)
+    k = _CASES.index((w, h, split))
+    # 8 and 10 bits, each with and without deblocking across the cases; a low and a high QP
+    for bd, deblocking, qp in ((8, k % 2 == 0, 24), (10, k % 2 == 1, 40)):
+        planes = _picture(rng, 64, 64, bd)
+        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", ctu_size=32, deblocking=deblocking,
+                             forced=ShapeISP(w, h, split, int(rng.integers(len(_MODES)))), isp=True)
+        _decodes_to_recon(res)
+    cus = [e for e in isp_log if (e[0], e[1]) == (w, h)]
+    assert cus and all(e[2] == split and len(e[3]) == 4 for e in cus)
+    # both the inferred last tu_y_coded_flag (earlier sub-partitions all zero) and coded ones
+    assert any(all(lv is None for lv in e[3][:-1]) for e in cus)
+    assert any(any(lv is not None for lv in e[3][:-1]) for e in cus)
+
+
+@pytest.mark.parametrize("qp,bd", [(22, 8), (32, 8), (42, 8), (30, 10)])
+def test_rd_decision_decodes_bit_exactly(qp, bd, isp_log):
+    rng = np.random.default_rng(qp + bd)
+    rgb = data.astronaut()[120:184, 200:296].astype(np.int64)  # 96x64: face, hair edges, fabric
+    y = (rgb @ np.array([77, 150, 29])) >> 8
+    cb = ((rgb[::2, ::2] @ np.array([-43, -85, 128])) >> 8) + 128
+    cr = ((rgb[::2, ::2] @ np.array([128, -107, -21])) >> 8) + 128
+    dt = np.uint8 if bd == 8 else np.uint16
+    noise = rng.integers(0, 4, y.shape) if bd == 10 else 0
+    planes = [np.clip((p << (bd - 8)) + (noise if p is y else 0), 0, (1 << bd) - 1).astype(dt) for p in (y, cb, cr)]
+    res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium")  # ISP on by default
+    _decodes_to_recon(res)
+    assert isp_log and {e[2] for e in isp_log} <= {ISP_NO_SPLIT, ISP_HOR_SPLIT, ISP_VER_SPLIT}
+    assert any(e[2] == ISP_HOR_SPLIT for e in isp_log) and any(e[2] == ISP_VER_SPLIT for e in isp_log)
+
+
+def test_slow_tries_both_splits_and_decodes(isp_log):
+    rgb = data.astronaut()[140:172, 230:278].astype(np.int64)
+    y = ((rgb @ np.array([77, 150, 29])) >> 8).astype(np.uint8)
+    c = np.full((16, 24), 128, np.uint8)
+    res = encode_picture(y, c, c, qp=27, preset="slow")
+    _decodes_to_recon(res)
+    assert any(e[2] != ISP_NO_SPLIT for e in isp_log)
+
+
+def test_isp_off_and_fast_skip_the_decision(isp_log):
+    rng = np.random.default_rng(5)
+    planes = _picture(rng, 32, 32, 8)
+    off = encode_picture(*planes, qp=30, preset="medium", isp=False)
+    fast = encode_picture(*planes, qp=30, preset="fast")
+    _decodes_to_recon(off)
+    assert not isp_log
+    assert fast.data  # fast's default: ISP off
+    assert not isp_log
+
+
+def test_geometry_and_syntax_guards():
+    assert isp_signalled(8, 8) and isp_signalled(32, 32) and not isp_signalled(64, 32)
+    assert not isp_allowed(8, 8, ISP_HOR_SPLIT) and not isp_allowed(8, 8, ISP_VER_SPLIT)
+    assert isp_allowed(8, 16, ISP_HOR_SPLIT) and not isp_allowed(8, 16, ISP_VER_SPLIT)
+    assert not isp_allowed(32, 64, ISP_HOR_SPLIT) and not isp_allowed(16, 16, ISP_NO_SPLIT)
+    assert sub_partitions(8, 16, 16, 32, ISP_HOR_SPLIT) == [(8, 16 + 8 * i, 16, 8) for i in range(4)]
+    assert sub_partitions(8, 16, 32, 16, ISP_VER_SPLIT) == [(8 + 8 * i, 16, 8, 16) for i in range(4)]
+    # the last sub-partition's cbf is inferred 1 after three zero ones: it cannot be empty
+    with pytest.raises(ValueError):
+        write_isp_transform_tree(RateEstimator(ContextStates(30)), [(None, None, None)] * 4)
