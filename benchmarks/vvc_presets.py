@@ -45,10 +45,11 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
            "medium": ("medium", None), "slow": ("slow", None), "medium-nolfnst": ("medium", None),
            "fast-lfnst": ("fast", None),
-           "medium-noisp": ("medium", None), "fast-isp": ("fast", None)}
+           "medium-noisp": ("medium", None), "fast-isp": ("fast", None),
+           "medium-mtt1-noisp": ("medium", 1)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"medium-nolfnst": {"lfnst": False}, "fast-lfnst": {"lfnst": True}, "medium-noisp": {"isp": False},
-         "fast-isp": {"isp": True}}
+         "fast-isp": {"isp": True}, "medium-mtt1-noisp": {"isp": False}}
 DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
 BASE = "medium-qt"
 
