@@ -1,22 +1,21 @@
-"""The H.266 intra encoder's presets before and after multi-type-tree (binary/ternary) splits, on the
-VVenC anchor's inputs, in one run.
+"""The H.266 intra encoder's presets and their tool ablations on the VVenC anchor's inputs, in one run.
 
 Same inputs and measurement as benchmarks/vvc_anchor.py (its all-intra VVenC anchor): scikit-image's
 astronaut/retina (centre 512x512), coffee (600x400), chelsea (448x296), plus the ROI-sized crops
 (200x200, 96x64); BT.601 limited-range 4:2:0, 8-bit coding, slice QP 55/45/37/32, PSNR-Y of the
 FFmpeg decode (C path, checked equal to the encoder's reconstruction) against the 8-bit luma.
-Configurations (deblocking on): `fast` (CTU 32, quad-tree only: unchanged), `medium-qt` (medium's
-search with quad-tree splits only: the medium preset before multi-type trees), `medium-mtt1`
-(multi-type depth 1) and `medium` (the preset: depth 2, LFNST); tool ablations: `medium-nolfnst`
-(medium without LFNST), `fast-lfnst` (fast with it), `medium-noisp` (medium without intra
-sub-partitions), `fast-isp` (fast with them). Reported: luma BD-rate against all-intra
-VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline
-configuration (`medium-qt`, or --baseline, or the first of --configs when medium-qt is not run),
-and the encode CPU time (one process, single-threaded BLAS asked for through the environment
-before numpy loads) as a ratio to the baseline's measured in the same run.
+Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNST), `medium`
+(multi-type depth 1, LFNST, ISP) and `slow`; ablations: `fast-nolfnst` (fast without LFNST: the
+fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
+`medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp` (medium without
+LFNST / intra sub-partitions). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
+`medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
+or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
+process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
+the baseline's measured in the same run. benchmarks/vvc_speed.py times the presets against the
+encoder as it was before multi-type trees.
 
 Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...] [--baseline CFG] [--out DIR]
-(LFNST's gain and cost: --configs medium-nolfnst medium)
 Takes tens of minutes on a loaded 2-core machine. Writes vvc_presets.json in --out DIR (default
 out/benchmarks/; ``--out benchmarks/results`` updates the committed results; an --out ending in
 .json is still the file itself, as before).
@@ -42,16 +41,14 @@ from results_dir import add_out_argument, results_file  # noqa: E402
 from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  # noqa: E402
 
 # name: (preset, max_mtt_depth override or None for the preset's)
-CONFIGS = {"fast": ("fast", None), "medium-qt": ("medium", 0), "medium-mtt1": ("medium", 1),
-           "medium": ("medium", None), "slow": ("slow", None), "medium-nolfnst": ("medium", None),
-           "fast-lfnst": ("fast", None),
-           "medium-noisp": ("medium", None), "fast-isp": ("fast", None),
-           "medium-mtt1-noisp": ("medium", 1)}
+CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
+           "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
+           "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None), "slow": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
-TOOLS = {"medium-nolfnst": {"lfnst": False}, "fast-lfnst": {"lfnst": True}, "medium-noisp": {"isp": False},
-         "fast-isp": {"isp": True}, "medium-mtt1-noisp": {"isp": False}}
-DEFAULT_CONFIGS = ("fast", "medium-qt", "medium-mtt1", "medium")
-BASE = "medium-qt"
+TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
+         "medium-noisp": {"isp": False}}
+DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
+BASE = "medium"
 
 
 def run(y, cb, cr, qp: int, preset: str, depth: int | None, tools: dict | None = None) -> dict:

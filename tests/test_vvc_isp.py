@@ -98,7 +98,7 @@ def test_forced_isp_decodes_bit_exactly(w, h, split, isp_log):
     # 8 and 10 bits, each with and without deblocking across the cases; a low and a high QP
     for bd, deblocking, qp in ((8, k % 2 == 0, 24), (10, k % 2 == 1, 40)):
         planes = _picture(rng, 64, 64, bd)
-        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", ctu_size=32, deblocking=deblocking,
+        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", ctu_size=32, deblocking=deblocking, max_mtt_depth=2,
                              forced=ShapeISP(w, h, split, int(rng.integers(len(_MODES)))), isp=True)
         _decodes_to_recon(res)
     cus = [e for e in isp_log if (e[0], e[1]) == (w, h)]

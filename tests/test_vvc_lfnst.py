@@ -225,7 +225,8 @@ def test_every_kernel_path_decodes(monkeypatch):
     rng = np.random.default_rng(1)
     for k in range(3):
         planes = _planes(rng, 64, 96, "texture", 3.0)
-        res = encode_picture(*planes, qp=22 + 6 * k, ctu_size=32, forced=_ForcedPaths(rng, _MODES), isp=False)
+        res = encode_picture(*planes, qp=22 + 6 * k, ctu_size=32, forced=_ForcedPaths(rng, _MODES), isp=False,
+                             max_mtt_depth=2)
         _check_c_and_simd(res, (64, 96))
     want = {(s, i, t, nz) for s in range(4) for i in (1, 2) for t in ((False,) if s == 0 else (False, True))
             for nz in (8, 16)}
@@ -262,7 +263,7 @@ def test_signalling_corner_cases_decode(monkeypatch):
     rng = np.random.default_rng(2)
     for luma, camp, qp in (("smooth", 0.5, 30), ("smooth", 6.0, 27), ("smooth", 25.0, 22), ("noise", 2.0, 27)):
         planes = _planes(rng, 64, 128, luma, camp)
-        res = encode_picture(*planes, qp=qp, ctu_size=64,
+        res = encode_picture(*planes, qp=qp, ctu_size=64, max_mtt_depth=2, isp=False,
                              forced=_ForcedPaths(rng, [0, 1, 18, 50, 66], (1, 2), leaf64=luma == "noise"))
         _check_c_and_simd(res, (64, 128))
     cat = _categories(rec.cus)
@@ -278,7 +279,8 @@ def test_luma_zero_out_leaves_lfnst_idx_uncoded(monkeypatch):
     rng = np.random.default_rng(3)
     for luma, qp in (("noise", 30), ("smooth", 22)):
         planes = _planes(rng, 32, 48, luma, 2.0)
-        res = encode_picture(*planes, qp=qp, ctu_size=32, forced=_ForcedPaths(rng, [0, 18, 50], (0,)))
+        res = encode_picture(*planes, qp=qp, ctu_size=32, max_mtt_depth=2, isp=False,
+                             forced=_ForcedPaths(rng, [0, 18, 50], (0,)))
         _check_c_and_simd(res, (32, 48))
     cat = _categories(rec.cus)
     assert cat["zero-out violated by luma"] > 0 and cat["coded 0"] > 0
@@ -301,10 +303,12 @@ def test_switch_and_presets(monkeypatch):
     off = encode_picture(*planes, qp=30, lfnst=False)
     assert not any(cu.lfnst_idx or cu.lfnst_enabled for cu in rec.cus)
     rec.cus.clear()
-    encode_picture(*planes, qp=30, preset="fast")
+    encode_picture(*planes, qp=30, preset="fast", lfnst=False)
     assert not any(cu.lfnst_enabled for cu in rec.cus)
     rec.cus.clear()
     on = encode_picture(*planes, qp=30)
     assert all(cu.lfnst_enabled for cu in rec.cus) and on.data != off.data
-    fast_on = encode_picture(*planes, qp=30, preset="fast", lfnst=True)
+    rec.cus.clear()
+    fast_on = encode_picture(*planes, qp=30, preset="fast")  # every preset has LFNST on by default
+    assert all(cu.lfnst_enabled for cu in rec.cus)
     _check_c_and_simd(fast_on, (32, 32))

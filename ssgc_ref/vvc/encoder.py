@@ -7,15 +7,15 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
-splits (multi-type tree, depth 2) in "medium"/"slow" (CTU 64; CUs above 32 samples on a side are
-split into 32-sample TUs); LFNST ("medium"/"slow", lfnst.py): in a CU of one TU, lfnst_idx 1 and 2
-are tried on the best luma mode and on the runner-up when its cost is within 10% ("medium"; every
-compared mode in "slow"), on a mode that leaves a luma residual, and kept by the same cost (a
-choice that the CU's final residuals do not let the stream carry falls back to 0); RDOQ (rdoq.py)
-on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions (isp.py,
-"medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has lfnst_idx 0).
-In "medium", a block coded a second time (reached through another split path) reuses the mode
-candidates of its first coding instead of ranking the 67 modes again.
+splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; CUs above 32 samples on a
+side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
+and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
+("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
+same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
+RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
+(isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
+lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
+the mode candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -53,8 +53,10 @@ _PRESETS = {
     # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
     # MaxBtSizeY, LFNST on by default, how many of the best luma modes try LFNST and the cost
     # limit of a runner-up for it relative to the best mode, both without LFNST)
-    "fast": (1, 1.0, 1, 32, 0, 32, False, 1, 1.0),
-    "medium": (3, 1.25, 2, 64, 2, 32, True, 2, 1.1),
+    "fast": (1, 1.0, 1, 32, 0, 32, True, 1, 1.0),
+    # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.3x depth 1's CPU for
+    # 0.2-1.6% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
+    "medium": (3, 1.25, 2, 64, 1, 32, True, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
 }
 
