@@ -16,7 +16,7 @@ from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.isp import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, isp_allowed, isp_signalled,
                               sub_partitions, write_isp_transform_tree)
-from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+from ssgc_ref.vvc.oracle import decode_annexb
 from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT
 
 # planar, DC, near-diagonal, pure horizontal / vertical, the diagonals, and modes that the
@@ -67,12 +67,7 @@ def _picture(rng: np.random.Generator, h: int, w: int, bd: int):
 
 def _decodes_to_recon(res) -> None:
     for simd in (False, True):
-        set_simd(simd)
-        try:
-            dec = decode_annexb(res.data)
-        finally:
-            set_simd(True)
-        for d, r in zip(dec, res.recon):
+        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
             np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r, err_msg=f"simd={simd}")
 
 

@@ -17,7 +17,7 @@ from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.lfnst import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, forward_lfnst, inverse_lfnst,
                                 lfnst_pred_mode, lfnst_signalled, lfnst_size, residual_flags, tr_set_idx)
 from ssgc_ref.vvc.lfnst_kernels import KERNEL_4X4, KERNEL_8X8
-from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+from ssgc_ref.vvc.oracle import decode_annexb
 from ssgc_ref.vvc.partition import NO_SPLIT
 from ssgc_ref.vvc.syntax import cu_lfnst_signalled
 
@@ -158,12 +158,7 @@ def _planes(rng, h, w, luma: str, chroma_amp: float):
 def _check_c_and_simd(res, shape):
     h, w = shape
     for simd in (False, True):
-        set_simd(simd)
-        try:
-            dec = decode_annexb(res.data)
-        finally:
-            set_simd(True)
-        for d, r in zip(dec, res.recon):
+        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
             np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
 
 

@@ -41,11 +41,19 @@ def set_simd(enabled: bool) -> None:
     lib.av_force_cpu_flags(ctypes.c_int(-1 if enabled else 0))
 
 
-def decode_annexb(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode_annexb(data: bytes, *, simd: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a one-picture Annex-B VVC stream; returns (Y, Cb, Cr) as uint8 (8-bit) or uint16 (10-bit).
 
+    ``simd`` = False decodes on FFmpeg's C code paths, True with its SIMD (the default CPU
+    detection, restored afterwards either way); None leaves the process setting as it is.
     Raises FormatError when FFmpeg rejects the stream or yields no picture.
     """
+    if simd is not None:
+        set_simd(simd)
+        try:
+            return decode_annexb(data)
+        finally:
+            set_simd(True)
     import av
 
     try:
