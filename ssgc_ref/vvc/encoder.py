@@ -54,8 +54,8 @@ _PRESETS = {
     # MaxBtSizeY, LFNST on by default, how many of the best luma modes try LFNST and the cost
     # limit of a runner-up for it relative to the best mode, both without LFNST)
     "fast": (1, 1.0, 1, 32, 0, 32, True, 1, 1.0),
-    # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.3x depth 1's CPU for
-    # 0.2-1.6% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
+    # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.2x depth 1's CPU for
+    # 0.2-3.3% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
     "medium": (3, 1.25, 2, 64, 1, 32, True, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
 }
