@@ -149,3 +149,46 @@ def test_geometry_and_syntax_guards():
     # the last sub-partition's cbf is inferred 1 after three zero ones: it cannot be empty
     with pytest.raises(ValueError):
         write_isp_transform_tree(RateEstimator(ContextStates(30)), [(None, None, None)] * 4)
+
+
+class _ShapeISPLfnst(ShapeISP):
+    """ShapeISP with lfnst_idx 1 and 2 in turn on every CU; ``modes`` replaces _MODES."""
+
+    def __init__(self, w, h, split, start, modes=_MODES):
+        super().__init__(w, h, split, start)
+        self.modes = modes
+
+    def luma_mode(self, x, y, size):
+        self.i += 1
+        return self.modes[self.i % len(self.modes)]
+
+    def lfnst_idx(self, x, y, w, h):
+        return 1 + (x // w + y // h) % 2
+
+
+def test_forced_isp_with_lfnst_decodes_bit_exactly(monkeypatch):
+    """ISP CUs coded with LFNST (every sub-partition has a side of 4 or 8 and the CU's lfnst_idx):
+    the 4xN/Nx4 sub-partitions take the 16x16 kernels, which no other path of the encoder reaches."""
+    from ssgc_ref.vvc.lfnst import lfnst_pred_mode, tr_set_idx
+    from ssgc_ref.vvc.syntax import cu_lfnst_signalled
+
+    cus = []
+    orig = encoder_mod.write_coding_unit
+
+    def spy(sink, cu):
+        cus.append(cu)
+        return orig(sink, cu)
+
+    monkeypatch.setattr(encoder_mod, "write_coding_unit", spy)
+    rng = np.random.default_rng(7)
+    for (w, h, split), qp in zip([(16, 16, ISP_HOR_SPLIT), (16, 16, ISP_VER_SPLIT), (32, 16, ISP_HOR_SPLIT),
+                                  (16, 32, ISP_VER_SPLIT), (32, 32, ISP_HOR_SPLIT)], (22, 27, 22, 32, 27)):
+        planes = _picture(rng, 64, 64, 8)
+        for modes in (_MODES, (0, 1)):  # planar and DC (transform set 0) once more, on their own
+            forced = _ShapeISPLfnst(w, h, split, int(rng.integers(len(modes))), modes)
+            res = encode_picture(*planes, qp=qp, preset="medium", ctu_size=32, max_mtt_depth=2, forced=forced)
+            _decodes_to_recon(res)
+    small = {(tr_set_idx(lfnst_pred_mode(cu.luma_mode, cu.w, cu.h)), cu.lfnst_idx)
+             for cu in cus if cu.isp and cu.lfnst_idx and cu_lfnst_signalled(cu)
+             and min(sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)[0][2:]) == 4}
+    assert {(s, i) for s in range(4) for i in (1, 2)} <= small, small

@@ -35,7 +35,7 @@ from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
-from .isp import choose_isp, isp_signalled, isp_tus, sub_partitions
+from .isp import choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -347,9 +347,11 @@ class _PictureEncoder(TreeSearch):
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
         if self.isp and isp_signalled(w, h):
-            isp, lv_y, dist = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final)
+            f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
+            isp, lv_y, dist = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
             if isp:
-                lfnst_idx = 0  # the encoder does not combine ISP with LFNST
+                # the search codes ISP CUs without LFNST; only the test hook combines them
+                lfnst_idx = f_lf if self.forced and self.forced.isp(x, y, w, h) == isp else 0
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
@@ -395,11 +397,14 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h):
+        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0):
             # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
-            (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
+            if isp:
+                lv_y, dist = isp_trial(self, x, y, w, h, isp, mode, mpm, ctx, rd_final)[:2]
+            else:
+                (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))

@@ -32,6 +32,7 @@ from . import contexts as C
 from .cabac import RateEstimator
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT  # IntraSubPartitionsSplitType (7.4.12.5)
+from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode
 from .quant import dequantize, quantize
 from .rdoq import rdoq
 from .residual_coding import code_residual
@@ -110,19 +111,21 @@ def isp_tus(lv_y: list, lcb: list, lcr: list) -> list:
 
 # -- encoder -----------------------------------------------------------------------------------
 def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: tuple[int, ...], ctx, rd,
-              bound: float = float("inf")):
+              bound: float = float("inf"), lfnst_idx: int = 0):
     """Predict, code and reconstruct the luma sub-partitions of the CU (x, y, w, h) with ``split``
     and ``mode``, writing the reconstruction and availability as it goes (the caller restores them
     if the trial loses); ``rd`` = context states for RDOQ or None. If every sub-partition quantises to
     zero, the last one gets a +-1 DC level (its cbf is inferred 1). Returns (levels per
     sub-partition, luma SSD, cost D + lambda * R of the luma syntax), or None as soon as the cost so
-    far reaches ``bound`` (costs only grow)."""
+    far reaches ``bound`` (costs only grow). ``lfnst_idx`` > 0 codes every sub-partition with that
+    LFNST candidate (predModeIntra: the luma mode wide-angle mapped with the CU's shape, 8.7.4.1)."""
     from .syntax import write_luma_mode  # syntax.py imports this module's writers
 
     bd, qp, lam = enc.bd, enc.qp, enc.lam
     rec, av, org = enc.rec[0], enc.avail[0], enc.org[0]
     av[y // 4:(y + h) // 4, x // 4:(x + w) // 4] = False
     parts = sub_partitions(x, y, w, h, split)
+    lf_mode = lfnst_pred_mode(mode, w, h)
     snap = ctx.snapshot()
     est = RateEstimator(ctx)
     write_isp_flags(est, split)
@@ -136,13 +139,16 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         pred = predict_from_refs(refs, sw, sh, mode, 0, bd, isp_cu=(w, h))
         o = org[sy:sy + sh, sx:sx + sw]
         coef = forward_dct2(o - pred, bd)
+        if lfnst_idx:
+            coef = forward_lfnst(coef, lf_mode, lfnst_idx)
         lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
         if last and infer and not lv.any():
             lv = np.zeros_like(lv)
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
         cbf = 1 if lv.any() else 0
         if cbf:
-            r = inverse_dct2(dequantize(lv, qp, bd), bd)
+            dq = dequantize(lv, qp, bd)
+            r = inverse_dct2(inverse_lfnst(dq, lf_mode, lfnst_idx) if lfnst_idx else dq, bd)
             out = np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
         else:
             out = pred
@@ -187,11 +193,12 @@ RDOQ_MARGIN = 1.03
 
 
 def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[int, ...], lv_y: list,
-               dist: int, rd) -> tuple[int, list, int]:
+               dist: int, rd, forced_lfnst: int = 0) -> tuple[int, list, int]:
     """The ISP decision of one CU (ISP enabled, isp_signalled(w, h)), after its regular luma coding
     (levels ``lv_y``, SSD ``dist``, reconstruction in place) with ``mode``: returns (split, luma
     levels, luma SSD) of the cheapest option and leaves its reconstruction in place. The test hook
-    enc.forced.isp() fixes the split where the split is allowed.
+    enc.forced.isp() fixes the split where the split is allowed; a forced split is coded with
+    ``forced_lfnst`` (the test hook's lfnst_idx; the search itself codes ISP CUs without LFNST).
 
     Search (informative): skipped when the regular coding has fewer than MIN_NONZERO non-zero luma
     levels; outside "slow", only the split that wins most often with the mode is tried (both for
@@ -211,7 +218,7 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
         return (t[2], s, t[0], t[1], (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy()))
 
     if forced is not None:
-        t = isp_trial(enc, x, y, w, h, forced, mode, mpm, ctx, rd)
+        t = isp_trial(enc, x, y, w, h, forced, mode, mpm, ctx, rd, lfnst_idx=forced_lfnst)
         return forced, t[0], t[1]
     if sum(int(np.count_nonzero(lv)) for lv in lv_y if lv is not None) < MIN_NONZERO:
         return ISP_NO_SPLIT, lv_y, dist
