@@ -35,7 +35,7 @@ from .contexts import TU_Y
 from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
-from .isp import choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions
+from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions, write_isp_flags
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -51,17 +51,18 @@ from .tree_search import MAX_TB, MIN_CB, TreeSearch
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
     # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
-    # MaxBtSizeY, LFNST on by default, how many of the best luma modes try LFNST and the cost
-    # limit of a runner-up for it relative to the best mode, both without LFNST)
-    "fast": (1, 1.0, 1, 32, 0, 32, True, 1, 1.0),
+    # MaxBtSizeY, how many of the best luma modes try LFNST and the cost limit of a runner-up for
+    # it relative to the best mode, both without LFNST)
+    "fast": (1, 1.0, 1, 32, 0, 32, 1, 1.0),
     # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.2x depth 1's CPU for
     # 0.2-3.3% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
-    "medium": (3, 1.25, 2, 64, 1, 32, True, 2, 1.1),
-    "slow": (6, 10.0, 5, 64, 2, 64, True, 6, math.inf),
+    "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
+    "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
 
-# intra sub-partitions on by default (isp=None)
-_ISP_DEFAULT = {"fast": False, "medium": True, "slow": True}
+# the tools each preset switches on when encode_picture's lfnst / isp are None
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False}, "medium": {"lfnst": True, "isp": True},
+                  "slow": {"lfnst": True, "isp": True}}
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class _PictureEncoder(TreeSearch):
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
         self.preset = preset
-        (self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, _, self.lfnst_modes,
+        (self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, self.lfnst_modes,
          self.lfnst_ratio) = _PRESETS[preset]
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
         self.early_skip = preset != "slow"
@@ -348,10 +349,10 @@ class _PictureEncoder(TreeSearch):
         isp = None
         if self.isp and isp_signalled(w, h):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
-            isp, lv_y, dist = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
+            # the search codes ISP CUs without LFNST; only the test hook combines them
+            isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
             if isp:
-                # the search codes ISP CUs without LFNST; only the test hook combines them
-                lfnst_idx = f_lf if self.forced and self.forced.isp(x, y, w, h) == isp else 0
+                lfnst_idx = isp_lfnst
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
@@ -412,11 +413,14 @@ class _PictureEncoder(TreeSearch):
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
-                   h: int) -> float:
+                   h: int, isp_flag: bool = False) -> float:
         """Estimated bits of a luma trial: the mode, tu_y_coded_flags, residuals and lfnst_idx (when
-        the luma blocks alone let it be coded; chroma is decided later)."""
+        the luma blocks alone let it be coded; chroma is decided later); ``isp_flag``: also the
+        intra_subpartitions_mode_flag = 0 that precedes the mode (the ISP decision's regular option)."""
         snap = ctx.snapshot()
         est = RateEstimator(ctx)
+        if isp_flag:
+            write_isp_flags(est, ISP_NO_SPLIT)
         write_luma_mode(est, mode, mpm)
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
@@ -576,10 +580,10 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         raise InputError(f"VVC encoder: CTU size {ctu_size!r} not supported (32 or 64)")
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
-    if lfnst is None:
-        lfnst = _PRESETS[preset][6]
+    tools = _TOOL_DEFAULTS[preset]
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                          max_mtt_depth, bool(lfnst), _ISP_DEFAULT[preset] if isp is None else bool(isp))
+                          max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
+                          tools["isp"] if isp is None else bool(isp))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -170,22 +170,6 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
     return levels, dist, dist + lam * est.bits
 
 
-def _regular_cost(enc, ctx, mode: int, mpm: tuple[int, ...], levels: list, dist: int) -> float:
-    """D + lambda * R of the regular luma coding, R with intra_subpartitions_mode_flag = 0."""
-    from .syntax import write_luma_mode  # syntax.py imports this module's writers
-
-    snap = ctx.snapshot()
-    est = RateEstimator(ctx)
-    write_isp_flags(est, ISP_NO_SPLIT)
-    write_luma_mode(est, mode, mpm)
-    for lv in levels:
-        est.bin(C.TU_Y, 0 if lv is None else 1)
-        if lv is not None:
-            code_residual(est, lv, 0)
-    ctx.restore(snap)
-    return dist + enc.lam * est.bits
-
-
 # the regular coding's non-zero luma levels below which ISP is not tried (it hardly ever wins there)
 MIN_NONZERO = 2
 # stage 1 trials (no RDOQ) go on to the RDOQ trial when within this factor of the regular cost (RDOQ'd)
@@ -193,10 +177,11 @@ RDOQ_MARGIN = 1.03
 
 
 def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[int, ...], lv_y: list,
-               dist: int, rd, forced_lfnst: int = 0) -> tuple[int, list, int]:
+               dist: int, rd, forced_lfnst: int = 0) -> tuple[int, list, int, int]:
     """The ISP decision of one CU (ISP enabled, isp_signalled(w, h)), after its regular luma coding
     (levels ``lv_y``, SSD ``dist``, reconstruction in place) with ``mode``: returns (split, luma
-    levels, luma SSD) of the cheapest option and leaves its reconstruction in place. The test hook
+    levels, luma SSD, lfnst_idx of the ISP coding) of the cheapest option and leaves its
+    reconstruction in place. The test hook
     enc.forced.isp() fixes the split where the split is allowed; a forced split is coded with
     ``forced_lfnst`` (the test hook's lfnst_idx; the search itself codes ISP CUs without LFNST).
 
@@ -210,7 +195,7 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
     if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced):
         forced = None
     if forced == ISP_NO_SPLIT:
-        return ISP_NO_SPLIT, lv_y, dist
+        return ISP_NO_SPLIT, lv_y, dist, 0
     ys, xs = slice(y, y + h), slice(x, x + w)
     ays, axs = slice(y // 4, (y + h) // 4), slice(x // 4, (x + w) // 4)
 
@@ -219,17 +204,19 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
 
     if forced is not None:
         t = isp_trial(enc, x, y, w, h, forced, mode, mpm, ctx, rd, lfnst_idx=forced_lfnst)
-        return forced, t[0], t[1]
+        return forced, t[0], t[1], forced_lfnst
     if sum(int(np.count_nonzero(lv)) for lv in lv_y if lv is not None) < MIN_NONZERO:
-        return ISP_NO_SPLIT, lv_y, dist
+        return ISP_NO_SPLIT, lv_y, dist, 0
     # the split that wins most often: rows (horizontal) for modes 2..33, columns for 34..66
     likely = (ISP_HOR_SPLIT,) if 2 <= mode < 34 else (ISP_VER_SPLIT,) if mode >= 34 else (ISP_HOR_SPLIT, ISP_VER_SPLIT)
     if enc.preset == "slow":
         likely = (ISP_HOR_SPLIT, ISP_VER_SPLIT)
     splits = [s for s in likely if isp_allowed(w, h, s)]
     if not splits:
-        return ISP_NO_SPLIT, lv_y, dist
-    regular = (_regular_cost(enc, ctx, mode, mpm, lv_y, dist), ISP_NO_SPLIT, lv_y, dist,
+        return ISP_NO_SPLIT, lv_y, dist, 0
+    # D + lambda R of the regular luma coding, R with intra_subpartitions_mode_flag = 0
+    regular = (dist + enc.lam * enc._luma_bits(ctx, mode, mpm, lv_y, 0, False, w, h, isp_flag=True), ISP_NO_SPLIT,
+               lv_y, dist,
                (enc.rec[0][ys, xs].copy(), enc.avail[0][ays, axs].copy()))
     margin = 1.0 if rd is None else RDOQ_MARGIN
     best = None
@@ -243,4 +230,4 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
         best = None if t is None else keep(t, best[1])
     _, split, levels, d, (r, a) = regular if best is None or best[0] >= regular[0] else best
     enc.rec[0][ys, xs], enc.avail[0][ays, axs] = r, a
-    return split, levels, d
+    return split, levels, d, 0
