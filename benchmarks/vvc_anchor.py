@@ -120,16 +120,14 @@ def psnr_at_rate(curve: list[tuple[float, float]], rate: float) -> float | None:
 
 def run_ours(y, cb, cr, qp: int, bd: int, preset: str) -> dict:
     from ssgc_ref.vvc.encoder import encode_picture
-    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+    from ssgc_ref.vvc.oracle import decode_annexb
 
     s = bd - 8
     t = time.perf_counter()
     res = encode_picture(y.astype(np.uint16) << s, cb.astype(np.uint16) << s, cr.astype(np.uint16) << s,
                          qp=qp, bit_depth=bd, preset=preset)
     enc = time.perf_counter() - t
-    set_simd(False)
-    dec = decode_annexb(res.data)
-    set_simd(True)
+    dec = decode_annexb(res.data, simd=False)
     exact = all(np.array_equal(a.astype(np.int64), b.astype(np.int64)) for a, b in zip(dec, res.recon))
     return dict(bytes=len(res.data), psnr_y=psnr(dec[0].astype(np.float64) / (1 << s), y), enc_s=enc,
                 decode_equals_recon=exact)

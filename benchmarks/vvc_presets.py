@@ -53,16 +53,12 @@ BASE = "medium"
 
 def run(y, cb, cr, qp: int, preset: str, depth: int | None, tools: dict | None = None) -> dict:
     from ssgc_ref.vvc import encode_picture
-    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+    from ssgc_ref.vvc.oracle import decode_annexb
 
     t = time.process_time()
     res = encode_picture(y, cb, cr, qp=qp, preset=preset, max_mtt_depth=depth, **(tools or {}))
     enc = time.process_time() - t
-    set_simd(False)
-    try:
-        dec = decode_annexb(res.data)
-    finally:
-        set_simd(True)
+    dec = decode_annexb(res.data, simd=False)
     exact = all(np.array_equal(a, b) for a, b in zip(dec, res.recon))
     return dict(qp=qp, bytes=len(res.data), psnr_y=psnr(dec[0], y), enc_cpu_s=enc, decode_equals_recon=exact)
 

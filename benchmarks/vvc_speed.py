@@ -110,7 +110,7 @@ def main() -> None:
     from vvc_anchor import CROPS, IMAGES, QPS, bd_rate, load_image, psnr
 
     from ssgc_format.ycbcr import rgb_to_ycbcr420
-    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+    from ssgc_ref.vvc.oracle import decode_annexb
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", nargs="+", default=list(IMAGES) + list(CROPS))
@@ -128,7 +128,7 @@ def main() -> None:
             trees["ref"] = export_tree(args.ref, tmp / "ref")
         workers = {k: Worker(k, root) for k, root in trees.items()}
         try:
-            out = run(args, tmp, workers, load_image, rgb_to_ycbcr420, decode_annexb, set_simd, psnr)
+            out = run(args, tmp, workers, load_image, rgb_to_ycbcr420, decode_annexb, psnr)
         finally:
             for w in workers.values():
                 w.close()
@@ -138,7 +138,7 @@ def main() -> None:
     print(f"wrote {path}")
 
 
-def run(args, tmp: Path, workers: dict, load_image, rgb_to_ycbcr420, decode_annexb, set_simd, psnr) -> dict:
+def run(args, tmp: Path, workers: dict, load_image, rgb_to_ycbcr420, decode_annexb, psnr) -> dict:
     # warm each worker's per-size caches (transform tables, mode operators) before timing anything
     y0, cb0, cr0 = rgb_to_ycbcr420(load_image("astronaut")[:64, :64], 8)
     warm = tmp / "warm.npz"
@@ -162,11 +162,7 @@ def run(args, tmp: Path, workers: dict, load_image, rgb_to_ycbcr420, decode_anne
                 row = {"image": name, "qp": qp, "preset": preset}
                 for k, w in workers.items():
                     r = w.encode(planes, qp, preset, tmp / f"out-{k}.npz")
-                    set_simd(False)
-                    try:
-                        dec = decode_annexb(r["data"])
-                    finally:
-                        set_simd(True)
+                    dec = decode_annexb(r["data"], simd=False)
                     exact = all(np.array_equal(a, b) for a, b in zip(dec, r["recon"]))
                     row[k] = {"bytes": r["bytes"], "psnr_y": psnr(dec[0], y), "cpu_s": r["cpu"],
                               "decode_equals_recon": exact, "sha": hashlib.sha256(r["data"]).hexdigest()}

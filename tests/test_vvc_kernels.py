@@ -328,7 +328,7 @@ def test_every_mode_and_size_bit_exact_in_ffmpeg(bd, cu_size):
 
     from ssgc_format.ycbcr import rgb_to_ycbcr420
     from ssgc_ref.vvc.encoder import Forced, encode_picture
-    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+    from ssgc_ref.vvc.oracle import decode_annexb
 
     class Cycle(Forced):
         def __init__(self):
@@ -350,11 +350,7 @@ def test_every_mode_and_size_bit_exact_in_ffmpeg(bd, cu_size):
     forced = Cycle()
     res = encode_picture(*planes, qp=27, bit_depth=bd, preset="fast", forced=forced)
     assert forced.i >= 67
-    set_simd(False)
-    try:
-        dec = decode_annexb(res.data)
-    finally:
-        set_simd(True)
+    dec = decode_annexb(res.data, simd=False)
     for got, want in zip(dec, res.recon):
         assert np.array_equal(got.astype(np.int64), want.astype(np.int64))
 
@@ -365,7 +361,7 @@ def test_every_mode_and_size_bit_exact_in_ffmpeg(bd, cu_size):
 def test_random_decisions_bit_exact_in_ffmpeg(hh, wh, qp, bd, seed):
     """Random splits, luma modes and chroma choices on a random-texture picture of random size."""
     from ssgc_ref.vvc.encoder import Forced, encode_picture
-    from ssgc_ref.vvc.oracle import decode_annexb, set_simd
+    from ssgc_ref.vvc.oracle import decode_annexb
 
     rng = np.random.default_rng(seed)
 
@@ -385,10 +381,6 @@ def test_random_decisions_bit_exact_in_ffmpeg(hh, wh, qp, bd, seed):
     y = np.clip(smooth - smooth.min() + rng.integers(0, 60), 0, 255).astype(np.uint16) << (bd - 8)
     c = rng.integers(0, 1 << bd, ((h + 1) // 2, (w + 1) // 2)).astype(np.uint16)
     res = encode_picture(y, c, c[::-1].copy(), qp=qp, bit_depth=bd, preset="fast", forced=Random())
-    set_simd(False)
-    try:
-        dec = decode_annexb(res.data)
-    finally:
-        set_simd(True)
+    dec = decode_annexb(res.data, simd=False)
     for got, want in zip(dec, res.recon):
         assert np.array_equal(got.astype(np.int64), want.astype(np.int64))
