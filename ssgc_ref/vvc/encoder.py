@@ -41,6 +41,7 @@ from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
+from .sign_hiding import hide_signs
 from .partition import NO_SPLIT, QT, Neighbours, Node, PartitionLimits
 from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
@@ -60,9 +61,10 @@ _PRESETS = {
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
 
-# the tools each preset switches on when encode_picture's lfnst / isp are None
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False}, "medium": {"lfnst": True, "isp": True},
-                  "slow": {"lfnst": True, "isp": True}}
+# the tools each preset switches on when encode_picture's lfnst / isp / sign_hiding are None
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "sign_hiding": True},
+                  "medium": {"lfnst": True, "isp": True, "sign_hiding": True},
+                  "slow": {"lfnst": True, "isp": True, "sign_hiding": True}}
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,18 @@ class EncodeResult:
     bit_depth: int
 
 
-def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None):
+def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None,
+                sdh_lam: float | None = None):
     """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
     ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
     int32). ``lfnst`` = (predModeIntra, lfnst_idx): ``coef`` holds LFNST coefficients, inverted
-    between the scaling and the DCT-II as the decoder does."""
+    between the scaling and the DCT-II as the decoder does. ``sdh_lam``: sign data hiding is on,
+    the levels get its parity (sign_hiding.hide_signs, with this lambda)."""
     lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
+    if sdh_lam is not None:
+        lv = hide_signs(lv, coef, qp, bd, sdh_lam)
     d = dequantize(lv, qp, bd)
     if lfnst is not None:
         d = inverse_lfnst(d, lfnst[0], lfnst[1])
@@ -133,10 +139,11 @@ class Forced:
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False):
+                 isp: bool = False, sign_hiding: bool = False):
         self.bd = bd
         self.lfnst = lfnst
         self.isp = isp
+        self.sdh = sign_hiding
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
@@ -290,7 +297,8 @@ class _PictureEncoder(TreeSearch):
                 if lfnst and k == 0:
                     lf = (lfnst_pred_mode(mode, tw, th), lfnst)
                     coef = forward_lfnst(coef, lf[0], lfnst)
-                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf)
+                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf,
+                                      self.lam if self.sdh else None)
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + th, tx:tx + tw] = rec
@@ -389,7 +397,7 @@ class _PictureEncoder(TreeSearch):
                 for k, lvs in ((1, lcb), (2, lcr)):
                     for lv in lvs:
                         if lv is not None:
-                            code_residual(est, lv, k)
+                            code_residual(est, lv, k, self.sdh)
                 ctx.restore(snap)
                 j = dc + self.lam * est.bits
                 if bestc is None or j < bestc[0]:
@@ -409,7 +417,7 @@ class _PictureEncoder(TreeSearch):
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp)
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, self.sdh)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
@@ -425,7 +433,7 @@ class _PictureEncoder(TreeSearch):
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
-                code_residual(est, lv, 0)
+                code_residual(est, lv, 0, self.sdh)
         if lf_on and lfnst_signalled(lvs, w, h):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
@@ -501,7 +509,7 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp)
+                               isp=self.isp, sign_hiding=self.sdh)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -557,7 +565,8 @@ def _check_planes(y, cb, cr, bit_depth: int):
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
-                   lfnst: bool | None = None, isp: bool | None = None) -> EncodeResult:
+                   lfnst: bool | None = None, isp: bool | None = None,
+                   sign_hiding: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
@@ -565,8 +574,9 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
-    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py); None = the
-    preset's. ``forced`` is a test hook fixing decisions."""
+    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py),
+    ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py); None = the preset's.
+    ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -583,7 +593,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     tools = _TOOL_DEFAULTS[preset]
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
-                          tools["isp"] if isp is None else bool(isp))
+                          tools["isp"] if isp is None else bool(isp),
+                          tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

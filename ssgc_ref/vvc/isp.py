@@ -35,6 +35,7 @@ from .lfnst import ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT  # IntraSubPartiti
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode
 from .quant import dequantize, quantize
 from .rdoq import rdoq
+from .sign_hiding import hide_signs
 from .residual_coding import code_residual
 from .transform import forward_dct2, inverse_dct2
 
@@ -74,7 +75,7 @@ def write_isp_flags(sink, split: int) -> None:
         sink.bin(C.ISP_SPLIT, split - 1)
 
 
-def write_isp_transform_tree(sink, tus) -> None:
+def write_isp_transform_tree(sink, tus, sign_hiding: bool = False) -> None:
     """The transform units of an ISP CU (§7.3.11.10): ``tus`` = [(luma levels or None, cb, cr)] per
     sub-partition, chroma only in the last. tu_cb/cr_coded_flag come first in the last unit;
     tu_y_coded_flag (ctxInc 2 + previous flag) is absent, inferred 1, in the last unit when every
@@ -96,12 +97,12 @@ def write_isp_transform_tree(sink, tus) -> None:
             raise ValueError("ISP CU: the last sub-partition must have luma coefficients when no other has")
         infer = infer and not cbf
         if ly is not None:
-            code_residual(sink, ly, 0)
+            code_residual(sink, ly, 0, sign_hiding)
         if last:
             if lcb is not None:
-                code_residual(sink, lcb, 1)
+                code_residual(sink, lcb, 1, sign_hiding)
             if lcr is not None:
-                code_residual(sink, lcr, 2)
+                code_residual(sink, lcr, 2, sign_hiding)
 
 
 def isp_tus(lv_y: list, lcb: list, lcr: list) -> list:
@@ -142,6 +143,8 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
         lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
+        if enc.sdh and lv.any():
+            lv = hide_signs(lv, coef, qp, bd, lam)
         if last and infer and not lv.any():
             lv = np.zeros_like(lv)
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
@@ -158,7 +161,7 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
             prev = cbf
         infer = infer and not cbf
         if cbf:
-            code_residual(est, lv, 0)
+            code_residual(est, lv, 0, enc.sdh)
         d = (o - out).astype(np.int64)
         dist += int((d * d).sum())
         rec[sy:sy + sh, sx:sx + sw] = out

@@ -32,6 +32,7 @@ class PictureParams:
     log2_max_tt: int = 5  # MaxTtSizeY
     lfnst: bool = False  # sps_lfnst_enabled_flag
     isp: bool = False  # sps_isp_enabled_flag
+    sign_hiding: bool = False  # sps_sign_data_hiding_enabled_flag = sh_sign_data_hiding_used_flag
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -136,7 +137,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_ladf_enabled_flag
     w.u(1, 0)  # sps_explicit_scaling_list_enabled_flag
     w.u(1, 0)  # sps_dep_quant_enabled_flag
-    w.u(1, 0)  # sps_sign_data_hiding_enabled_flag
+    w.u(1, 1 if p.sign_hiding else 0)  # sps_sign_data_hiding_enabled_flag
     w.u(1, 0)  # sps_virtual_boundaries_enabled_flag
     w.u(1, 0)  # sps_timing_hrd_params_present_flag
     w.u(1, 0)  # sps_field_seq_flag
@@ -194,4 +195,7 @@ def slice_header(w: BitWriter, p: PictureParams) -> None:
     # slice header proper
     w.u(1, 0)  # sh_no_output_of_prior_pics_flag (IDR)
     w.se(0)  # sh_qp_delta: SliceQpY = 26 + pps_init_qp_minus26
+    # no slice chroma QP offsets, SAO, deblocking override or dependent quantisation before it
+    if p.sign_hiding:
+        w.u(1, 1)  # sh_sign_data_hiding_used_flag
     w.byte_alignment()

@@ -1,7 +1,8 @@
 """residual_coding() for non-transform-skip blocks (H.266 §7.3.11.11) with the context selection of
-§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation, no sign hiding).
+§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation; sign data
+hiding optional, sign_hiding.py).
 
-``code_residual(sink, levels, c_idx)`` writes one transform block's TransCoeffLevel array to a
+``code_residual(sink, levels, c_idx, sign_hiding)`` writes one transform block's TransCoeffLevel array to a
 :class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
 Blocks are 4..32 on each side (square or not), so sub-blocks are 4x4 and no zero-out applies.
 """
@@ -21,6 +22,7 @@ _LAST_OFF_LUMA = (0, 0, 3, 6, 10, 15)
 _LAST_SHIFT_CHROMA = (0, 0, 0, 1, 2, 2, 2)
 MAX_PRE_EXT_LEN = 11  # 26 - log2TransformRange (15)
 ESCAPE_LEN = 15  # log2TransformRange
+SBH_THRESHOLD = 4  # lastSigScanPosSb - firstSigScanPosSb from which a sub-block's sign is hidden
 
 
 def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
@@ -116,13 +118,14 @@ def _write_abs(sink, value: int, rice: int) -> None:
         sink.bypass_bits(s - (((1 << pre) - 1) << k), pre + k)
 
 
-def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
-    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768).
+def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = False) -> None:
+    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768);
+    ``sign_hiding`` = sh_sign_data_hiding_used_flag (the levels must then obey its parity rule).
 
     A :class:`~ssgc_ref.vvc.cabac.RateEstimator` sink takes the equivalent inlined path
     (:func:`residual_bits`); any other sink gets every bin through its methods."""
     if type(sink) is RateEstimator:
-        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits)
+        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits, sign_hiding)
         return
     h, n = levels.shape  # n: width (the raster stride)
     T = tables(n, h)
@@ -249,13 +252,16 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
             rice = _RICE[31 if s > 31 else s]
             zero = 1 << rice
             _write_abs(sink, zero if a == 0 else (a - 1 if a <= zero else a), rice)
-        for m in range(start, -1, -1):
-            p = pos[m]
-            if absl[p]:
-                sink.bypass(1 if flat[p] < 0 else 0)
+        sig_m = [m for m in range(start, -1, -1) if absl[pos[m]]]
+        hidden = sign_hiding and bool(sig_m) and sig_m[0] - sig_m[-1] >= SBH_THRESHOLD
+        if hidden and (flat[pos[sig_m[-1]]] < 0) != (sum(absl[p] for p in pos) & 1 == 1):
+            raise ValueError(f"sub-block {i}: the hidden sign disagrees with the parity of its levels")
+        for m in (sig_m[:-1] if hidden else sig_m):
+            sink.bypass(1 if flat[pos[m]] < 0 else 0)
 
 
-def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float) -> float:
+def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float,
+                  sign_hiding: bool = False) -> float:
     """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx), updating the
     context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
     the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
@@ -440,9 +446,17 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
             rice = _RICE[31 if s > 31 else s]
             zero = 1 << rice
             bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+        cnt, lo, hi = 0, -1, -1
         for m in range(start, -1, -1):
             if absl[pos[m]]:
-                bits += 1.0
+                cnt += 1
+                lo = m
+                if hi < 0:
+                    hi = m
+        if sign_hiding and hi - lo >= SBH_THRESHOLD:
+            cnt -= 1  # the sign at firstSigScanPosSb is hidden
+        for _ in range(cnt):  # one addition per sign bin, as the per-bin path adds them
+            bits += 1.0
     return bits
 
 

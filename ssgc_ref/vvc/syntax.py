@@ -120,6 +120,7 @@ class CodingUnit:
     # IntraSubPartitionsSplitType (isp.py: 0 none, 1 horizontal, 2 vertical); None = the ISP syntax is
     # absent (sps_isp_enabled_flag 0 or a CU outside isp_signalled())
     isp: int | None = None
+    sign_hiding: bool = False  # sh_sign_data_hiding_used_flag (the levels obey its parity rule)
 
 
 def cu_lfnst_signalled(cu: CodingUnit) -> bool:
@@ -139,10 +140,10 @@ def write_coding_unit(sink, cu: CodingUnit) -> None:
     write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp))
     write_chroma_mode(sink, cu.chroma_idx)
     if cu.isp:
-        write_isp_transform_tree(sink, cu.tus)
+        write_isp_transform_tree(sink, cu.tus, cu.sign_hiding)
     else:
         for tu in cu.tus:
-            write_transform_unit(sink, tu)
+            write_transform_unit(sink, tu, cu.sign_hiding)
     if cu_lfnst_signalled(cu):
         write_lfnst_idx(sink, cu.lfnst_idx)
     elif cu.lfnst_idx:
@@ -159,7 +160,7 @@ def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[t
     return transform_blocks(x, y, w, h // 2, max_tb) + transform_blocks(x, y + h // 2, w, h // 2, max_tb)
 
 
-def write_transform_unit(sink, tu) -> None:
+def write_transform_unit(sink, tu, sign_hiding: bool = False) -> None:
     """tu_cb_coded_flag, tu_cr_coded_flag, tu_y_coded_flag (always coded for intra), residuals."""
     ly, lcb, lcr = tu
     cbf_cb = 0 if lcb is None else 1
@@ -168,8 +169,8 @@ def write_transform_unit(sink, tu) -> None:
     sink.bin(C.TU_CR + cbf_cb, cbf_cr)
     sink.bin(C.TU_Y, 0 if ly is None else 1)
     if ly is not None:
-        code_residual(sink, ly, 0)
+        code_residual(sink, ly, 0, sign_hiding)
     if lcb is not None:
-        code_residual(sink, lcb, 1)
+        code_residual(sink, lcb, 1, sign_hiding)
     if lcr is not None:
-        code_residual(sink, lcr, 2)
+        code_residual(sink, lcr, 2, sign_hiding)
