@@ -25,7 +25,7 @@ samples, so there is no drift).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
+from .sao import OFF as SAO_OFF, apply_sao, decide as sao_decide, write_sao
 from .sign_hiding import hide_signs
 from .partition import NO_SPLIT, QT, Neighbours, Node, PartitionLimits
 from .residual_coding import code_residual
@@ -62,9 +63,9 @@ _PRESETS = {
 }
 
 # the tools each preset switches on when encode_picture's lfnst / isp / sign_hiding are None
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "sign_hiding": True},
-                  "medium": {"lfnst": True, "isp": True, "sign_hiding": True},
-                  "slow": {"lfnst": True, "isp": True, "sign_hiding": True}}
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "sign_hiding": True, "sao": True},
+                  "medium": {"lfnst": True, "isp": True, "sign_hiding": True, "sao": True},
+                  "slow": {"lfnst": True, "isp": True, "sign_hiding": True, "sao": True}}
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,13 @@ class Forced:
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False, sign_hiding: bool = False):
+                 isp: bool = False, sign_hiding: bool = False, sao: bool = False):
         self.bd = bd
         self.lfnst = lfnst
         self.isp = isp
         self.sdh = sign_hiding
+        self.sao = sao
+        self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
@@ -509,7 +512,7 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp, sign_hiding=self.sdh)
+                               isp=self.isp, sign_hiding=self.sdh, sao=self.sao)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -520,8 +523,22 @@ class _PictureEncoder(TreeSearch):
                 tree, _ = self.code_tree(Node(cx, cy, self.ctu, self.ctu), ectx)
                 self.write_tree(writer, tree)
                 trees.append(tree)
-        writer.term(1)  # end_of_slice_one_bit after the last CTU
         self.tb_maps = self._tb_maps(trees)
+        if self.sao:
+            # SAO is decided on the deblocked picture, but its syntax opens each CTU: the CTUs are
+            # written again behind their sao() (its contexts are its own, so the coding-tree bins
+            # code exactly as in the first writing)
+            rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+            grid = sao_decide(self.org, rec, self.ctu, (self.h, self.w), self.bd, self.lam, self.qp)
+            if any(c.type != SAO_OFF for row in grid for s in row for c in s.comps):
+                self.sao_grid = grid
+                writer = CabacWriter(ContextStates(self.qp))
+                cols = -(-self.W // self.ctu)
+                for i, tree in enumerate(trees):
+                    write_sao(writer, grid[i // cols][i % cols], i % cols, i // cols, self.bd)
+                    self.write_tree(writer, tree)
+        params = replace(params, sao_used=self.sao_grid is not None)
+        writer.term(1)  # end_of_slice_one_bit after the last CTU
         body, tail, nbits = writer.finish()
         bw = BitWriter()
         slice_header(bw, params)
@@ -534,6 +551,8 @@ class _PictureEncoder(TreeSearch):
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
         rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+        if self.sao_grid is not None:
+            rec = apply_sao(rec, self.sao_grid, self.ctu, self.bd)
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
         return (rec[0][:self.h, :self.w].astype(dtype), rec[1][:ch, :cw].astype(dtype),
                 rec[2][:ch, :cw].astype(dtype))
@@ -566,7 +585,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
                    lfnst: bool | None = None, isp: bool | None = None,
-                   sign_hiding: bool | None = None) -> EncodeResult:
+                   sign_hiding: bool | None = None, sao: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
@@ -575,7 +594,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
     intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py),
-    ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py); None = the preset's.
+    ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao`` sample adaptive offset
+    (sao.py); None = the preset's.
     ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
@@ -594,7 +614,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
                           tools["isp"] if isp is None else bool(isp),
-                          tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding))
+                          tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
+                          tools["sao"] if sao is None else bool(sao))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -33,6 +33,8 @@ class PictureParams:
     lfnst: bool = False  # sps_lfnst_enabled_flag
     isp: bool = False  # sps_isp_enabled_flag
     sign_hiding: bool = False  # sps_sign_data_hiding_enabled_flag = sh_sign_data_hiding_used_flag
+    sao: bool = False  # sps_sao_enabled_flag
+    sao_used: bool = False  # sh_sao_luma_used_flag = sh_sao_chroma_used_flag (with sao)
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -103,7 +105,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.ue(0)  # sps_num_points_in_qp_table_minus1[0]
     w.ue(0)  # sps_delta_qp_in_val_minus1[0][0]
     w.ue(1)  # sps_delta_qp_diff_val[0][0]: qpOutVal step = in_minus1 ^ diff = 1 -> identity mapping
-    w.u(1, 0)  # sps_sao_enabled_flag
+    w.u(1, 1 if p.sao else 0)  # sps_sao_enabled_flag
     w.u(1, 0)  # sps_alf_enabled_flag
     w.u(1, 0)  # sps_lmcs_enabled_flag
     w.u(1, 0)  # sps_weighted_pred_flag
@@ -195,7 +197,10 @@ def slice_header(w: BitWriter, p: PictureParams) -> None:
     # slice header proper
     w.u(1, 0)  # sh_no_output_of_prior_pics_flag (IDR)
     w.se(0)  # sh_qp_delta: SliceQpY = 26 + pps_init_qp_minus26
-    # no slice chroma QP offsets, SAO, deblocking override or dependent quantisation before it
+    if p.sao:  # pps_sao_info_in_ph_flag is 0 (absent with pps_no_pic_partition_flag)
+        w.u(1, 1 if p.sao_used else 0)  # sh_sao_luma_used_flag
+        w.u(1, 1 if p.sao_used else 0)  # sh_sao_chroma_used_flag
+    # no deblocking override or dependent quantisation before it
     if p.sign_hiding:
         w.u(1, 1)  # sh_sign_data_hiding_used_flag
     w.byte_alignment()
