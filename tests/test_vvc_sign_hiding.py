@@ -123,7 +123,7 @@ def test_streams_with_hidden_signs_decode(monkeypatch, preset, bd, qp):
     planes = _planes(np.random.default_rng(qp), 40, 56)
     if bd == 10:
         planes = [p.astype(np.uint16) << 2 for p in planes]
-    res = encode_picture(*planes, qp=qp, preset=preset, bit_depth=bd)
+    res = encode_picture(*planes, qp=qp, preset=preset, bit_depth=bd, sign_hiding=True)
     for simd in (False, True):
         for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
             np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
@@ -136,11 +136,11 @@ def test_streams_with_hidden_signs_decode(monkeypatch, preset, bd, qp):
 def test_switch(monkeypatch):
     rec = _Record(monkeypatch)
     planes = _planes(np.random.default_rng(1), 32, 32)
-    on = encode_picture(*planes, qp=30)  # every preset hides signs by default
+    on = encode_picture(*planes, qp=30, sign_hiding=True)
     assert rec.cus and all(cu.sign_hiding for cu in rec.cus)
     rec.cus.clear()
-    monkeypatch.undo()
-    off = encode_picture(*planes, qp=30, sign_hiding=False)
+    off = encode_picture(*planes, qp=30)  # no preset hides signs by default
+    assert rec.cus and not any(cu.sign_hiding for cu in rec.cus)
     assert on.data != off.data
     for simd in (False, True):
         np.testing.assert_array_equal(decode_annexb(off.data, simd=simd)[0], off.recon[0])

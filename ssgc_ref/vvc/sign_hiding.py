@@ -6,8 +6,8 @@ lastSigScanPosSb: the lowest and highest scan index n in 0..15 with a non-zero l
 least SBH_THRESHOLD = 4 apart, the sign of the level at firstSigScanPosSb is not coded: the decoder
 makes it negative when the sum of the sub-block's absolute levels is odd. The encoder therefore
 has to make that parity agree with the sign; :func:`hide_signs` changes one level by +-1 where it
-costs least (HM's approach: the quantisation error of each candidate, plus a flat rate guess for
-a level that appears or disappears), never moving the sub-block's first or last significant
+costs least (HM's approach: the quantisation error of each candidate, plus a rough rate of its
+level before and after), never moving the sub-block's first or last significant
 position, so the rule still applies to the same coefficient and the last position of the block,
 LFNST's zero-out region and ISP's inferred coded flag are unaffected.
 """
@@ -22,7 +22,18 @@ from .residual_coding import SBH_THRESHOLD, tables
 
 __all__ = ["SBH_THRESHOLD", "hide_signs", "sign_hidden"]
 
-_NEW_LEVEL_BITS = 3.0  # rough rate of a level that becomes non-zero (sig, gt1, sign): informative
+
+
+def _level_bits(v: int) -> float:
+    """Rough code length of an absolute level (informative): sig 0 / sig, gt1, sign / + par, gt3 /
+    + the remainder's bypass bins at Rice parameter 0."""
+    if v == 0:
+        return 0.5
+    if v == 1:
+        return 3.0
+    if v < 4:
+        return 4.5
+    return 6.0 + ((v - 4) >> 1)
 
 
 def sign_hidden(first: int, last: int) -> bool:
@@ -62,12 +73,13 @@ def hide_signs(levels: np.ndarray, coeffs: np.ndarray, qp: int, bd: int, lam: fl
             lv = abs(int(out[p]))
             u = float(cmag[p])
             e0 = (u - lv) * (u - lv)
+            r0 = _level_bits(lv)
             if lv < 32767:  # up by one
-                c = d_unit * ((u - lv - 1) * (u - lv - 1) - e0) + (lam * _NEW_LEVEL_BITS if lv == 0 else 0.0)
+                c = d_unit * ((u - lv - 1) * (u - lv - 1) - e0) + lam * (_level_bits(lv + 1) - r0)
                 if best is None or c < best:
                     best, best_p, best_d = c, p, 1
             if lv > 1 or (lv == 1 and f < m < g):  # down by one, never emptying the first or last
-                c = d_unit * ((u - lv + 1) * (u - lv + 1) - e0) - (lam * _NEW_LEVEL_BITS if lv == 1 else 0.0)
+                c = d_unit * ((u - lv + 1) * (u - lv + 1) - e0) + lam * (_level_bits(lv - 1) - r0)
                 if best is None or c < best:
                     best, best_p, best_d = c, p, -1
         v = int(out[best_p])
