@@ -7,7 +7,8 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
-splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; CUs above 32 samples on a
+splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
+transforms, tb64, on in both, a CU up to 64x64 is one TU, without them CUs above 32 samples on a
 side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
 and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
 ("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
@@ -46,7 +47,7 @@ from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
                      write_coding_unit, write_luma_mode)
 from .transform import forward_dct2, inverse_dct2
-from .tree_search import MAX_TB, MIN_CB, TreeSearch
+from .tree_search import MIN_CB, TreeSearch
 
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
@@ -60,9 +61,11 @@ _PRESETS = {
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
 
-# the tools each preset switches on when encode_picture's lfnst / isp are None
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False}, "medium": {"lfnst": True, "isp": True},
-                  "slow": {"lfnst": True, "isp": True}}
+# the tools each preset switches on when encode_picture's lfnst / isp / tb64 are None (tb64 needs
+# CTU 64: off whatever this says when the CTU is 32)
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False},
+                  "medium": {"lfnst": True, "isp": True, "tb64": True},
+                  "slow": {"lfnst": True, "isp": True, "tb64": True}}
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,9 @@ class Forced:
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False):
+                 isp: bool = False, tb64: bool = False):
         self.bd = bd
+        self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
         self.isp = isp
         self.ctu = ctu
@@ -309,7 +313,7 @@ class _PictureEncoder(TreeSearch):
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
-        tbs = transform_blocks(x, y, w, h, MAX_TB)
+        tbs = transform_blocks(x, y, w, h, self.max_tb)
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
@@ -323,7 +327,7 @@ class _PictureEncoder(TreeSearch):
                 cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
             else:
                 cands = prev[0]
-        lf_on = self.lfnst and max(w, h) <= MAX_TB  # a CU of several TUs never carries lfnst_idx
+        lf_on = self.lfnst and max(w, h) <= self.max_tb  # a CU of several TUs never carries lfnst_idx
         best = None
         tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
         if len(cands) > 1:
@@ -347,7 +351,7 @@ class _PictureEncoder(TreeSearch):
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
-        if self.isp and isp_signalled(w, h):
+        if self.isp and isp_signalled(w, h, self.max_tb):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
             # the search codes ISP CUs without LFNST; only the test hook combines them
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
@@ -398,7 +402,7 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0):
+        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb):
             # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
@@ -409,7 +413,7 @@ class _PictureEncoder(TreeSearch):
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp)
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, self.max_tb)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
@@ -426,7 +430,7 @@ class _PictureEncoder(TreeSearch):
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
                 code_residual(est, lv, 0)
-        if lf_on and lfnst_signalled(lvs, w, h):
+        if lf_on and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
         return est.bits
@@ -453,7 +457,7 @@ class _PictureEncoder(TreeSearch):
         best = (zero[0], 0)
         for k in (1, 2):
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k)
-            if not lfnst_signalled(lvs, w, h):
+            if not lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
                 continue
             j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h)
             if j < best[0]:
@@ -484,7 +488,7 @@ class _PictureEncoder(TreeSearch):
                 stack.extend(t[2])
                 continue
             cu = t[2]
-            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB)
+            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, self.max_tb)
             for (x0, tw, y0, th), unit, blocks in ((maps[0], 4, sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)
                                                    if cu.isp else tbs), (maps[1], 8, tbs)):
                 for bx, by, bw, bh in blocks:
@@ -501,7 +505,7 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp)
+                               isp=self.isp, tb64=self.max_tb == 64)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -557,16 +561,18 @@ def _check_planes(y, cb, cr, bit_depth: int):
 def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "medium",
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
-                   lfnst: bool | None = None, isp: bool | None = None) -> EncodeResult:
+                   lfnst: bool | None = None, isp: bool | None = None,
+                   tb64: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
-    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
-    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
+    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None = the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
-    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py); None = the
-    preset's. ``forced`` is a test hook fixing decisions."""
+    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py), ``tb64`` the
+    64-point transforms (sps_max_luma_transform_size_64_flag: MaxTbSizeY 64, so a CU up to 64x64 is
+    one TU; CTU 64 only); None = the preset's (tb64: off at CTU 32). ``forced`` is a test hook fixing
+    decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -581,9 +587,13 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
     tools = _TOOL_DEFAULTS[preset]
+    if tb64 is None:
+        tb64 = tools["tb64"] and ctu_size == 64
+    elif tb64 and ctu_size != 64:
+        raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
-                          tools["isp"] if isp is None else bool(isp))
+                          tools["isp"] if isp is None else bool(isp), bool(tb64))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

@@ -38,18 +38,20 @@ from .rdoq import rdoq
 from .residual_coding import code_residual
 from .transform import forward_dct2, inverse_dct2
 
-MAX_TB = 32  # MaxTbSizeY
+MAX_TB = 32  # the encoder's ISP range (MaxTbSizeY without 64-point transforms)
 MIN_TB = 4  # MinTbSizeY
 
 
-def isp_signalled(w: int, h: int) -> bool:
-    """Whether coding_unit() carries intra_subpartitions_mode_flag for a w x h CU (ISP enabled)."""
-    return w <= MAX_TB and h <= MAX_TB and w * h > MIN_TB * MIN_TB
+def isp_signalled(w: int, h: int, max_tb: int = MAX_TB) -> bool:
+    """Whether coding_unit() carries intra_subpartitions_mode_flag for a w x h CU (ISP enabled,
+    MaxTbSizeY ``max_tb``)."""
+    return w <= max_tb and h <= max_tb and w * h > MIN_TB * MIN_TB
 
 
-def isp_allowed(w: int, h: int, split: int) -> bool:
-    """Whether this encoder may code a w x h CU with ``split`` (sub-partitions >= 4 on each side)."""
-    if not isp_signalled(w, h):
+def isp_allowed(w: int, h: int, split: int, max_tb: int = MAX_TB) -> bool:
+    """Whether this encoder may code a w x h CU with ``split`` (sub-partitions >= 4 on each side;
+    the search keeps to CUs up to 32x32, ``max_tb`` = 64 lets the test hook reach 64-sample CUs)."""
+    if not isp_signalled(w, h, max_tb):
         return False
     if split == ISP_HOR_SPLIT:
         return h >= 16
@@ -192,7 +194,7 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
     with RDOQ (``rd``), the cheapest split within RDOQ_MARGIN of the regular cost is coded again with
     RDOQ and kept only if cheaper than the regular coding."""
     forced = enc.forced.isp(x, y, w, h) if enc.forced else None
-    if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced):
+    if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced, enc.max_tb):
         forced = None
     if forced == ISP_NO_SPLIT:
         return ISP_NO_SPLIT, lv_y, dist, 0

@@ -33,7 +33,7 @@ from .partition import BT_H, BT_V, NO_SPLIT, QT, TT_H, TT_V, Node, allowed_split
 from .syntax import CodingUnit, write_coding_unit
 
 MIN_CB = 8
-MAX_TB = 32  # MaxTbSizeY (sps_max_luma_transform_size_64_flag = 0)
+BIG = 32  # a block with a side above this (64) is searched quad split first
 _TT_OF_BT = {BT_H: TT_H, BT_V: TT_V}
 
 
@@ -145,7 +145,7 @@ class TreeSearch:
                 return True
             return False
 
-        big = w > MAX_TB or h > MAX_TB
+        big = w > BIG or h > BIG
         if big and QT in options:
             # 64x64: the quad split first; the leaf only when no 32x32 child split further
             start()
