@@ -14,10 +14,12 @@ is inferred 1 for the last sub-partition when all the earlier ones are 0, so suc
 non-zero last sub-partition. intra_luma_not_planar_flag takes ctxInc 0 in an ISP CU.
 
 The syntax is present (sps_isp_enabled_flag = 1) on every CU with cbWidth, cbHeight <= MaxTbSizeY
-(32) and cbWidth * cbHeight > 16 (MinTbSizeY = 4). Encoder choice (not a bitstream restriction): this
-encoder uses ISP only where the sub-partitions are at least 4 samples on each side, the sizes its
-transforms and residual coding handle: horizontal splits for CU heights >= 16, vertical splits for
-CU widths >= 16 (so never on 8x8 CUs, whose sub-partitions would be 8x2 / 2x8).
+(32, or 64 with the 64-point transforms) and cbWidth * cbHeight > 16 (MinTbSizeY = 4). Encoder choice
+(not a bitstream restriction): this encoder uses ISP only on CUs up to 32x32 (a 64-sample CU codes
+intra_subpartitions_mode_flag = 0; the test hook alone reaches ISP there) and only where the
+sub-partitions are at least 4 samples on each side, the sizes its transforms and residual coding
+handle: horizontal splits for CU heights >= 16, vertical splits for CU widths >= 16 (so never on 8x8
+CUs, whose sub-partitions would be 8x2 / 2x8).
 Decision (informative, choose_isp()): ISP is tried with the CU's best regular luma mode, on CUs
 whose regular coding has a few luma levels, in the split that most often wins with that mode (both
 splits for planar and DC, and in the slow preset), and kept when its cost D + lambda * R (R from the
