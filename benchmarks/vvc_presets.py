@@ -9,7 +9,7 @@ Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNS
 fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
 `medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp` (medium without
 LFNST / intra sub-partitions), `medium-tb32` (medium without the 64-point transforms: MaxTbSizeY 32,
-a 64x64 CU coded as four 32x32 TUs). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
+a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the same for slow). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
 `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
 or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
 process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
@@ -45,10 +45,11 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
            "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
            "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None), "medium-tb32": ("medium", None),
-           "slow": ("slow", None)}
+           "slow": ("slow", None), "slow-tb32": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
-         "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}}
+         "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False},
+         "slow-tb32": {"tb64": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
 BASE = "medium"
 

@@ -8,8 +8,8 @@ rate-distortion cost D + lambda * R with the exact prediction and R estimated fr
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
-transforms, tb64, on in both, a CU up to 64x64 is one TU, without them CUs above 32 samples on a
-side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
+transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
+both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
 and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
 ("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
 same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
@@ -60,6 +60,9 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
+# MaxBtSizeY with the 64-point transforms (CTU 64): binary splits of 64x64 blocks give 64x32 / 32x64 CUs
+# of one TU
+_MAX_BT_TB64 = 64
 
 # the tools each preset switches on when encode_picture's lfnst / isp / tb64 are None (tb64 needs
 # CTU 64: off whatever this says when the CTU is 32)
@@ -166,6 +169,8 @@ class _PictureEncoder(TreeSearch):
         self.h, self.w = y.shape
         self.H = -(-self.h // MIN_CB) * MIN_CB
         self.W = -(-self.w // MIN_CB) * MIN_CB
+        if tb64:
+            max_bt = max(max_bt, _MAX_BT_TB64)
         self.lim = PartitionLimits(self.W, self.H, mtt if max_mtt_depth is None else max_mtt_depth,
                                    min(max_bt, ctu), min(32, ctu))
         self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
