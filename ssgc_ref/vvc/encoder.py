@@ -9,10 +9,11 @@ states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the 
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
 splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
 transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
-both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
-and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
-("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
-same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
+both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py,
+every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"),
+also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
+a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
+residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
@@ -570,7 +571,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    tb64: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
-    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None = the preset's (fast 32, medium/slow 64).
+    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
+    the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``

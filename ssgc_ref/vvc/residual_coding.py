@@ -19,6 +19,7 @@ import numpy as np
 
 from . import contexts as C
 from .cabac import _COST0, _COST1, ContextStates, RateEstimator
+from .transform import ZERO_OUT  # the DCT-II zero-out size of a 64-sample side
 
 # Rice parameter from the clipped template sum (Table 128)
 _RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
@@ -26,7 +27,6 @@ _LAST_OFF_LUMA = (0, 0, 3, 6, 10, 15)
 _LAST_SHIFT_CHROMA = (0, 0, 0, 1, 2, 2, 2)
 MAX_PRE_EXT_LEN = 11  # 26 - log2TransformRange (15)
 ESCAPE_LEN = 15  # log2TransformRange
-ZERO_OUT = 32  # 1 << 5: the DCT-II zero-out size of a 64-sample side
 
 
 def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
