@@ -313,7 +313,7 @@ def test_lfnst_and_isp_on_64_cus_decode(monkeypatch):
 def test_rd_decisions_decode(monkeypatch, preset, bd, qps):
     rec = _Record(monkeypatch)
     rng = np.random.default_rng(31)
-    h, w = (104, 136)  # partial CTUs on both edges
+    h, w = (72, 136)  # partial CTUs on both edges
     for qp in qps:
         planes = _planes(rng, h, w, bd, "texture")
         for p, s in zip(planes, (64, 32, 32)):
