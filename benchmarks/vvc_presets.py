@@ -8,8 +8,9 @@ Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNS
 (multi-type depth 1, LFNST, ISP) and `slow`; ablations: `fast-nolfnst` (fast without LFNST: the
 fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
 `medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp`, `medium-nosao`,
-`fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-sdh`,
-`fast-sdh` (with sign data hiding, off in the presets). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
+`fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-tb32` (medium
+without the 64-point transforms: MaxTbSizeY 32, a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the
+same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
 `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
 or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
 process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
@@ -44,13 +45,14 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 # name: (preset, max_mtt_depth override or None for the preset's)
 CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
            "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
-           "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None),
+           "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None), "medium-tb32": ("medium", None),
            "medium-sdh": ("medium", None), "fast-sdh": ("fast", None), "medium-nosao": ("medium", None),
-           "fast-nosao": ("fast", None), "slow": ("slow", None)}
+           "fast-nosao": ("fast", None), "slow": ("slow", None), "slow-tb32": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
-         "medium-noisp": {"isp": False}, "medium-sdh": {"sign_hiding": True},
-         "fast-sdh": {"sign_hiding": True}, "medium-nosao": {"sao": False}, "fast-nosao": {"sao": False}}
+         "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
+         "medium-sdh": {"sign_hiding": True}, "fast-sdh": {"sign_hiding": True}, "medium-nosao": {"sao": False},
+         "fast-nosao": {"sao": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
 BASE = "medium"
 

@@ -12,14 +12,15 @@ from hypothesis import given, settings, strategies as st
 from ssgc_ref.vvc import encode_picture, encoder
 from ssgc_ref.vvc.cabac import CabacWriter, ContextStates, RateEstimator
 from ssgc_ref.vvc.oracle import decode_annexb
-from ssgc_ref.vvc.residual_coding import code_residual, tables
+from ssgc_ref.vvc.residual_coding import code_residual, tables, zero_out
 from ssgc_ref.vvc.sign_hiding import hide_signs, sign_hidden
 
-SIDES = (4, 8, 16, 32)
+SIDES = (4, 8, 16, 32, 64)
 
 
 def _subblocks(lv: np.ndarray):
     """Per sub-block: (levels in scan order n = 0..15, first, last significant n or None)."""
+    lv = zero_out(lv)[0]  # a 64-sample side: the sub-blocks of its zero-out region
     h, w = lv.shape
     T = tables(w, h)
     for pos in T.sb_pos:
@@ -42,6 +43,8 @@ def test_hide_signs_obeys_the_rule_and_keeps_the_span(seed, h, w, bd, qp, densit
     rng = np.random.default_rng(seed)
     coef = rng.laplace(0, rng.uniform(50, 3000), (h, w))
     coef[rng.random((h, w)) > density] = 0
+    coef[32:, :] = 0  # DCT-II zero-out of 64-sample sides
+    coef[:, 32:] = 0
     coef = np.round(coef).astype(np.int32)
     from ssgc_ref.vvc.quant import quantize
 

@@ -7,11 +7,13 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
-splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; CUs above 32 samples on a
-side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
-and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
-("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
-same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
+splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
+transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
+both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py,
+every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"),
+also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
+a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
+residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
@@ -48,7 +50,7 @@ from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
                      write_coding_unit, write_luma_mode)
 from .transform import forward_dct2, inverse_dct2
-from .tree_search import MAX_TB, MIN_CB, TreeSearch
+from .tree_search import MIN_CB, TreeSearch
 
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
@@ -61,13 +63,16 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
+# MaxBtSizeY with the 64-point transforms (CTU 64): binary splits of 64x64 blocks give 64x32 / 32x64 CUs
+# of one TU
+_MAX_BT_TB64 = 64
 
-# the tools each preset switches on when encode_picture's lfnst / isp / sign_hiding / sao are None;
-# sign data hiding is off: with this encoder's parity fix it does not pay (benchmarks/vvc_presets.py,
-# configs medium-sdh / fast-sdh; README "Our H.266 intra encoder")
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "sign_hiding": False, "sao": True},
-                  "medium": {"lfnst": True, "isp": True, "sign_hiding": False, "sao": True},
-                  "slow": {"lfnst": True, "isp": True, "sign_hiding": False, "sao": True}}
+# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao are
+# None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
+# this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh)
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True},
+                  "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True},
+                  "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True}}
 
 
 @dataclass(frozen=True)
@@ -142,8 +147,9 @@ class Forced:
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False, sign_hiding: bool = False, sao: bool = False):
+                 isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False):
         self.bd = bd
+        self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
         self.isp = isp
         self.sdh = sign_hiding
@@ -174,6 +180,8 @@ class _PictureEncoder(TreeSearch):
         self.h, self.w = y.shape
         self.H = -(-self.h // MIN_CB) * MIN_CB
         self.W = -(-self.w // MIN_CB) * MIN_CB
+        if tb64:
+            max_bt = max(max_bt, _MAX_BT_TB64)
         self.lim = PartitionLimits(self.W, self.H, mtt if max_mtt_depth is None else max_mtt_depth,
                                    min(max_bt, ctu), min(32, ctu))
         self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
@@ -322,7 +330,7 @@ class _PictureEncoder(TreeSearch):
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
-        tbs = transform_blocks(x, y, w, h, MAX_TB)
+        tbs = transform_blocks(x, y, w, h, self.max_tb)
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
@@ -336,7 +344,7 @@ class _PictureEncoder(TreeSearch):
                 cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
             else:
                 cands = prev[0]
-        lf_on = self.lfnst and max(w, h) <= MAX_TB  # a CU of several TUs never carries lfnst_idx
+        lf_on = self.lfnst and max(w, h) <= self.max_tb  # a CU of several TUs never carries lfnst_idx
         best = None
         tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
         if len(cands) > 1:
@@ -360,7 +368,7 @@ class _PictureEncoder(TreeSearch):
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
-        if self.isp and isp_signalled(w, h):
+        if self.isp and isp_signalled(w, h, self.max_tb):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
             # the search codes ISP CUs without LFNST; only the test hook combines them
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
@@ -411,7 +419,7 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0):
+        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb):
             # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
@@ -422,7 +430,8 @@ class _PictureEncoder(TreeSearch):
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, self.sdh)
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
+                        sign_hiding=self.sdh)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
@@ -439,7 +448,7 @@ class _PictureEncoder(TreeSearch):
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
                 code_residual(est, lv, 0, self.sdh)
-        if lf_on and lfnst_signalled(lvs, w, h):
+        if lf_on and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
         return est.bits
@@ -466,7 +475,7 @@ class _PictureEncoder(TreeSearch):
         best = (zero[0], 0)
         for k in (1, 2):
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k)
-            if not lfnst_signalled(lvs, w, h):
+            if not lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
                 continue
             j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h)
             if j < best[0]:
@@ -497,7 +506,7 @@ class _PictureEncoder(TreeSearch):
                 stack.extend(t[2])
                 continue
             cu = t[2]
-            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB)
+            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, self.max_tb)
             for (x0, tw, y0, th), unit, blocks in ((maps[0], 4, sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)
                                                    if cu.isp else tbs), (maps[1], 8, tbs)):
                 for bx, by, bw, bh in blocks:
@@ -514,7 +523,7 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp, sign_hiding=self.sdh, sao=self.sao)
+                               isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -587,18 +596,20 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
                    lfnst: bool | None = None, isp: bool | None = None,
-                   sign_hiding: bool | None = None, sao: bool | None = None) -> EncodeResult:
+                   tb64: bool | None = None, sign_hiding: bool | None = None,
+                   sao: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
-    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
-    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
+    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
+    the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
-    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py),
-    ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao`` sample adaptive offset
-    (sao.py); None = the preset's.
-    ``forced`` is a test hook fixing decisions."""
+    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py), ``tb64`` the
+    64-point transforms (sps_max_luma_transform_size_64_flag: MaxTbSizeY 64, so a CU up to 64x64 is
+    one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
+    sample adaptive offset (sao.py); None = the preset's (tb64: off at CTU 32). ``forced`` is a test
+    hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -613,11 +624,15 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
     tools = _TOOL_DEFAULTS[preset]
+    if tb64 is None:
+        tb64 = tools["tb64"] and ctu_size == 64
+    elif tb64 and ctu_size != 64:
+        raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
-                          tools["isp"] if isp is None else bool(isp),
-                          tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
-                          tools["sao"] if sao is None else bool(sao))
+                          tools["isp"] if isp is None else bool(isp), tb64=bool(tb64),
+                          sign_hiding=tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
+                          sao=tools["sao"] if sao is None else bool(sao))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

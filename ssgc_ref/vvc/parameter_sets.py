@@ -26,7 +26,7 @@ class PictureParams:
     bit_depth: int
     qp: int  # SliceQpY
     deblocking: bool = False
-    log2_ctu: int = 5  # CtbSizeY = 32 or 64 (MaxTbSizeY stays 32)
+    log2_ctu: int = 5  # CtbSizeY = 32 or 64
     max_mtt_depth: int = 0  # MaxMttDepthY of intra slices: 0 = quad-tree only
     log2_max_bt: int = 5  # MaxBtSizeY (with max_mtt_depth > 0; MinQtSizeY = MinCbSizeY)
     log2_max_tt: int = 5  # MaxTtSizeY
@@ -35,6 +35,7 @@ class PictureParams:
     sign_hiding: bool = False  # sps_sign_data_hiding_enabled_flag = sh_sign_data_hiding_used_flag
     sao: bool = False  # sps_sao_enabled_flag
     sao_used: bool = False  # sh_sao_luma_used_flag = sh_sao_chroma_used_flag (with sao)
+    tb64: bool = False  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 (CTU 64 only), else 32
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -94,8 +95,10 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_qtbtt_dual_tree_intra_flag
     w.ue(0)  # sps_log2_diff_min_qt_min_cb_inter_slice
     w.ue(0)  # sps_max_mtt_hierarchy_depth_inter_slice
+    if p.tb64 and p.log2_ctu < 6:
+        raise ValueError("sps_max_luma_transform_size_64_flag needs CtbSizeY 64")
     if p.log2_ctu > 5:
-        w.u(1, 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY = 32
+        w.u(1, 1 if p.tb64 else 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 or 32
     w.u(1, 0)  # sps_transform_skip_enabled_flag
     w.u(1, 0)  # sps_mts_enabled_flag
     w.u(1, 1 if p.lfnst else 0)  # sps_lfnst_enabled_flag

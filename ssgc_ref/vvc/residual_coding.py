@@ -4,7 +4,12 @@ hiding optional, sign_hiding.py).
 
 ``code_residual(sink, levels, c_idx, sign_hiding)`` writes one transform block's TransCoeffLevel array to a
 :class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
-Blocks are 4..32 on each side (square or not), so sub-blocks are 4x4 and no zero-out applies.
+Blocks are 4..64 on each side (square or not), so sub-blocks are 4x4. A 64-sample side has the
+DCT-II zero-out (log2ZoTbWidth/Height = Min(log2TbWidth/Height, 5)): its coefficients past 32 are
+zero and not coded; the last position's prefixes have cMax (log2ZoTb << 1) - 1 but the context
+offset and shift of the real side (9.3.4.2.4); everything after them (sub-blocks, scan,
+remBinsPass1, templates) is that of the top-left zero-out region, which the coders here take as the
+block.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 
 from . import contexts as C
 from .cabac import _COST0, _COST1, ContextStates, RateEstimator
+from .transform import ZERO_OUT  # the DCT-II zero-out size of a 64-sample side
 
 # Rice parameter from the clipped template sum (Table 128)
 _RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
@@ -84,6 +90,18 @@ def last_ctx(log2: int, chroma: bool) -> tuple[int, int]:
     return _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
 
 
+def zero_out(levels: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(the coded region of ``levels``, log2TbWidth, log2TbHeight of the whole block): the top-left
+    Min(side, 32) samples of each side; the levels past them must be zero."""
+    h, w = levels.shape
+    log2w, log2h = w.bit_length() - 1, h.bit_length() - 1
+    if w <= ZERO_OUT and h <= ZERO_OUT:
+        return levels, log2w, log2h
+    if levels[ZERO_OUT:, :].any() or levels[:, ZERO_OUT:].any():
+        raise ValueError(f"{w}x{h} block has levels outside its 32-sample zero-out region")
+    return levels[:ZERO_OUT, :ZERO_OUT], log2w, log2h
+
+
 def _last_prefix(v: int) -> tuple[int, int, int]:
     """(prefix, suffix, suffix length) of a last significant coefficient coordinate (§7.4.11.11)."""
     if v < 4:
@@ -119,15 +137,17 @@ def _write_abs(sink, value: int, rice: int) -> None:
 
 
 def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = False) -> None:
-    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768);
-    ``sign_hiding`` = sh_sign_data_hiding_used_flag (the levels must then obey its parity rule).
+    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..64 each, |level| < 32768,
+    zero past 32 on a 64-sample side); ``sign_hiding`` = sh_sign_data_hiding_used_flag (the levels
+    must then obey its parity rule).
 
     A :class:`~ssgc_ref.vvc.cabac.RateEstimator` sink takes the equivalent inlined path
     (:func:`residual_bits`); any other sink gets every bin through its methods."""
     if type(sink) is RateEstimator:
         sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits, sign_hiding)
         return
-    h, n = levels.shape  # n: width (the raster stride)
+    levels, log2w_tb, log2h_tb = zero_out(levels)
+    h, n = levels.shape  # n: width (the raster stride) of the coded region
     T = tables(n, h)
     flat = levels.ravel()
     absl = np.abs(flat).tolist()
@@ -141,9 +161,9 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
     px, sx, lsx = _last_prefix(lx)
     py, sy, lsy = _last_prefix(ly)
     binf = sink.bin
-    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+    for base, pref, log2, log2_zo in ((C.LAST_X, px, log2w_tb, T.log2w), (C.LAST_Y, py, log2h_tb, T.log2h)):
         off, shift = last_ctx(log2, chroma)
-        cmax = 2 * log2 - 1
+        cmax = 2 * log2_zo - 1
         for i in range(pref):
             binf(base + off + (i >> shift), 1)
         if pref < cmax:
@@ -268,7 +288,8 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     s0l, s1l, r0l, r1l = ctx.s0, ctx.s1, ctx.r0, ctx.r1
     c1, c0 = _COST1, _COST0
 
-    h, n = levels.shape
+    levels, log2w_tb, log2h_tb = zero_out(levels)
+    h, n = levels.shape  # n: width (the raster stride) of the coded region
     T = tables(n, h)
     flat = levels.ravel()
     absl = np.abs(flat).tolist()
@@ -281,9 +302,9 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     chroma = c_idx > 0
     px, sx, lsx = _last_prefix(lx)
     py, sy, lsy = _last_prefix(ly)
-    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+    for base, pref, log2, log2_zo in ((C.LAST_X, px, log2w_tb, T.log2w), (C.LAST_Y, py, log2h_tb, T.log2h)):
         off, shift = last_ctx(log2, chroma)
-        cmax = 2 * log2 - 1
+        cmax = 2 * log2_zo - 1
         for i in range(pref + (1 if pref < cmax else 0)):
             ci = base + off + (i >> shift)
             a0, a1 = s0l[ci], s1l[ci]

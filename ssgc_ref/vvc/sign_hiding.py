@@ -18,7 +18,7 @@ import numpy as np
 
 from .quant import _scale_params
 from .rdoq import _energy_gain
-from .residual_coding import SBH_THRESHOLD, tables
+from .residual_coding import SBH_THRESHOLD, tables, zero_out
 
 __all__ = ["SBH_THRESHOLD", "hide_signs", "sign_hidden"]
 
@@ -45,10 +45,12 @@ def hide_signs(levels: np.ndarray, coeffs: np.ndarray, qp: int, bd: int, lam: fl
     """Levels (h, w) int32 equal to ``levels`` except for at most one +-1 change per sub-block, so
     that every sub-block with a hidden sign decodes with the sign ``levels`` has there. ``coeffs``
     are the scaled coefficients the levels quantise (their magnitudes price the changes), ``lam``
-    the encoder's Lagrange multiplier (pixel-domain SSD per bit)."""
-    h, w = levels.shape
+    the encoder's Lagrange multiplier (pixel-domain SSD per bit). A 64-sample side's sub-blocks are
+    those of its zero-out region, as the residual coding sees them."""
+    region = zero_out(levels)[0]
+    h, w = region.shape
     T = tables(w, h)
-    flat = levels.ravel()
+    flat = region.ravel()
     a = np.abs(flat[T.scan]).reshape(-1, 16)
     nz = a != 0
     has = nz.any(axis=1)
@@ -62,8 +64,8 @@ def hide_signs(levels: np.ndarray, coeffs: np.ndarray, qp: int, bd: int, lam: fl
     out = flat.astype(np.int64)
     ls, bd_shift = _scale_params(levels.shape, qp, bd)
     step = ls / float(1 << bd_shift)
-    d_unit = _energy_gain(h, w, bd) * step * step  # pixel SSD per squared level unit
-    cmag = np.abs(coeffs.ravel().astype(np.float64)) / step
+    d_unit = _energy_gain(*levels.shape, bd) * step * step  # pixel SSD per squared level unit
+    cmag = np.abs(coeffs[:h, :w].ravel().astype(np.float64)) / step
     for i in todo.tolist():
         pos = T.sb_pos[i]
         f, g = int(first[i]), int(last[i])
@@ -84,7 +86,9 @@ def hide_signs(levels: np.ndarray, coeffs: np.ndarray, qp: int, bd: int, lam: fl
                     best, best_p, best_d = c, p, -1
         v = int(out[best_p])
         if v == 0:  # a new level takes its coefficient's sign (it is coded: f < m < g)
-            out[best_p] = -1 if coeffs.flat[best_p] < 0 else 1
+            out[best_p] = -1 if coeffs[best_p // w, best_p % w] < 0 else 1
         else:
             out[best_p] = v + best_d if v > 0 else v - best_d
-    return out.reshape(h, w).astype(np.int32)
+    full = np.array(levels, dtype=np.int32)
+    full[:h, :w] = out.reshape(h, w)
+    return full

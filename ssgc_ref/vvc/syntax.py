@@ -3,7 +3,7 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes with
+(partition.py), MinCb 8, MaxTb 32 or 64 (larger CUs are split into TUs), the 67 regular modes with
 optional intra sub-partitions (isp.py) and LFNST (lfnst_idx after the transform tree, lfnst.py),
 every other intra tool off. Writers take a ``sink``
 (CabacWriter or RateEstimator).
@@ -120,6 +120,7 @@ class CodingUnit:
     # IntraSubPartitionsSplitType (isp.py: 0 none, 1 horizontal, 2 vertical); None = the ISP syntax is
     # absent (sps_isp_enabled_flag 0 or a CU outside isp_signalled())
     isp: int | None = None
+    max_tb: int = 32  # MaxTbSizeY: a CU larger on a side has several TUs and never lfnst_idx
     sign_hiding: bool = False  # sh_sign_data_hiding_used_flag (the levels obey its parity rule)
 
 
@@ -127,12 +128,12 @@ def cu_lfnst_signalled(cu: CodingUnit) -> bool:
     """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded; an ISP CU's
     lfnstWidth/Height are its sub-partitions', and its DC-only rule does not apply)."""
     return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h,
-                                                isp_split=cu.isp or 0)
+                                                isp_split=cu.isp or 0, max_tb=cu.max_tb)
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
-    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks(); an ISP CU one per
+    than MaxTbSizeY (32, or 64 with sps_max_luma_transform_size_64_flag) has several TUs, in the order of transform_blocks(); an ISP CU one per
     sub-partition), then lfnst_idx when the CU's blocks let it be coded (a CU whose lfnst_idx is
     not coded must have lfnst_idx 0)."""
     if cu.isp is not None:
