@@ -15,10 +15,9 @@ same cost (a choice that the CU's final residuals do not let the stream carry fa
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
-the mode candidates of its first coding instead of ranking the 67 modes again, a CU whose best
+the mode candidates of its first coding instead of ranking the 67 modes again, and a CU whose best
 regular luma trial alone costs 1.2x what the coding tree search can still spend on it is dropped
-before its LFNST, ISP and chroma trials, and a block whose quad split won with at least three of its
-children split further does not try binary or ternary splits (_PRUNING).
+before its LFNST, ISP and chroma trials (_PRUNING).
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -63,9 +62,9 @@ _PRESETS = {
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
 
-# search pruning per preset: (abort_ratio, qt_split_children) of _PictureEncoder; (inf, 5) = none.
-# medium's values: benchmarks/vvc_speed.py (CPU and BD-rate against the search without them)
-_PRUNING = {"fast": (math.inf, 5), "medium": (1.2, 3), "slow": (math.inf, 5)}
+# search pruning per preset: abort_ratio of _PictureEncoder (inf = none); medium's value from
+# benchmarks/vvc_speed.py (CPU and BD-rate against the search without it)
+_PRUNING = {"fast": math.inf, "medium": 1.2, "slow": math.inf}
 
 # the tools each preset switches on when encode_picture's lfnst / isp are None
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False}, "medium": {"lfnst": True, "isp": True},
@@ -165,9 +164,8 @@ class _PictureEncoder(TreeSearch):
         # search pruning (medium; measured in benchmarks/vvc_speed.py): a CU whose best regular luma
         # trial (D + lambda R of luma alone) already costs abort_ratio times the caller's budget is
         # dropped before its LFNST, ISP and chroma decisions (RDOQ, LFNST or ISP seldom bring the
-        # luma cost down by that much); a block whose quad split won with at least qt_split_children
-        # children split further skips its binary and ternary splits (tree_search.py)
-        self.abort_ratio, self.qt_split_children = _PRUNING[preset]
+        # luma cost down by that much)
+        self.abort_ratio = _PRUNING[preset]
         self.revisit: dict[tuple[int, int, int, int], tuple[list[int], list[int], int]] = {}
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5

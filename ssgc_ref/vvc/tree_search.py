@@ -15,12 +15,11 @@ and CABAC rate estimate), with early pruning:
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
   then a ternary split only in a direction whose binary split was the best option; with multi-type splits
   on, fast/medium skip the quad split of 16x16 blocks and ternary splits below the first
-  multi-type level (prune()); medium also skips them when the quad split won with at least
-  qt_split_children of its children split further (fine detail: the coarser multi-type blocks lose).
+  multi-type level (prune()).
 
 The chosen option leaves the reconstruction, the neighbourhood maps and the context states in its
 state; the others are undone. The mixin needs the picture encoder's _leaf prerequisites (code_cu,
-neighbours, _save/_restore/_restore_empty, lim, forced, lam, early_skip, skip_levels, qt_split_children).
+neighbours, _save/_restore/_restore_empty, lim, forced, lam, early_skip, skip_levels).
 """
 
 from __future__ import annotations
@@ -168,12 +167,9 @@ class TreeSearch:
                 if fs is None and self.early_skip and _luma_level_sum(leaf[0][2]) <= self.skip_levels:
                     return leaf
             bt_won = set()
-            qt_fine = False
             for s in (QT, BT_H, BT_V, TT_H, TT_V):
                 if s not in options or (fs is None and self.prune(n, s, inside)):
                     continue
-                if qt_fine:
-                    break  # the quad split won with finely split children: the coarser multi-type splits lose
                 if s in (TT_H, TT_V) and (BT_H if s == TT_H else BT_V) not in bt_won:
                     continue  # the binary split in this direction did not win: neither will this
                 start()
@@ -182,10 +178,6 @@ class TreeSearch:
                     # split is tried) does not depend on the caller's bound
                     if offer(self._split(n, s, allowed, inside, ctx, best[1] if best else math.inf)):
                         bt_won.add(s)
-                elif s == QT:
-                    qt = self._split(n, s, allowed, inside, ctx, min(best[1], bound) if best else bound)
-                    qt_fine = (offer(qt) and fs is None
-                               and sum(map(_has_split, qt[0][2])) >= self.qt_split_children)
                 else:
                     offer(self._split(n, s, allowed, inside, ctx, min(best[1], bound) if best else bound))
         if best is None:  # every option was abandoned past the bound: the caller abandons its own
