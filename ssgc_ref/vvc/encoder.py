@@ -15,9 +15,7 @@ same cost (a choice that the CU's final residuals do not let the stream carry fa
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
-the mode candidates of its first coding instead of ranking the 67 modes again, and a CU whose best
-regular luma trial alone costs 1.2x what the coding tree search can still spend on it is dropped
-before its LFNST, ISP and chroma trials (_PRUNING).
+the mode candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -61,10 +59,6 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
-
-# search pruning per preset: abort_ratio of _PictureEncoder (inf = none); medium's value from
-# benchmarks/vvc_speed.py (CPU and BD-rate against the search without it)
-_PRUNING = {"fast": math.inf, "medium": 1.2, "slow": math.inf}
 
 # the tools each preset switches on when encode_picture's lfnst / isp are None
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False}, "medium": {"lfnst": True, "isp": True},
@@ -161,11 +155,6 @@ class _PictureEncoder(TreeSearch):
         # compares by RD cost the luma (and, same luma mode, chroma) candidates of its first coding
         # instead of ranking the modes again by approximate SATD around its new neighbours
         self.reuse_modes = preset == "medium"
-        # search pruning (medium; measured in benchmarks/vvc_speed.py): a CU whose best regular luma
-        # trial (D + lambda R of luma alone) already costs abort_ratio times the caller's budget is
-        # dropped before its LFNST, ISP and chroma decisions (RDOQ, LFNST or ISP seldom bring the
-        # luma cost down by that much)
-        self.abort_ratio = _PRUNING[preset]
         self.revisit: dict[tuple[int, int, int, int], tuple[list[int], list[int], int]] = {}
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
@@ -316,9 +305,7 @@ class _PictureEncoder(TreeSearch):
         """Decide and reconstruct one CU (its TUs of at most 32x32); returns it and its distortion
         (luma + chroma SSD). ``budget``: the caller drops the CU when its distortion exceeds it
         (rate >= 0), so once the luma distortion alone does, (None, luma distortion) is returned
-        without the chroma decisions (the state is left half-coded; the caller restores it); with
-        a finite abort_ratio (medium), also (None, luma cost) as soon as the best regular luma mode
-        trial costs more than abort_ratio x budget (a heuristic: the CU is dropped unseen)."""
+        without the chroma decisions (the state is left half-coded; the caller restores it)."""
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
@@ -346,8 +333,6 @@ class _PictureEncoder(TreeSearch):
                 tried[m] = (j, any(lv is not None for lv in lvs))
                 if best is None or j < best[0]:
                     best = (j, m)
-        if best is not None and best[0] > self.abort_ratio * budget:
-            return None, best[0]  # the CU will not fit the caller's bound: skip LFNST, ISP and chroma
         mode = cands[0] if best is None else best[1]
         lfnst_idx = 0
         if lf_on:
