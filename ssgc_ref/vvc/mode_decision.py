@@ -147,7 +147,11 @@ def satd_operator(w: int, h: int):
     if h >= w:
         m[1, :, c - h:c] += 1.0 / (2 * h if w == h else h)
     t = _tile_hadamard(w, h)
-    g = np.einsum("ij,mjk->mik", t, m).astype(np.float32)
+    # one matrix product (BLAS) instead of einsum (2-3x slower): exact either way, the entries
+    # being dyadic fractions with few bits and the sums short
+    hw = h * w
+    g = np.ascontiguousarray((t @ m.transpose(1, 0, 2).reshape(hw, -1)).reshape(hw, 67, n).transpose(1, 0, 2),
+                             dtype=np.float32)
     return g, t.astype(np.float32)
 
 
