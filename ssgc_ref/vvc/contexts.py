@@ -59,6 +59,7 @@ _TABLES: dict[str, tuple[list[int], list[int]]] = {
          4, 2, 1, 6, 1, 1, 1, 1],
     ),
     "lfnst_idx": ([28, 52, 42], [9, 9, 10]),
+    "intra_luma_ref_idx": ([25, 60], [5, 8]),
 }
 
 OFFSET: dict[str, int] = {}
@@ -90,6 +91,7 @@ SIG = OFFSET["sig_coeff_flag"]
 PAR = OFFSET["par_level_flag"]
 GTX = OFFSET["abs_level_gtx_flag"]
 LFNST_IDX = OFFSET["lfnst_idx"]
+REF_IDX = OFFSET["intra_luma_ref_idx"]
 
 
 def init_states(slice_qp: int) -> tuple[list[int], list[int], list[int], list[int]]:

@@ -32,6 +32,7 @@ class PictureParams:
     log2_max_tt: int = 5  # MaxTtSizeY
     lfnst: bool = False  # sps_lfnst_enabled_flag
     isp: bool = False  # sps_isp_enabled_flag
+    mrl: bool = False  # sps_mrl_enabled_flag
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -126,7 +127,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     # MaxNumMergeCand < 2: sps_gpm_enabled_flag absent
     w.ue(0)  # sps_log2_parallel_merge_level_minus2
     w.u(1, 1 if p.isp else 0)  # sps_isp_enabled_flag
-    w.u(1, 0)  # sps_mrl_enabled_flag
+    w.u(1, 1 if p.mrl else 0)  # sps_mrl_enabled_flag
     w.u(1, 0)  # sps_mip_enabled_flag
     w.u(1, 0)  # sps_cclm_enabled_flag
     w.u(1, 1)  # sps_chroma_horizontal_collocated_flag
