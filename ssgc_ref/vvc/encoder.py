@@ -364,7 +364,7 @@ class _PictureEncoder(TreeSearch):
         ref_idx = None  # intra_luma_ref_idx, None = not coded
         if self.mrl and mrl_signalled(y, self.ctu):
             ref_idx = 0
-            got = choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on)
+            got = choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx)
             if got is not None:
                 ref_idx, mode, lfnst_idx = got
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None

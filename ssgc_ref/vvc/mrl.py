@@ -18,7 +18,8 @@ candidates candModeList[0..4] x lines 1 and 2 are predicted exactly on the CU's 
 block and ranked by SATD + sqrt(lambda) * their bits (MPM index and intra_luma_ref_idx); those
 within MRL_SATD_RATIO of the chosen regular mode's own SATD cost, the best MRL_RD[preset] of them,
 are coded (the mode trials' quantisation) and compared by D + lambda * R with the regular coding;
-the winner also tries LFNST like a regular mode.
+the winner also tries LFNST like a regular mode and, in a preset that codes its chosen modes with
+RDOQ ("medium"), is kept only if it also wins with RDOQ (the coding the stream will carry).
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def _ref_idx_bits(ctx) -> list[float]:
 
 
 def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, cost: float | None,
-               lf_on: bool) -> tuple[int, int, int] | None:
+               lf_on: bool, lfnst_idx: int = 0) -> tuple[int, int, int] | None:
     """The MRL decision of a CU whose intra_luma_ref_idx is coded, after its regular luma decision
     of the CU ``n`` (a partition.Node) with transform blocks ``tbs`` (``mode``, its cost
-    D + lambda R without intra_luma_ref_idx or None when not measured):
+    D + lambda R without intra_luma_ref_idx or None when not measured, its ``lfnst_idx``):
     (intra_luma_ref_idx > 0, luma mode, lfnst_idx) when a farther line wins, else None (the
     regular coding, intra_luma_ref_idx 0). The test hook enc.forced.ref_idx() / mpm_idx() fixes
     the line and the MPM index. Nothing in the picture state changes."""
@@ -137,4 +138,11 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
     lf = 0
     if lf_on:
         _, lf = enc._lfnst_choice(n, tbs, m, mpm, ctx, memo, zero, ref_idx=r)
+    if fr is None and enc.rdoq_final and not enc.rdoq_all:
+        # the preset codes the chosen mode with RDOQ: the farther line must win there too
+        def final(m_, lf_, r_):
+            (lvs_,), d_ = enc._trial((0,), tbs, m_, ctx, keep=False, memo=memo, lfnst=lf_, ref_idx=r_)
+            return d_ + lam * enc._luma_bits(ctx, m_, mpm, lvs_, lf_, lf_on, w, h, ref_idx=r_)
+        if final(m, lf, r) >= final(mode, lfnst_idx, 0):
+            return None
     return r, m, lf
