@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from skimage import data
 
 import ssgc_ref.vvc.encoder as encoder_mod
+from ssgc_format.ycbcr import rgb_to_ycbcr420
 from ssgc_ref.vvc import contexts as C
 from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
@@ -129,17 +131,18 @@ def test_forced_mrl_decodes_bit_exactly(w, h, ctu, preset, cus):
 
 def test_mrl_on_random_content_and_the_rd_decision(cus):
     rng = np.random.default_rng(5)
-    # random content (every line differs) and a smooth one, where farther lines are sometimes cheaper
-    for bd, qp in ((8, 32), (10, 27)):
+    # random content (every line differs): forced lines and MPM indices, then the RD search
+    for bd, qp, forced in ((8, 32, ShapeMRL(16, 16, None, 0)), (10, 27, None)):
         top = (1 << bd) - 1
         planes = [rng.integers(0, top + 1, s).astype(np.uint8 if bd == 8 else np.uint16)
                   for s in ((72, 80), (36, 40), (36, 40))]
-        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", forced=ShapeMRL(16, 16, None, 0))
+        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", forced=forced)
         _decodes_to_recon(res)
     del cus[:]
-    for seed in range(2):
-        planes = _picture(np.random.default_rng(seed), 96, 128, 8)
-        res = encode_picture(*planes, qp=30, preset="medium")
+    # the RD decision picks farther lines on a natural picture (hair and fabric edges)
+    rgb = np.ascontiguousarray(data.astronaut()[64:192, 160:288])
+    for qp in (27, 32):
+        res = encode_picture(*rgb_to_ycbcr420(rgb, 8), qp=qp, preset="medium")
         _decodes_to_recon(res)
     counts = Counter(cu.ref_idx for cu in cus)
     assert counts[None] and counts[0] and counts[1] + counts[2], counts

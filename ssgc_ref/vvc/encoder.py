@@ -14,7 +14,9 @@ and 2 are tried on the best luma mode ("fast"), also on the runner-up when its c
 same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
-lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
+lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow"): below a CTU's top row, the MPM
+candidates on reference lines 1 and 2 ranked by SATD, the best few compared with the chosen
+regular mode by the same cost (a CU on a farther line has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
 the mode candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
@@ -360,11 +362,11 @@ class _PictureEncoder(TreeSearch):
                 j, k = self._lfnst_choice(n, tbs, m, mpm, ctx, memo, tried[m])
                 if k and j < j_best:
                     mode, lfnst_idx, j_best = m, k, j
-            j_reg = None if self.forced and self.forced.lfnst_idx(x, y, w, h) is not None else j_best
+            j_reg = j_best  # 0 when the test hook fixed lfnst_idx: no MRL search then
         ref_idx = None  # intra_luma_ref_idx, None = not coded
         if self.mrl and mrl_signalled(y, self.ctu):
             ref_idx = 0
-            got = choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx)
+            got = choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx, fm is not None)
             if got is not None:
                 ref_idx, mode, lfnst_idx = got
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None

@@ -65,13 +65,14 @@ def _ref_idx_bits(ctx) -> list[float]:
 
 
 def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, cost: float | None,
-               lf_on: bool, lfnst_idx: int = 0) -> tuple[int, int, int] | None:
+               lf_on: bool, lfnst_idx: int = 0, forced_mode: bool = False) -> tuple[int, int, int] | None:
     """The MRL decision of a CU whose intra_luma_ref_idx is coded, after its regular luma decision
     of the CU ``n`` (a partition.Node) with transform blocks ``tbs`` (``mode``, its cost
     D + lambda R without intra_luma_ref_idx or None when not measured, its ``lfnst_idx``):
     (intra_luma_ref_idx > 0, luma mode, lfnst_idx) when a farther line wins, else None (the
     regular coding, intra_luma_ref_idx 0). The test hook enc.forced.ref_idx() / mpm_idx() fixes
-    the line and the MPM index. Nothing in the picture state changes."""
+    the line and the MPM index; ``forced_mode``: the hook fixed the luma mode (line 0 then, unless
+    the line is fixed too). Nothing in the picture state changes."""
     x, y, w, h = n.x, n.y, n.w, n.h
     fr = enc.forced.ref_idx(x, y, w, h) if enc.forced else None
     if fr is not None:
@@ -86,8 +87,8 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
             lf = (enc.forced.lfnst_idx(x, y, w, h) or 0) if lf_on else 0
             return fr, mpm[fi], lf
         lines = (fr,)
-    elif enc.forced and enc.forced.luma_mode(x, y, w) is not None:
-        return None  # a forced luma mode keeps line 0 unless the line is forced too
+    elif forced_mode:
+        return None
     else:
         n_rd = MRL_RD.get(enc.preset, 0)
         if not n_rd:
