@@ -16,7 +16,7 @@ RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra 
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow"): below a CTU's top row, the MPM
 candidates on reference lines 1 and 2 ranked by SATD, the best few compared with the chosen
-regular mode by the same cost (a CU on a farther line has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
+regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
 the mode candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
@@ -363,22 +363,26 @@ class _PictureEncoder(TreeSearch):
                 if k and j < j_best:
                     mode, lfnst_idx, j_best = m, k, j
             j_reg = j_best  # 0 when the test hook fixed lfnst_idx: no MRL search then
-        ref_idx = None  # intra_luma_ref_idx, None = not coded
-        if self.mrl and mrl_signalled(y, self.ctu):
-            ref_idx = 0
-            got = choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx, fm is not None)
-            if got is not None:
-                ref_idx, mode, lfnst_idx = got
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
-        (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx,
-                                    ref_idx=ref_idx or 0)
+        (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
-        if self.isp and isp_signalled(w, h) and not ref_idx:
+        if self.isp and isp_signalled(w, h):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
             # the search codes ISP CUs without LFNST; only the test hook combines them
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
             if isp:
                 lfnst_idx = isp_lfnst
+        ref_idx = None  # intra_luma_ref_idx, None = not coded
+        if self.mrl and mrl_signalled(y, self.ctu):
+            ref_idx = 0
+            # tried where ISP did not beat the regular coding (ISP wins more where it applies)
+            got = None if isp else choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx,
+                                              fm is not None)
+            if got is not None:
+                ref_idx, mode, lfnst_idx = got
+                isp = None  # no ISP syntax after intra_luma_ref_idx > 0
+                (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx,
+                                            ref_idx=ref_idx)
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))

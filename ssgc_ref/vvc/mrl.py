@@ -13,7 +13,8 @@ luma mode is candModeList[intra_luma_mpm_idx], never planar. lfnst_idx keeps its
 The prediction (intra_pred.py, ``ReferenceSamples.ref_idx``) reads line refIdx, without smoothing,
 Gaussian interpolation or PDPC; chroma always uses line 0.
 
-Search (informative, choose_mrl()): after the regular luma mode decision of a CU, the 10
+Search (informative, choose_mrl()): after the regular luma mode decision of a CU and its ISP
+decision, where ISP did not win (ISP's gain is larger where it applies), the 10
 candidates candModeList[0..4] x lines 1 and 2 are predicted exactly on the CU's first transform
 block and ranked by SATD + sqrt(lambda) * their bits (MPM index and intra_luma_ref_idx); those
 within MRL_SATD_RATIO of the chosen regular mode's own SATD cost, the best MRL_RD[preset] of them,
