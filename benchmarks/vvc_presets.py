@@ -7,13 +7,14 @@ FFmpeg decode (C path, checked equal to the encoder's reconstruction) against th
 Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNST), `medium`
 (multi-type depth 1, LFNST, ISP) and `slow`; ablations: `fast-nolfnst` (fast without LFNST: the
 fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
-`medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp`, `medium-nomrl`
-(medium without LFNST / intra sub-partitions / multiple reference lines). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
-`medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
-or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
-process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
-the baseline's measured in the same run. benchmarks/vvc_speed.py times the presets against the
-encoder as it was before multi-type trees.
+`medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp` (medium without
+LFNST / intra sub-partitions), `medium-mrl` (medium with multiple reference lines, which its
+default leaves off), `slow-nomrl` (slow without them). Reported: luma BD-rate against all-intra
+VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline
+configuration (`medium`, or --baseline, or the first of --configs when medium is not run), and the
+encode CPU time (one process, single-threaded BLAS asked for through the environment before numpy
+loads) as a ratio to the baseline's measured in the same run. benchmarks/vvc_speed.py times the
+presets against the encoder as it was before multi-type trees.
 
 Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...] [--baseline CFG] [--out DIR]
 Takes tens of minutes on a loaded 2-core machine. Writes vvc_presets.json in --out DIR (default
@@ -44,12 +45,13 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
            "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
            "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None),
-           "medium-nomrl": ("medium", None), "slow": ("slow", None)}
+           "medium-mrl": ("medium", None), "slow": ("slow", None), "slow-nomrl": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
-         "medium-noisp": {"isp": False}, "medium-nomrl": {"mrl": False}}
+         "medium-noisp": {"isp": False}, "medium-mrl": {"mrl": True},
+         "slow-nomrl": {"mrl": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp",
-                   "medium-nomrl")
+                   "medium-mrl")
 BASE = "medium"
 
 

@@ -136,13 +136,13 @@ def test_mrl_on_random_content_and_the_rd_decision(cus):
         top = (1 << bd) - 1
         planes = [rng.integers(0, top + 1, s).astype(np.uint8 if bd == 8 else np.uint16)
                   for s in ((72, 80), (36, 40), (36, 40))]
-        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", forced=forced)
+        res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", forced=forced, mrl=True)
         _decodes_to_recon(res)
     del cus[:]
     # the RD decision picks farther lines on a natural picture (hair and fabric edges)
     rgb = np.ascontiguousarray(data.astronaut()[64:192, 160:288])
     for qp in (27, 32):
-        res = encode_picture(*rgb_to_ycbcr420(rgb, 8), qp=qp, preset="medium")
+        res = encode_picture(*rgb_to_ycbcr420(rgb, 8), qp=qp, preset="medium", mrl=True)
         _decodes_to_recon(res)
     counts = Counter(cu.ref_idx for cu in cus)
     assert counts[None] and counts[0] and counts[1] + counts[2], counts
@@ -152,7 +152,7 @@ def test_mrl_on_random_content_and_the_rd_decision(cus):
 
 def test_mrl_off_and_fast_code_no_ref_idx(cus):
     planes = _picture(np.random.default_rng(3), 64, 64, 8)
-    for kw in ({"preset": "medium", "mrl": False}, {"preset": "fast"}):
+    for kw in ({"preset": "medium", "mrl": False}, {"preset": "medium"}, {"preset": "fast"}):
         del cus[:]
         res = encode_picture(*planes, qp=32, **kw)
         assert cus and all(cu.ref_idx is None for cu in cus)
