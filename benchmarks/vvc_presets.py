@@ -8,8 +8,8 @@ Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNS
 (multi-type depth 1, LFNST, ISP) and `slow`; ablations: `fast-nolfnst` (fast without LFNST: the
 fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
 `medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp` (medium without
-LFNST / intra sub-partitions), `medium-mrl` (medium with multiple reference lines, which its
-default leaves off), `slow-nomrl` (slow without them). Reported: luma BD-rate against all-intra
+LFNST / intra sub-partitions), `medium-mrl`, `slow-mrl` (medium / slow with multiple reference
+lines, which the presets leave off). Reported: luma BD-rate against all-intra
 VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline
 configuration (`medium`, or --baseline, or the first of --configs when medium is not run), and the
 encode CPU time (one process, single-threaded BLAS asked for through the environment before numpy
@@ -45,11 +45,11 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
            "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
            "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None),
-           "medium-mrl": ("medium", None), "slow": ("slow", None), "slow-nomrl": ("slow", None)}
+           "medium-mrl": ("medium", None), "slow": ("slow", None), "slow-mrl": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
          "medium-noisp": {"isp": False}, "medium-mrl": {"mrl": True},
-         "slow-nomrl": {"mrl": False}}
+         "slow-mrl": {"mrl": True}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp",
                    "medium-mrl")
 BASE = "medium"

@@ -14,7 +14,7 @@ and 2 are tried on the best luma mode ("fast"), also on the runner-up when its c
 same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
-lfnst_idx 0); multiple reference lines (mrl.py, "slow", and "medium" with mrl=True): below a
+lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
 has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
@@ -66,10 +66,11 @@ _PRESETS = {
 
 # the tools each preset switches on when encode_picture's lfnst / isp / mrl are None
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "mrl": False},
-                  # medium: MRL off; on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) for 6-24%
-                  # more CPU (benchmarks/vvc_presets.py, medium-mrl / medium)
+                  # MRL off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for
+                  # 6-24% more CPU, by -0.2..+0.1% in slow for 15-22% (benchmarks/vvc_presets.py,
+                  # medium-mrl / medium, slow-mrl / slow)
                   "medium": {"lfnst": True, "isp": True, "mrl": False},
-                  "slow": {"lfnst": True, "isp": True, "mrl": True}}
+                  "slow": {"lfnst": True, "isp": True, "mrl": False}}
 
 
 @dataclass(frozen=True)

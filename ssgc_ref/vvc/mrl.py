@@ -34,7 +34,7 @@ from .mode_decision import satd
 
 MAX_REF_IDX = 2  # intra_luma_ref_idx cMax
 # MRL candidates RD-tested per CU (presets not listed do not search MRL)
-MRL_RD = {"medium": 2, "slow": 4}  # medium searches only with encode_picture(mrl=True)
+MRL_RD = {"medium": 2, "slow": 4}  # searched only with encode_picture(mrl=True)
 # an MRL candidate is RD-tested only when its SATD cost is within this factor of the regular mode's
 MRL_SATD_RATIO = 1.0
 
