@@ -7,14 +7,16 @@ FFmpeg decode (C path, checked equal to the encoder's reconstruction) against th
 Configurations (deblocking on): the presets `fast` (CTU 32, quad-tree only, LFNST), `medium`
 (multi-type depth 1, LFNST, ISP) and `slow`; ablations: `fast-nolfnst` (fast without LFNST: the
 fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits only),
-`medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp` (medium without
-LFNST / intra sub-partitions), `medium-mrl`, `slow-mrl` (medium / slow with multiple reference
-lines, which the presets leave off). Reported: luma BD-rate against all-intra
-VVenC 1.6.1 `faster` and `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline
-configuration (`medium`, or --baseline, or the first of --configs when medium is not run), and the
-encode CPU time (one process, single-threaded BLAS asked for through the environment before numpy
-loads) as a ratio to the baseline's measured in the same run. benchmarks/vvc_speed.py times the
-presets against the encoder as it was before multi-type trees.
+`medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp`, `medium-nosao`,
+`fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-tb32` (medium
+without the 64-point transforms: MaxTbSizeY 32, a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the
+same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets), `medium-mrl`, `slow-mrl`
+(with multiple reference lines, off in the presets). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
+`medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
+or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
+process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
+the baseline's measured in the same run. benchmarks/vvc_speed.py times the presets against the
+encoder as it was before multi-type trees.
 
 Run: .venv/bin/python benchmarks/vvc_presets.py [--images ...] [--configs ...] [--baseline CFG] [--out DIR]
 Takes tens of minutes on a loaded 2-core machine. Writes vvc_presets.json in --out DIR (default
@@ -44,14 +46,16 @@ from vvc_anchor import CROPS, IMAGES, QPS, VVENC_AI, bd_rate, load_image, psnr  
 # name: (preset, max_mtt_depth override or None for the preset's)
 CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": ("fast", None),
            "medium-qt": ("medium", 0), "medium": ("medium", None), "medium-mtt2": ("medium", 2),
-           "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None),
-           "medium-mrl": ("medium", None), "slow": ("slow", None), "slow-mrl": ("slow", None)}
+           "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None), "medium-tb32": ("medium", None),
+           "medium-sdh": ("medium", None), "fast-sdh": ("fast", None), "medium-nosao": ("medium", None),
+           "fast-nosao": ("fast", None), "slow": ("slow", None), "slow-tb32": ("slow", None),
+           "medium-mrl": ("medium", None), "slow-mrl": ("slow", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
-         "medium-noisp": {"isp": False}, "medium-mrl": {"mrl": True},
-         "slow-mrl": {"mrl": True}}
-DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp",
-                   "medium-mrl")
+         "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
+         "medium-sdh": {"sign_hiding": True}, "fast-sdh": {"sign_hiding": True}, "medium-nosao": {"sao": False},
+         "fast-nosao": {"sao": False}, "medium-mrl": {"mrl": True}, "slow-mrl": {"mrl": True}}
+DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
 BASE = "medium"
 
 

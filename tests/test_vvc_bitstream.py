@@ -72,7 +72,10 @@ def test_emulation_prevention(rbsp):
 def test_nal_header_and_start_code():
     n = nal_unit(15, b"\x80")
     assert n[:2] == bytes([0, (15 << 3) | 1])
-    assert annexb([n, n]) == b"\x00\x00\x00\x01" + n + b"\x00\x00\x00\x01" + n
+    assert annexb([n, n]) == b"\x00\x00\x00\x01" + n + b"\x00\x00\x00\x01" + n  # parameter sets: zero_byte
+    s = nal_unit(8, b"\x80")  # a slice after them: the 3-byte start code
+    assert annexb([n, s]) == b"\x00\x00\x00\x01" + n + b"\x00\x00\x01" + s
+    assert annexb([s]) == b"\x00\x00\x00\x01" + s  # the first NAL unit of the access unit
 
 
 class CabacDecoder:

@@ -258,7 +258,7 @@ def test_signalling_corner_cases_decode(monkeypatch):
     rng = np.random.default_rng(2)
     for luma, camp, qp in (("smooth", 0.5, 30), ("smooth", 6.0, 27), ("smooth", 25.0, 22), ("noise", 2.0, 27)):
         planes = _planes(rng, 64, 128, luma, camp)
-        res = encode_picture(*planes, qp=qp, ctu_size=64, max_mtt_depth=2, isp=False,
+        res = encode_picture(*planes, qp=qp, ctu_size=64, max_mtt_depth=2, isp=False, tb64=False,
                              forced=_ForcedPaths(rng, [0, 1, 18, 50, 66], (1, 2), leaf64=luma == "noise"))
         _check_c_and_simd(res, (64, 128))
     cat = _categories(rec.cus)

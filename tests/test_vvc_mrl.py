@@ -1,7 +1,7 @@
 """Multiple reference lines (MRL) in the VVC intra encoder against FFmpeg's native decoder (PyAV), on
 its C and SIMD code paths: intra_luma_ref_idx 1 and 2 forced with every MPM index on every CU shape
-the encoder codes (8x8 .. 32x32, the non-square shapes of binary splits, 64x32 CUs of two 32x32
-transform blocks), at the picture's left edge (reference samples substituted), in partial CTUs,
+the encoder codes (8x8 .. 32x32, the non-square shapes of binary splits, 64x32 CUs of one 64x32
+or two 32x32 transform blocks), at the picture's left edge (reference samples substituted), in partial CTUs,
 with LFNST, 8 and 10 bits; the RD decision on pictures; the prediction's fast path against the
 step-by-step reference; the syntax guards."""
 
@@ -113,11 +113,12 @@ def test_forced_mrl_decodes_bit_exactly(w, h, ctu, preset, cus):
     rng = np.random.default_rng(100 + k)
     # 8 and 10 bits, lines 1 and 2, with and without deblocking / LFNST across the cases; a picture
     # of partial CTUs on its right and bottom edges
-    for bd, ref, deblocking, qp in ((8, 1, k % 2 == 0, 27), (10, 2, k % 2 == 1, 37)):
+    # 64x32: one 64x32 TU (MaxTbSizeY 64) in the 8-bit run, two 32x32 TUs (MaxTbSizeY 32) in the 10-bit one
+    for bd, ref, deblocking, qp, tb64 in ((8, 1, k % 2 == 0, 27, True), (10, 2, k % 2 == 1, 37, False)):
         planes = _picture(rng, 2 * ctu + 40, max(2 * ctu, 4 * w) + 24, bd)
         forced = ShapeMRL(w, h, ref, int(rng.integers(5)), lfnst=k % 3 == 0)
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset=preset, ctu_size=ctu, deblocking=deblocking,
-                             max_mtt_depth=2, forced=forced, mrl=True)
+                             max_mtt_depth=2, forced=forced, mrl=True, tb64=tb64 if ctu == 64 else None)
         _decodes_to_recon(res)
     shaped = [cu for cu in cus if (cu.w, cu.h) == (w, h)]
     mrl = [cu for cu in shaped if cu.ref_idx]

@@ -59,6 +59,10 @@ _TABLES: dict[str, tuple[list[int], list[int]]] = {
          4, 2, 1, 6, 1, 1, 1, 1],
     ),
     "lfnst_idx": ([28, 52, 42], [9, 9, 10]),
+    # sao_merge_left_flag and sao_merge_up_flag share one context, the luma and chroma
+    # sao_type_idx another (their first bin)
+    "sao_merge_flag": ([60], [0]),
+    "sao_type_idx": ([13], [4]),
     "intra_luma_ref_idx": ([25, 60], [5, 8]),
 }
 
@@ -91,6 +95,8 @@ SIG = OFFSET["sig_coeff_flag"]
 PAR = OFFSET["par_level_flag"]
 GTX = OFFSET["abs_level_gtx_flag"]
 LFNST_IDX = OFFSET["lfnst_idx"]
+SAO_MERGE = OFFSET["sao_merge_flag"]
+SAO_TYPE = OFFSET["sao_type_idx"]
 REF_IDX = OFFSET["intra_luma_ref_idx"]
 
 

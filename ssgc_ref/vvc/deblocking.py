@@ -2,8 +2,9 @@
 reconstruction equals the decoder's output when pps_deblocking_filter_disabled_flag is 0.
 
 Profile facts that simplify §8.8.3: every CU is intra (bS = 2 on every transform-block edge),
-luma transform blocks 8..32 on each side on the 8-sample grid (larger CUs are split into 32-sample
-TUs) except the sub-partitions of ISP CUs, 4 samples on a side on the 4-sample luma grid; filter
+luma transform blocks 8..64 on each side on the 8-sample grid (8..32 without the 64-point
+transforms, larger CUs then split into 32-sample TUs; either way a side of 32 or more filters up to 7
+samples) except the sub-partitions of ISP CUs, 4 samples on a side on the 4-sample luma grid; filter
 lengths from the transform block sizes across each edge (1 where either block is 4 samples across
 it), no subblock edges, one slice, QP constant (SliceQpY, chroma QP equal through the identity
 table), beta/tc offsets 0. Chroma edges are those of the chroma transform blocks (an ISP CU has

@@ -7,11 +7,13 @@ prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are co
 rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
 states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
 same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
-splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; CUs above 32 samples on a
-side are split into 32-sample TUs); LFNST (lfnst.py, every preset): in a CU of one TU, lfnst_idx 1
-and 2 are tried on the best luma mode ("fast"), also on the runner-up when its cost is within 10%
-("medium"), on every compared mode ("slow"), on a mode that leaves a luma residual, and kept by the
-same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
+splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
+transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
+both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py,
+every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"),
+also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
+a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
+residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
@@ -28,7 +30,7 @@ samples, so there is no drift).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,12 +47,14 @@ from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
+from .sao import OFF as SAO_OFF, apply_sao, decide as sao_decide, write_sao
+from .sign_hiding import hide_signs
 from .partition import NO_SPLIT, QT, Neighbours, Node, PartitionLimits
 from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
                      write_coding_unit, write_luma_mode)
 from .transform import forward_dct2, inverse_dct2
-from .tree_search import MAX_TB, MIN_CB, TreeSearch
+from .tree_search import MIN_CB, TreeSearch
 
 _PRESETS = {
     # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
@@ -63,14 +67,21 @@ _PRESETS = {
     "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
+# MaxBtSizeY with the 64-point transforms (CTU 64): binary splits of 64x64 blocks give 64x32 / 32x64 CUs
+# of one TU
+_MAX_BT_TB64 = 64
 
-# the tools each preset switches on when encode_picture's lfnst / isp / mrl are None
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "mrl": False},
-                  # MRL off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for
-                  # 6-24% more CPU, by -0.2..+0.1% in slow for 15-22% (benchmarks/vvc_presets.py,
-                  # medium-mrl / medium, slow-mrl / slow)
-                  "medium": {"lfnst": True, "isp": True, "mrl": False},
-                  "slow": {"lfnst": True, "isp": True, "mrl": False}}
+# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl
+# are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
+# this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
+# MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 6-24% more CPU,
+# by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO)
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
+                           "mrl": False},
+                  "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
+                             "mrl": False},
+                  "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
+                           "mrl": False}}
 
 
 @dataclass(frozen=True)
@@ -83,14 +94,18 @@ class EncodeResult:
     bit_depth: int
 
 
-def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None):
+def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None,
+                sdh_lam: float | None = None):
     """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
     ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
     int32). ``lfnst`` = (predModeIntra, lfnst_idx): ``coef`` holds LFNST coefficients, inverted
-    between the scaling and the DCT-II as the decoder does."""
+    between the scaling and the DCT-II as the decoder does. ``sdh_lam``: sign data hiding is on,
+    the levels get its parity (sign_hiding.hide_signs, with this lambda)."""
     lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
+    if sdh_lam is not None:
+        lv = hide_signs(lv, coef, qp, bd, sdh_lam)
     d = dequantize(lv, qp, bd)
     if lfnst is not None:
         d = inverse_lfnst(d, lfnst[0], lfnst[1])
@@ -150,10 +165,15 @@ class Forced:
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False, mrl: bool = False):
+                 isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False,
+                 mrl: bool = False):
         self.bd = bd
+        self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
         self.isp = isp
+        self.sdh = sign_hiding
+        self.sao = sao
+        self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)
         self.mrl = mrl
         self.ctu = ctu
         self.deblocking = deblocking
@@ -180,6 +200,8 @@ class _PictureEncoder(TreeSearch):
         self.h, self.w = y.shape
         self.H = -(-self.h // MIN_CB) * MIN_CB
         self.W = -(-self.w // MIN_CB) * MIN_CB
+        if tb64:
+            max_bt = max(max_bt, _MAX_BT_TB64)
         self.lim = PartitionLimits(self.W, self.H, mtt if max_mtt_depth is None else max_mtt_depth,
                                    min(max_bt, ctu), min(32, ctu))
         self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
@@ -311,7 +333,8 @@ class _PictureEncoder(TreeSearch):
                 if lfnst and k == 0:
                     lf = (lfnst_pred_mode(mode, tw, th), lfnst)
                     coef = forward_lfnst(coef, lf[0], lfnst)
-                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf)
+                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf,
+                                      self.lam if self.sdh else None)
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + th, tx:tx + tw] = rec
@@ -330,7 +353,7 @@ class _PictureEncoder(TreeSearch):
         bd = self.bd
         x, y, w, h = n.x, n.y, n.w, n.h
         mpm = self.mpm(x, y, w, h)
-        tbs = transform_blocks(x, y, w, h, MAX_TB)
+        tbs = transform_blocks(x, y, w, h, self.max_tb)
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         memo: dict = {}
@@ -344,7 +367,7 @@ class _PictureEncoder(TreeSearch):
                 cands = self._luma_candidates(refs, self.org[0][y:y + h, x:x + w], w, h, mpm)
             else:
                 cands = prev[0]
-        lf_on = self.lfnst and max(w, h) <= MAX_TB  # a CU of several TUs never carries lfnst_idx
+        lf_on = self.lfnst and max(w, h) <= self.max_tb  # a CU of several TUs never carries lfnst_idx
         best = None
         tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
         if len(cands) > 1:
@@ -370,7 +393,7 @@ class _PictureEncoder(TreeSearch):
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
-        if self.isp and isp_signalled(w, h):
+        if self.isp and isp_signalled(w, h, self.max_tb):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
             # the search codes ISP CUs without LFNST; only the test hook combines them
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
@@ -423,7 +446,7 @@ class _PictureEncoder(TreeSearch):
                 for k, lvs in ((1, lcb), (2, lcr)):
                     for lv in lvs:
                         if lv is not None:
-                            code_residual(est, lv, k)
+                            code_residual(est, lv, k, self.sdh)
                 ctx.restore(snap)
                 j = dc + self.lam * est.bits
                 if bestc is None or j < bestc[0]:
@@ -432,7 +455,7 @@ class _PictureEncoder(TreeSearch):
         cm = chroma_mode(cidx, mode)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0):
+        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb):
             # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
@@ -444,7 +467,8 @@ class _PictureEncoder(TreeSearch):
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, ref_idx)
+        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
+                        sign_hiding=self.sdh, ref_idx=ref_idx)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
@@ -463,8 +487,8 @@ class _PictureEncoder(TreeSearch):
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
-                code_residual(est, lv, 0)
-        if lf_on and lfnst_signalled(lvs, w, h):
+                code_residual(est, lv, 0, self.sdh)
+        if lf_on and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
         return est.bits
@@ -492,7 +516,7 @@ class _PictureEncoder(TreeSearch):
         best = (zero[0], 0)
         for k in (1, 2):
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k, ref_idx=line)
-            if not lfnst_signalled(lvs, w, h):
+            if not lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
                 continue
             j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h, ref_idx=ref_idx)
             if j < best[0]:
@@ -523,7 +547,7 @@ class _PictureEncoder(TreeSearch):
                 stack.extend(t[2])
                 continue
             cu = t[2]
-            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, MAX_TB)
+            tbs = transform_blocks(cu.x, cu.y, cu.w, cu.h, self.max_tb)
             for (x0, tw, y0, th), unit, blocks in ((maps[0], 4, sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)
                                                    if cu.isp else tbs), (maps[1], 8, tbs)):
                 for bx, by, bw, bh in blocks:
@@ -540,7 +564,8 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp, mrl=self.mrl)
+                               isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao,
+                               mrl=self.mrl)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -551,8 +576,22 @@ class _PictureEncoder(TreeSearch):
                 tree, _ = self.code_tree(Node(cx, cy, self.ctu, self.ctu), ectx)
                 self.write_tree(writer, tree)
                 trees.append(tree)
-        writer.term(1)  # end_of_slice_one_bit after the last CTU
         self.tb_maps = self._tb_maps(trees)
+        if self.sao:
+            # SAO is decided on the deblocked picture, but its syntax opens each CTU: the CTUs are
+            # written again behind their sao() (its contexts are its own, so the coding-tree bins
+            # code exactly as in the first writing)
+            rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+            grid = sao_decide(self.org, rec, self.ctu, (self.h, self.w), self.bd, self.lam, self.qp)
+            if any(c.type != SAO_OFF for row in grid for s in row for c in s.comps):
+                self.sao_grid = grid
+                writer = CabacWriter(ContextStates(self.qp))
+                cols = -(-self.W // self.ctu)
+                for i, tree in enumerate(trees):
+                    write_sao(writer, grid[i // cols][i % cols], i % cols, i // cols, self.bd)
+                    self.write_tree(writer, tree)
+        params = replace(params, sao_used=self.sao_grid is not None)
+        writer.term(1)  # end_of_slice_one_bit after the last CTU
         body, tail, nbits = writer.finish()
         bw = BitWriter()
         slice_header(bw, params)
@@ -565,6 +604,8 @@ class _PictureEncoder(TreeSearch):
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
         rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+        if self.sao_grid is not None:
+            rec = apply_sao(rec, self.sao_grid, self.ctu, self.bd)
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2
         return (rec[0][:self.h, :self.w].astype(dtype), rec[1][:ch, :cw].astype(dtype),
                 rec[2][:ch, :cw].astype(dtype))
@@ -597,17 +638,21 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    deblocking: bool = True, ctu_size: int | None = None,
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
                    lfnst: bool | None = None, isp: bool | None = None,
-                   mrl: bool | None = None) -> EncodeResult:
+                   tb64: bool | None = None, sign_hiding: bool | None = None,
+                   sao: bool | None = None, mrl: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
-    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64 (64x64
-    CUs are coded as four 32x32 TUs); None = the preset's (fast 32, medium/slow 64).
+    (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
+    the preset's (fast 32, medium/slow 64).
     ``max_mtt_depth`` (0..3) overrides the preset's multi-type-tree depth (0 = quad-tree only: fast's,
     and medium's search before binary/ternary splits). ``lfnst`` switches the low-frequency
     non-separable transform (sps_lfnst_enabled_flag and the encoder's lfnst_idx decisions), ``isp``
-    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py), ``mrl``
-    multiple reference lines (sps_mrl_enabled_flag and the encoder's intra_luma_ref_idx decision,
-    mrl.py); None = the preset's. ``forced`` is a test hook fixing decisions."""
+    intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py), ``tb64`` the
+    64-point transforms (sps_max_luma_transform_size_64_flag: MaxTbSizeY 64, so a CU up to 64x64 is
+    one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
+    sample adaptive offset (sao.py), ``mrl`` multiple reference lines (sps_mrl_enabled_flag and the
+    encoder's intra_luma_ref_idx decision, mrl.py); None = the preset's (tb64: off at CTU 32).
+    ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -622,10 +667,16 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
     tools = _TOOL_DEFAULTS[preset]
+    if tb64 is None:
+        tb64 = tools["tb64"] and ctu_size == 64
+    elif tb64 and ctu_size != 64:
+        raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
-                          tools["isp"] if isp is None else bool(isp),
-                          tools["mrl"] if mrl is None else bool(mrl))
+                          tools["isp"] if isp is None else bool(isp), tb64=bool(tb64),
+                          sign_hiding=tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
+                          sao=tools["sao"] if sao is None else bool(sao),
+                          mrl=tools["mrl"] if mrl is None else bool(mrl))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

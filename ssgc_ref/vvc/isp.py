@@ -14,10 +14,12 @@ is inferred 1 for the last sub-partition when all the earlier ones are 0, so suc
 non-zero last sub-partition. intra_luma_not_planar_flag takes ctxInc 0 in an ISP CU.
 
 The syntax is present (sps_isp_enabled_flag = 1) on every CU with cbWidth, cbHeight <= MaxTbSizeY
-(32) and cbWidth * cbHeight > 16 (MinTbSizeY = 4). Encoder choice (not a bitstream restriction): this
-encoder uses ISP only where the sub-partitions are at least 4 samples on each side, the sizes its
-transforms and residual coding handle: horizontal splits for CU heights >= 16, vertical splits for
-CU widths >= 16 (so never on 8x8 CUs, whose sub-partitions would be 8x2 / 2x8).
+(32, or 64 with the 64-point transforms) and cbWidth * cbHeight > 16 (MinTbSizeY = 4). Encoder choice
+(not a bitstream restriction): this encoder uses ISP only on CUs up to 32x32 (a 64-sample CU codes
+intra_subpartitions_mode_flag = 0; the test hook alone reaches ISP there) and only where the
+sub-partitions are at least 4 samples on each side, the sizes its transforms and residual coding
+handle: horizontal splits for CU heights >= 16, vertical splits for CU widths >= 16 (so never on 8x8
+CUs, whose sub-partitions would be 8x2 / 2x8).
 Decision (informative, choose_isp()): ISP is tried with the CU's best regular luma mode, on CUs
 whose regular coding has a few luma levels, in the split that most often wins with that mode (both
 splits for planar and DC, and in the slow preset), and kept when its cost D + lambda * R (R from the
@@ -35,21 +37,24 @@ from .lfnst import ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT  # IntraSubPartiti
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode
 from .quant import dequantize, quantize
 from .rdoq import rdoq
+from .sign_hiding import hide_signs
 from .residual_coding import code_residual
 from .transform import forward_dct2, inverse_dct2
 
-MAX_TB = 32  # MaxTbSizeY
+MAX_TB = 32  # the encoder's ISP range (MaxTbSizeY without 64-point transforms)
 MIN_TB = 4  # MinTbSizeY
 
 
-def isp_signalled(w: int, h: int) -> bool:
-    """Whether coding_unit() carries intra_subpartitions_mode_flag for a w x h CU (ISP enabled)."""
-    return w <= MAX_TB and h <= MAX_TB and w * h > MIN_TB * MIN_TB
+def isp_signalled(w: int, h: int, max_tb: int = MAX_TB) -> bool:
+    """Whether coding_unit() carries intra_subpartitions_mode_flag for a w x h CU (ISP enabled,
+    MaxTbSizeY ``max_tb``)."""
+    return w <= max_tb and h <= max_tb and w * h > MIN_TB * MIN_TB
 
 
-def isp_allowed(w: int, h: int, split: int) -> bool:
-    """Whether this encoder may code a w x h CU with ``split`` (sub-partitions >= 4 on each side)."""
-    if not isp_signalled(w, h):
+def isp_allowed(w: int, h: int, split: int, max_tb: int = MAX_TB) -> bool:
+    """Whether this encoder may code a w x h CU with ``split`` (sub-partitions >= 4 on each side;
+    the search keeps to CUs up to 32x32, ``max_tb`` = 64 lets the test hook reach 64-sample CUs)."""
+    if not isp_signalled(w, h, max_tb):
         return False
     if split == ISP_HOR_SPLIT:
         return h >= 16
@@ -74,7 +79,7 @@ def write_isp_flags(sink, split: int) -> None:
         sink.bin(C.ISP_SPLIT, split - 1)
 
 
-def write_isp_transform_tree(sink, tus) -> None:
+def write_isp_transform_tree(sink, tus, sign_hiding: bool = False) -> None:
     """The transform units of an ISP CU (§7.3.11.10): ``tus`` = [(luma levels or None, cb, cr)] per
     sub-partition, chroma only in the last. tu_cb/cr_coded_flag come first in the last unit;
     tu_y_coded_flag (ctxInc 2 + previous flag) is absent, inferred 1, in the last unit when every
@@ -96,12 +101,12 @@ def write_isp_transform_tree(sink, tus) -> None:
             raise ValueError("ISP CU: the last sub-partition must have luma coefficients when no other has")
         infer = infer and not cbf
         if ly is not None:
-            code_residual(sink, ly, 0)
+            code_residual(sink, ly, 0, sign_hiding)
         if last:
             if lcb is not None:
-                code_residual(sink, lcb, 1)
+                code_residual(sink, lcb, 1, sign_hiding)
             if lcr is not None:
-                code_residual(sink, lcr, 2)
+                code_residual(sink, lcr, 2, sign_hiding)
 
 
 def isp_tus(lv_y: list, lcb: list, lcr: list) -> list:
@@ -142,6 +147,8 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
         lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
+        if enc.sdh and lv.any():
+            lv = hide_signs(lv, coef, qp, bd, lam)
         if last and infer and not lv.any():
             lv = np.zeros_like(lv)
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
@@ -158,7 +165,7 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
             prev = cbf
         infer = infer and not cbf
         if cbf:
-            code_residual(est, lv, 0)
+            code_residual(est, lv, 0, enc.sdh)
         d = (o - out).astype(np.int64)
         dist += int((d * d).sum())
         rec[sy:sy + sh, sx:sx + sw] = out
@@ -192,7 +199,7 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
     with RDOQ (``rd``), the cheapest split within RDOQ_MARGIN of the regular cost is coded again with
     RDOQ and kept only if cheaper than the regular coding."""
     forced = enc.forced.isp(x, y, w, h) if enc.forced else None
-    if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced):
+    if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced, enc.max_tb):
         forced = None
     if forced == ISP_NO_SPLIT:
         return ISP_NO_SPLIT, lv_y, dist, 0

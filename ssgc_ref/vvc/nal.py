@@ -36,5 +36,11 @@ def nal_unit(nal_unit_type: int, rbsp: bytes, *, layer_id: int = 0, temporal_id:
 
 
 def annexb(nal_units: list[bytes]) -> bytes:
-    """Annex-B byte stream: each NAL unit preceded by a 4-byte start code 00 00 00 01."""
-    return b"".join(b"\x00\x00\x00\x01" + n for n in nal_units)
+    """Annex-B byte stream (one access unit): a 4-byte start code 00 00 00 01 (zero_byte +
+    start_code_prefix_one_3bytes) before the first NAL unit and every parameter set, where B.2
+    requires the zero_byte, a 3-byte 00 00 01 before the others."""
+    out = bytearray()
+    for i, n in enumerate(nal_units):
+        zero_byte = i == 0 or (n[1] >> 3) in (VPS_NUT, SPS_NUT, PPS_NUT)
+        out += (b"\x00\x00\x00\x01" if zero_byte else b"\x00\x00\x01") + n
+    return bytes(out)

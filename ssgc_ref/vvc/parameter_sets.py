@@ -26,12 +26,16 @@ class PictureParams:
     bit_depth: int
     qp: int  # SliceQpY
     deblocking: bool = False
-    log2_ctu: int = 5  # CtbSizeY = 32 or 64 (MaxTbSizeY stays 32)
+    log2_ctu: int = 5  # CtbSizeY = 32 or 64
     max_mtt_depth: int = 0  # MaxMttDepthY of intra slices: 0 = quad-tree only
     log2_max_bt: int = 5  # MaxBtSizeY (with max_mtt_depth > 0; MinQtSizeY = MinCbSizeY)
     log2_max_tt: int = 5  # MaxTtSizeY
     lfnst: bool = False  # sps_lfnst_enabled_flag
     isp: bool = False  # sps_isp_enabled_flag
+    sign_hiding: bool = False  # sps_sign_data_hiding_enabled_flag = sh_sign_data_hiding_used_flag
+    sao: bool = False  # sps_sao_enabled_flag
+    sao_used: bool = False  # sh_sao_luma_used_flag = sh_sao_chroma_used_flag (with sao)
+    tb64: bool = False  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 (CTU 64 only), else 32
     mrl: bool = False  # sps_mrl_enabled_flag
 
 
@@ -92,8 +96,10 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_qtbtt_dual_tree_intra_flag
     w.ue(0)  # sps_log2_diff_min_qt_min_cb_inter_slice
     w.ue(0)  # sps_max_mtt_hierarchy_depth_inter_slice
+    if p.tb64 and p.log2_ctu < 6:
+        raise ValueError("sps_max_luma_transform_size_64_flag needs CtbSizeY 64")
     if p.log2_ctu > 5:
-        w.u(1, 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY = 32
+        w.u(1, 1 if p.tb64 else 0)  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 or 32
     w.u(1, 0)  # sps_transform_skip_enabled_flag
     w.u(1, 0)  # sps_mts_enabled_flag
     w.u(1, 1 if p.lfnst else 0)  # sps_lfnst_enabled_flag
@@ -103,7 +109,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.ue(0)  # sps_num_points_in_qp_table_minus1[0]
     w.ue(0)  # sps_delta_qp_in_val_minus1[0][0]
     w.ue(1)  # sps_delta_qp_diff_val[0][0]: qpOutVal step = in_minus1 ^ diff = 1 -> identity mapping
-    w.u(1, 0)  # sps_sao_enabled_flag
+    w.u(1, 1 if p.sao else 0)  # sps_sao_enabled_flag
     w.u(1, 0)  # sps_alf_enabled_flag
     w.u(1, 0)  # sps_lmcs_enabled_flag
     w.u(1, 0)  # sps_weighted_pred_flag
@@ -137,7 +143,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_ladf_enabled_flag
     w.u(1, 0)  # sps_explicit_scaling_list_enabled_flag
     w.u(1, 0)  # sps_dep_quant_enabled_flag
-    w.u(1, 0)  # sps_sign_data_hiding_enabled_flag
+    w.u(1, 1 if p.sign_hiding else 0)  # sps_sign_data_hiding_enabled_flag
     w.u(1, 0)  # sps_virtual_boundaries_enabled_flag
     w.u(1, 0)  # sps_timing_hrd_params_present_flag
     w.u(1, 0)  # sps_field_seq_flag
@@ -195,4 +201,10 @@ def slice_header(w: BitWriter, p: PictureParams) -> None:
     # slice header proper
     w.u(1, 0)  # sh_no_output_of_prior_pics_flag (IDR)
     w.se(0)  # sh_qp_delta: SliceQpY = 26 + pps_init_qp_minus26
+    if p.sao:  # pps_sao_info_in_ph_flag is 0 (absent with pps_no_pic_partition_flag)
+        w.u(1, 1 if p.sao_used else 0)  # sh_sao_luma_used_flag
+        w.u(1, 1 if p.sao_used else 0)  # sh_sao_chroma_used_flag
+    # no deblocking override or dependent quantisation before it
+    if p.sign_hiding:
+        w.u(1, 1)  # sh_sign_data_hiding_used_flag
     w.byte_alignment()

@@ -17,7 +17,7 @@ import numpy as np
 from . import contexts as C
 from .cabac import _COST0, _COST1
 from .quant import _scale_params
-from .residual_coding import _RICE, _last_prefix, last_ctx, tables
+from .residual_coding import _RICE, ZERO_OUT, _last_prefix, last_ctx, tables
 from .transform import inverse_dct2
 
 
@@ -25,7 +25,7 @@ from .transform import inverse_dct2
 def _energy_gain(h: int, w: int, bd: int) -> float:
     """Pixel-domain SSD per squared unit of scaled-coefficient error (DCT-II is orthogonal)."""
     d = np.zeros((h, w), dtype=np.int32)
-    d[h // 2, w // 2] = 4096
+    d[min(h, ZERO_OUT) // 2, min(w, ZERO_OUT) // 2] = 4096  # a coefficient the transform reads
     r = inverse_dct2(d, bd).astype(np.float64)
     return float((r * r).sum()) / 4096.0 ** 2
 
@@ -43,11 +43,26 @@ def _abs_bits(value: int, rice: int) -> float:
 
 
 def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
-    """Levels (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output)."""
-    hh, n = coeffs.shape  # n: width (the raster stride)
+    """Levels (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output); a 64-sample
+    side gets levels in its first 32 positions only (the DCT-II zero-out)."""
+    h, w = coeffs.shape
     ls, bd_shift = _scale_params(coeffs.shape, qp, bd)
     step = ls / float(1 << bd_shift)
-    gain = _energy_gain(hh, n, bd)
+    gain = _energy_gain(h, w, bd)
+    log2s = (w.bit_length() - 1, h.bit_length() - 1)
+    if w <= ZERO_OUT and h <= ZERO_OUT:
+        return _rdoq_region(coeffs, step, gain, log2s, c_idx, lam, ctx)
+    out = np.zeros((h, w), dtype=np.int32)
+    zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
+    out[:zh, :zw] = _rdoq_region(coeffs[:zh, :zw], step, gain, log2s, c_idx, lam, ctx)
+    return out
+
+
+def _rdoq_region(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[int, int], c_idx: int,
+                 lam: float, ctx) -> np.ndarray:
+    """rdoq() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s`` = (width,
+    height), quantisation step ``step`` and energy gain ``gain``."""
+    hh, n = coeffs.shape  # n: width (the raster stride)
     T = tables(n, hh)
     flat = coeffs.ravel().astype(np.float64)
     mag = np.abs(flat)
@@ -147,8 +162,8 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
             pass1[p] = best_l if best_l < 4 else 4 + (best_l & 1)
     # choose the last significant position
     (bx, ox, shx, cmx), (by, oy, shy, cmy) = (
-        (C.LAST_X,) + last_ctx(T.log2w, chroma) + (2 * T.log2w - 1,),
-        (C.LAST_Y,) + last_ctx(T.log2h, chroma) + (2 * T.log2h - 1,))
+        (C.LAST_X,) + last_ctx(log2s[0], chroma) + (2 * T.log2w - 1,),
+        (C.LAST_Y,) + last_ctx(log2s[1], chroma) + (2 * T.log2h - 1,))
 
     def terms(v: int, base: int, off: int, shift: int, cmax: int) -> list[float]:
         """The additions of one coordinate's last_sig_coeff prefix bins and suffix length."""

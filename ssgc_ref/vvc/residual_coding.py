@@ -1,9 +1,15 @@
 """residual_coding() for non-transform-skip blocks (H.266 §7.3.11.11) with the context selection of
-§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation, no sign hiding).
+§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation; sign data
+hiding optional, sign_hiding.py).
 
-``code_residual(sink, levels, c_idx)`` writes one transform block's TransCoeffLevel array to a
+``code_residual(sink, levels, c_idx, sign_hiding)`` writes one transform block's TransCoeffLevel array to a
 :class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
-Blocks are 4..32 on each side (square or not), so sub-blocks are 4x4 and no zero-out applies.
+Blocks are 4..64 on each side (square or not), so sub-blocks are 4x4. A 64-sample side has the
+DCT-II zero-out (log2ZoTbWidth/Height = Min(log2TbWidth/Height, 5)): its coefficients past 32 are
+zero and not coded; the last position's prefixes have cMax (log2ZoTb << 1) - 1 but the context
+offset and shift of the real side (9.3.4.2.4); everything after them (sub-blocks, scan,
+remBinsPass1, templates) is that of the top-left zero-out region, which the coders here take as the
+block.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import numpy as np
 
 from . import contexts as C
 from .cabac import _COST0, _COST1, ContextStates, RateEstimator
+from .transform import ZERO_OUT  # the DCT-II zero-out size of a 64-sample side
 
 # Rice parameter from the clipped template sum (Table 128)
 _RICE = [0] * 7 + [1] * 7 + [2] * 14 + [3] * 4
@@ -21,6 +28,7 @@ _LAST_OFF_LUMA = (0, 0, 3, 6, 10, 15)
 _LAST_SHIFT_CHROMA = (0, 0, 0, 1, 2, 2, 2)
 MAX_PRE_EXT_LEN = 11  # 26 - log2TransformRange (15)
 ESCAPE_LEN = 15  # log2TransformRange
+SBH_THRESHOLD = 4  # lastSigScanPosSb - firstSigScanPosSb from which a sub-block's sign is hidden
 
 
 def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
@@ -82,6 +90,18 @@ def last_ctx(log2: int, chroma: bool) -> tuple[int, int]:
     return _LAST_OFF_LUMA[log2 - 1], (log2 + 1) >> 2
 
 
+def zero_out(levels: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(the coded region of ``levels``, log2TbWidth, log2TbHeight of the whole block): the top-left
+    Min(side, 32) samples of each side; the levels past them must be zero."""
+    h, w = levels.shape
+    log2w, log2h = w.bit_length() - 1, h.bit_length() - 1
+    if w <= ZERO_OUT and h <= ZERO_OUT:
+        return levels, log2w, log2h
+    if levels[ZERO_OUT:, :].any() or levels[:, ZERO_OUT:].any():
+        raise ValueError(f"{w}x{h} block has levels outside its 32-sample zero-out region")
+    return levels[:ZERO_OUT, :ZERO_OUT], log2w, log2h
+
+
 def _last_prefix(v: int) -> tuple[int, int, int]:
     """(prefix, suffix, suffix length) of a last significant coefficient coordinate (§7.4.11.11)."""
     if v < 4:
@@ -116,15 +136,18 @@ def _write_abs(sink, value: int, rice: int) -> None:
         sink.bypass_bits(s - (((1 << pre) - 1) << k), pre + k)
 
 
-def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
-    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..32 each, |level| < 32768).
+def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = False) -> None:
+    """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..64 each, |level| < 32768,
+    zero past 32 on a 64-sample side); ``sign_hiding`` = sh_sign_data_hiding_used_flag (the levels
+    must then obey its parity rule).
 
     A :class:`~ssgc_ref.vvc.cabac.RateEstimator` sink takes the equivalent inlined path
     (:func:`residual_bits`); any other sink gets every bin through its methods."""
     if type(sink) is RateEstimator:
-        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits)
+        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits, sign_hiding)
         return
-    h, n = levels.shape  # n: width (the raster stride)
+    levels, log2w_tb, log2h_tb = zero_out(levels)
+    h, n = levels.shape  # n: width (the raster stride) of the coded region
     T = tables(n, h)
     flat = levels.ravel()
     absl = np.abs(flat).tolist()
@@ -138,9 +161,9 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
     px, sx, lsx = _last_prefix(lx)
     py, sy, lsy = _last_prefix(ly)
     binf = sink.bin
-    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+    for base, pref, log2, log2_zo in ((C.LAST_X, px, log2w_tb, T.log2w), (C.LAST_Y, py, log2h_tb, T.log2h)):
         off, shift = last_ctx(log2, chroma)
-        cmax = 2 * log2 - 1
+        cmax = 2 * log2_zo - 1
         for i in range(pref):
             binf(base + off + (i >> shift), 1)
         if pref < cmax:
@@ -249,20 +272,24 @@ def code_residual(sink, levels: np.ndarray, c_idx: int) -> None:
             rice = _RICE[31 if s > 31 else s]
             zero = 1 << rice
             _write_abs(sink, zero if a == 0 else (a - 1 if a <= zero else a), rice)
-        for m in range(start, -1, -1):
-            p = pos[m]
-            if absl[p]:
-                sink.bypass(1 if flat[p] < 0 else 0)
+        sig_m = [m for m in range(start, -1, -1) if absl[pos[m]]]
+        hidden = sign_hiding and bool(sig_m) and sig_m[0] - sig_m[-1] >= SBH_THRESHOLD
+        if hidden and (flat[pos[sig_m[-1]]] < 0) != (sum(absl[p] for p in pos) & 1 == 1):
+            raise ValueError(f"sub-block {i}: the hidden sign disagrees with the parity of its levels")
+        for m in (sig_m[:-1] if hidden else sig_m):
+            sink.bypass(1 if flat[pos[m]] < 0 else 0)
 
 
-def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float) -> float:
+def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float,
+                  sign_hiding: bool = False) -> float:
     """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx), updating the
     context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
     the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
     s0l, s1l, r0l, r1l = ctx.s0, ctx.s1, ctx.r0, ctx.r1
     c1, c0 = _COST1, _COST0
 
-    h, n = levels.shape
+    levels, log2w_tb, log2h_tb = zero_out(levels)
+    h, n = levels.shape  # n: width (the raster stride) of the coded region
     T = tables(n, h)
     flat = levels.ravel()
     absl = np.abs(flat).tolist()
@@ -275,9 +302,9 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     chroma = c_idx > 0
     px, sx, lsx = _last_prefix(lx)
     py, sy, lsy = _last_prefix(ly)
-    for base, pref, log2 in ((C.LAST_X, px, T.log2w), (C.LAST_Y, py, T.log2h)):
+    for base, pref, log2, log2_zo in ((C.LAST_X, px, log2w_tb, T.log2w), (C.LAST_Y, py, log2h_tb, T.log2h)):
         off, shift = last_ctx(log2, chroma)
-        cmax = 2 * log2 - 1
+        cmax = 2 * log2_zo - 1
         for i in range(pref + (1 if pref < cmax else 0)):
             ci = base + off + (i >> shift)
             a0, a1 = s0l[ci], s1l[ci]
@@ -440,9 +467,17 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
             rice = _RICE[31 if s > 31 else s]
             zero = 1 << rice
             bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+        cnt, lo, hi = 0, -1, -1
         for m in range(start, -1, -1):
             if absl[pos[m]]:
-                bits += 1.0
+                cnt += 1
+                lo = m
+                if hi < 0:
+                    hi = m
+        if sign_hiding and hi - lo >= SBH_THRESHOLD:
+            cnt -= 1  # the sign at firstSigScanPosSb is hidden
+        for _ in range(cnt):  # one addition per sign bin, as the per-bin path adds them
+            bits += 1.0
     return bits
 
 

@@ -3,7 +3,7 @@
 candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
-(partition.py), MinCb 8, MaxTb 32 (larger CUs are split into TUs), the 67 regular modes with
+(partition.py), MinCb 8, MaxTb 32 or 64 (larger CUs are split into TUs), the 67 regular modes with
 optional intra sub-partitions (isp.py), multiple reference lines (intra_luma_ref_idx, mrl.py) and
 LFNST (lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
 (CabacWriter or RateEstimator).
@@ -128,6 +128,8 @@ class CodingUnit:
     # IntraSubPartitionsSplitType (isp.py: 0 none, 1 horizontal, 2 vertical); None = the ISP syntax is
     # absent (sps_isp_enabled_flag 0 or a CU outside isp_signalled())
     isp: int | None = None
+    max_tb: int = 32  # MaxTbSizeY: a CU larger on a side has several TUs and never lfnst_idx
+    sign_hiding: bool = False  # sh_sign_data_hiding_used_flag (the levels obey its parity rule)
     # intra_luma_ref_idx (0, 1, 2; mrl.py); None = absent (sps_mrl_enabled_flag 0 or the CU on its
     # CTU's top row), inferred 0
     ref_idx: int | None = None
@@ -137,12 +139,12 @@ def cu_lfnst_signalled(cu: CodingUnit) -> bool:
     """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded; an ISP CU's
     lfnstWidth/Height are its sub-partitions', and its DC-only rule does not apply)."""
     return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h,
-                                                isp_split=cu.isp or 0)
+                                                isp_split=cu.isp or 0, max_tb=cu.max_tb)
 
 
 def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
-    than MaxTbSizeY = 32 has several TUs, in the order of transform_blocks(); an ISP CU one per
+    than MaxTbSizeY (32, or 64 with sps_max_luma_transform_size_64_flag) has several TUs, in the order of transform_blocks(); an ISP CU one per
     sub-partition), then lfnst_idx when the CU's blocks let it be coded (a CU whose lfnst_idx is
     not coded must have lfnst_idx 0). intra_luma_ref_idx comes first; a CU with ref_idx > 0 has no
     ISP syntax."""
@@ -155,10 +157,10 @@ def write_coding_unit(sink, cu: CodingUnit) -> None:
     write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp), ref_idx=cu.ref_idx or 0)
     write_chroma_mode(sink, cu.chroma_idx)
     if cu.isp:
-        write_isp_transform_tree(sink, cu.tus)
+        write_isp_transform_tree(sink, cu.tus, cu.sign_hiding)
     else:
         for tu in cu.tus:
-            write_transform_unit(sink, tu)
+            write_transform_unit(sink, tu, cu.sign_hiding)
     if cu_lfnst_signalled(cu):
         write_lfnst_idx(sink, cu.lfnst_idx)
     elif cu.lfnst_idx:
@@ -175,7 +177,7 @@ def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[t
     return transform_blocks(x, y, w, h // 2, max_tb) + transform_blocks(x, y + h // 2, w, h // 2, max_tb)
 
 
-def write_transform_unit(sink, tu) -> None:
+def write_transform_unit(sink, tu, sign_hiding: bool = False) -> None:
     """tu_cb_coded_flag, tu_cr_coded_flag, tu_y_coded_flag (always coded for intra), residuals."""
     ly, lcb, lcr = tu
     cbf_cb = 0 if lcb is None else 1
@@ -184,8 +186,8 @@ def write_transform_unit(sink, tu) -> None:
     sink.bin(C.TU_CR + cbf_cb, cbf_cr)
     sink.bin(C.TU_Y, 0 if ly is None else 1)
     if ly is not None:
-        code_residual(sink, ly, 0)
+        code_residual(sink, ly, 0, sign_hiding)
     if lcb is not None:
-        code_residual(sink, lcb, 1)
+        code_residual(sink, lcb, 1, sign_hiding)
     if lcr is not None:
-        code_residual(sink, lcr, 2)
+        code_residual(sink, lcr, 2, sign_hiding)

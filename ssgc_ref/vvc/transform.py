@@ -3,7 +3,8 @@
 :func:`inverse_dct2` mirrors the decoder's transformation process bit-exactly: vertical 1-D
 transform, intermediate ``Clip3(coeffMin, coeffMax, (e + 64) >> 7)``, horizontal 1-D transform, then
 the residual rounding ``(r + (1 << (bdShift - 1))) >> bdShift`` with ``bdShift = 20 - BitDepth``
-(extended precision off, so coeffMin/Max = -32768/32767). :func:`forward_dct2` is informative (the
+(extended precision off, so coeffMin/Max = -32768/32767); sizes 4..64, a 64-sample side with the
+DCT-II zero-out (only its first 32 coefficients are read). :func:`forward_dct2` is informative (the
 encoder's) and uses HM's two-stage shifts, so that its output is on the scale
 :func:`ssgc_ref.vvc.quant.dequantize` produces.
 """
@@ -20,33 +21,37 @@ __all__ = ["dct2_matrix", "forward_dct2", "inverse_dct2"]
 
 COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
 
-# cos(j * pi / 128) * 64 * sqrt(2), as the standard's integer table states it, for the angle index
-# j = 2..62 in steps of 2 (the 32-point and smaller DCT-II use only even j); j = 32 is 64.
+# cos(j * pi / 128) * 64 * sqrt(2), as the standard's integer table states it (H.266 8.7.4.5, the
+# 64x64 transMatrix), for the angle index j = 1..63; the 32-point and smaller DCT-II use only even j,
+# the 64-point one the odd ones too. j = 32 is 64.
 _COS_EVEN = {
     2: 90, 4: 90, 6: 90, 8: 89, 10: 88, 12: 87, 14: 85, 16: 83, 18: 82, 20: 80, 22: 78, 24: 75,
     26: 73, 28: 70, 30: 67, 32: 64, 34: 61, 36: 57, 38: 54, 40: 50, 42: 46, 44: 43, 46: 38, 48: 36,
     50: 31, 52: 25, 54: 22, 56: 18, 58: 13, 60: 9, 62: 4,
 }
+_COS_ODD = dict(zip(range(1, 64, 2), (
+    91, 90, 90, 90, 88, 87, 86, 84, 83, 81, 79, 77, 73, 71, 69, 65,
+    62, 59, 56, 52, 48, 44, 41, 37, 33, 28, 24, 20, 15, 11, 7, 2)))
+_COS = {0: 64, 64: 0, **_COS_EVEN, **_COS_ODD}
+
+# DCT-II zero-out (8.7.4.2): of a 64-sample side only the first 32 coefficients may be non-zero
+ZERO_OUT = 32
 
 
 def _cos_entry(m: int) -> int:
-    """The integer matrix value for cos(m * pi / 128), m in 0..255 (even m only)."""
+    """The integer matrix value for cos(m * pi / 128), any integer m (the first row, k = 0, is 64)."""
     m %= 256
-    if m == 64 or m == 192:
-        return 0
-    if m < 64:
-        return _COS_EVEN[m] if m else 0
-    if m < 128:
-        return -_COS_EVEN[128 - m]
-    if m < 192:
-        return -_COS_EVEN[m - 128] if m != 128 else 0
-    return _COS_EVEN[256 - m]
+    if m > 128:
+        m = 256 - m  # cos(2 pi - a) = cos(a)
+    if m > 64:
+        return -_COS[128 - m]  # cos(pi - a) = -cos(a)
+    return _COS[m]
 
 
 @lru_cache(maxsize=None)
 def dct2_matrix(n: int) -> np.ndarray:
-    """transMatrix of the n-point DCT-II (n = 2..32): row k is basis function k, int64, read-only."""
-    if n not in (2, 4, 8, 16, 32):
+    """transMatrix of the n-point DCT-II (n = 2..64): row k is basis function k, int64, read-only."""
+    if n not in (2, 4, 8, 16, 32, 64):
         raise ValueError(f"DCT-II size {n} not supported")
     step = 64 // n  # angle index of (2i+1)*k*pi/(2n) on the 1/128-pi grid: (2i+1)*k*step
     t = np.empty((n, n), dtype=np.int64)
@@ -63,25 +68,28 @@ def _check_block(a: np.ndarray, what: str) -> tuple[int, int]:
         raise ValueError(f"{what} must be 2-D, got shape {a.shape}")
     h, w = a.shape
     for s in (h, w):
-        if s not in (4, 8, 16, 32):
-            raise ValueError(f"{what} size {a.shape} not supported (4..32, powers of two)")
+        if s not in (4, 8, 16, 32, 64):
+            raise ValueError(f"{what} size {a.shape} not supported (4..64, powers of two)")
     return h, w
 
 
 def inverse_dct2(coeffs: np.ndarray, bit_depth: int) -> np.ndarray:
     """Scaled transform coefficients d (h, w) -> residual r (h, w) int32, bit-exact per 8.7.4/8.7.2."""
     h, w = _check_block(coeffs, "coefficient block")
-    d = np.asarray(coeffs, dtype=np.int64)
-    e = dct2_matrix(h).T @ d  # vertical: e[y][x] = sum_k T[k][y] d[k][x]
+    # nonZeroW/H = Min(nTbW/H, 32) (8.7.4.2): the 1-D transforms read only the first 32 inputs
+    zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
+    d = np.asarray(coeffs, dtype=np.int64)[:zh, :zw]
+    e = dct2_matrix(h)[:zh].T @ d  # vertical: e[y][x] = sum_k T[k][y] d[k][x]
     g = clip3((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
-    r = g @ dct2_matrix(w)  # horizontal: r[y][x] = sum_k g[y][k] T[k][x]
+    r = g @ dct2_matrix(w)[:zw]  # horizontal: r[y][x] = sum_k g[y][k] T[k][x]
     bd_shift = 20 - bit_depth
     return ((r + (1 << (bd_shift - 1))) >> bd_shift).astype(np.int32)
 
 
 def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     """Informative forward DCT-II (HM shifts): residual (h, w) -> coefficients (h, w) int32, on the
-    scale of the decoder's scaled coefficients (so ``inverse_dct2(forward_dct2(x)) ~= x``)."""
+    scale of the decoder's scaled coefficients (so ``inverse_dct2(forward_dct2(x)) ~= x``). A 64-sample
+    side keeps its first 32 coefficients and zeroes the others (the decoder reads no more)."""
     h, w = _check_block(residual, "residual block")
     x = np.asarray(residual, dtype=np.int64)
     shift1 = (w.bit_length() - 1) + bit_depth - 9
@@ -90,4 +98,6 @@ def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     t = (t + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else t << -shift1
     c = dct2_matrix(h) @ t
     c = (c + (1 << (shift2 - 1))) >> shift2
+    c[ZERO_OUT:, :] = 0
+    c[:, ZERO_OUT:] = 0
     return clip3(c, COEFF_MIN, COEFF_MAX).astype(np.int32)

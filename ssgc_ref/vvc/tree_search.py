@@ -10,8 +10,10 @@ and CABAC rate estimate), with early pruning:
 - medium: a block reached again through another split path (e.g. a 16x16 block by the quad split
   and by two binary splits) skips the approximate-SATD ranking of its modes and compares by RD
   cost the candidates of its first coding (encoder's reuse_modes);
-- at 64x64 the quad split is tried first, and the 64x64 leaf only when none of its four 32x32
-  children split further (fast/medium);
+- at 64x64 the quad split is tried first, and a 64x64 leaf of four 32x32 TUs (MaxTbSizeY 32) only
+  when none of its four 32x32 children split further (fast/medium); a 64x64 leaf of one TU (64-point
+  transforms) always: it wins in flat regions beside split ones, where it no longer pays for four
+  TUs;
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
   then a ternary split only in a direction whose binary split was the best option; with multi-type splits
   on, fast/medium skip the quad split of 16x16 blocks and ternary splits below the first
@@ -19,7 +21,7 @@ and CABAC rate estimate), with early pruning:
 
 The chosen option leaves the reconstruction, the neighbourhood maps and the context states in its
 state; the others are undone. The mixin needs the picture encoder's _leaf prerequisites (code_cu,
-neighbours, _save/_restore/_restore_empty, lim, forced, lam, early_skip, skip_levels).
+neighbours, _save/_restore/_restore_empty, lim, forced, lam, early_skip, skip_levels, max_tb).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from .partition import BT_H, BT_V, NO_SPLIT, QT, TT_H, TT_V, Node, allowed_split
 from .syntax import CodingUnit, write_coding_unit
 
 MIN_CB = 8
-MAX_TB = 32  # MaxTbSizeY (sps_max_luma_transform_size_64_flag = 0)
+BIG = 32  # a block with a side above this (64) is searched quad split first
 _TT_OF_BT = {BT_H: TT_H, BT_V: TT_V}
 
 
@@ -145,9 +147,9 @@ class TreeSearch:
                 return True
             return False
 
-        big = w > MAX_TB or h > MAX_TB
+        big = w > BIG or h > BIG
         if big and QT in options:
-            # 64x64: the quad split first; the leaf only when no 32x32 child split further
+            # 64x64: the quad split first; a leaf of several TUs only when no 32x32 child split further
             start()
             qt = self._split(n, QT, allowed, inside, ctx)
             offer(qt)
@@ -155,7 +157,9 @@ class TreeSearch:
                 if s in (BT_H, BT_V):
                     start()
                     offer(self._split(n, s, allowed, inside, ctx, min(best[1], bound)))
-            if NO_SPLIT in options and not (fs is None and self.early_skip and any(map(_has_split, qt[0][2]))):
+            several_tus = w > self.max_tb or h > self.max_tb
+            if NO_SPLIT in options and not (fs is None and self.early_skip and several_tus
+                                            and any(map(_has_split, qt[0][2]))):
                 start()
                 offer(self._leaf(n, allowed, ctx))
         else:
