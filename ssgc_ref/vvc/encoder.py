@@ -74,7 +74,7 @@ _MAX_BT_TB64 = 64
 # the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl
 # are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
-# MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 6-24% more CPU,
+# MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
 # by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
                            "mrl": False},
