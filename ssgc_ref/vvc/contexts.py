@@ -63,6 +63,7 @@ _TABLES: dict[str, tuple[list[int], list[int]]] = {
     # sao_type_idx another (their first bin)
     "sao_merge_flag": ([60], [0]),
     "sao_type_idx": ([13], [4]),
+    "intra_luma_ref_idx": ([25, 60], [5, 8]),
 }
 
 OFFSET: dict[str, int] = {}
@@ -96,6 +97,7 @@ GTX = OFFSET["abs_level_gtx_flag"]
 LFNST_IDX = OFFSET["lfnst_idx"]
 SAO_MERGE = OFFSET["sao_merge_flag"]
 SAO_TYPE = OFFSET["sao_type_idx"]
+REF_IDX = OFFSET["intra_luma_ref_idx"]
 
 
 def init_states(slice_qp: int) -> tuple[list[int], list[int], list[int], list[int]]:

@@ -16,7 +16,10 @@ a mode that leaves a luma residual, and kept by the same cost (a choice that the
 residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
-lfnst_idx 0). In "medium", a block coded a second time (reached through another split path) reuses
+lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
+CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
+with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
+has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
 the mode candidates of its first coding instead of ranking the 67 modes again.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
@@ -39,6 +42,7 @@ from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
 from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions, write_isp_flags
 from .mode_decision import approx_satd_all, approx_satd_modes
+from .mrl import choose_mrl, mrl_signalled, write_ref_idx
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
@@ -67,12 +71,17 @@ _PRESETS = {
 # of one TU
 _MAX_BT_TB64 = 64
 
-# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao are
-# None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
-# this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh)
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True},
-                  "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True},
-                  "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True}}
+# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl
+# are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
+# this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
+# MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
+# by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO)
+_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
+                           "mrl": False},
+                  "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
+                             "mrl": False},
+                  "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
+                           "mrl": False}}
 
 
 @dataclass(frozen=True)
@@ -143,11 +152,21 @@ class Forced:
         isp.isp_allowed(); with ISP enabled)."""
         return None
 
+    def ref_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
+        """intra_luma_ref_idx of the CU (0, 1, 2; used only where it is coded: MRL enabled, the CU
+        not on its CTU's top row)."""
+        return None
+
+    def mpm_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
+        """With a forced intra_luma_ref_idx > 0: the MPM index (0..4) of the luma mode."""
+        return None
+
 
 class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
-                 isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False):
+                 isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False,
+                 mrl: bool = False):
         self.bd = bd
         self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
@@ -155,6 +174,7 @@ class _PictureEncoder(TreeSearch):
         self.sdh = sign_hiding
         self.sao = sao
         self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)
+        self.mrl = mrl
         self.ctu = ctu
         self.deblocking = deblocking
         self.qp = qp
@@ -270,7 +290,7 @@ class _PictureEncoder(TreeSearch):
         return [CHROMA_DM] + [idxs[k] for k in better[: self.n_rd_chroma - 1]]
 
     def _trial(self, comps: tuple[int, ...], tbs, mode: int, rd, keep: bool, memo: dict | None = None,
-               lfnst: int = 0):
+               lfnst: int = 0, ref_idx: int = 0):
         """Predict, code and reconstruct the transform blocks ``tbs`` [(x, y, w, h)] of the planes
         ``comps`` (luma, or Cb and Cr) in decoding order with intra mode ``mode``. Later blocks
         predict from earlier ones, so the reconstruction is written as it goes; ``keep`` = False
@@ -279,7 +299,8 @@ class _PictureEncoder(TreeSearch):
         ``memo`` (one transform block only): the CU's trials share it; it holds the reference
         samples (key ("refs", comp)) and each (comp, mode)'s prediction and transformed residual,
         which do not depend on the other trials as long as the block's neighbourhood is unchanged.
-        ``lfnst`` > 0: the luma blocks go through that LFNST candidate."""
+        ``lfnst`` > 0: the luma blocks go through that LFNST candidate; ``ref_idx`` > 0: luma
+        predicts from that reference line (memo keys get it appended)."""
         bd = self.bd
         if len(tbs) != 1:
             memo = None
@@ -295,15 +316,17 @@ class _PictureEncoder(TreeSearch):
             for i, k in enumerate(comps):
                 qp = self.qp if k == 0 else self.qpc[k - 1]
                 org = self.org[k][ty:ty + th, tx:tx + tw]
-                hit = None if memo is None else memo.get((k, mode))
+                line = ref_idx if k == 0 else 0
+                key = (k, mode) if not line else (k, mode, line)
+                hit = None if memo is None else memo.get(key)
                 if hit is None:
-                    refs = None if memo is None else memo.get(("refs", k))
+                    refs = None if memo is None else memo.get(("refs", k) if not line else ("refs", k, line))
                     if refs is None:
-                        refs = reference_samples(self.rec[k], av, tx, ty, tw, th, bd, unit)
+                        refs = reference_samples(self.rec[k], av, tx, ty, tw, th, bd, unit, ref_idx=line)
                     pred = predict_from_refs(refs, tw, th, mode, k, bd)
                     coef = forward_dct2(org - pred, bd)
                     if memo is not None:
-                        memo[(k, mode)] = (pred, coef)
+                        memo[key] = (pred, coef)
                 else:
                     pred, coef = hit
                 lf = None
@@ -356,6 +379,7 @@ class _PictureEncoder(TreeSearch):
                     best = (j, m)
         mode = cands[0] if best is None else best[1]
         lfnst_idx = 0
+        j_reg = tried[mode][0] if mode in tried else None
         if lf_on:
             j_best, lfnst_idx = self._lfnst_choice(n, tbs, mode, mpm, ctx, memo, tried.get(mode))
             # the runners-up of the mode search, with LFNST, may beat the best mode
@@ -365,6 +389,7 @@ class _PictureEncoder(TreeSearch):
                 j, k = self._lfnst_choice(n, tbs, m, mpm, ctx, memo, tried[m])
                 if k and j < j_best:
                     mode, lfnst_idx, j_best = m, k, j
+            j_reg = j_best  # 0 when the test hook fixed lfnst_idx: no MRL search then
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
@@ -374,6 +399,17 @@ class _PictureEncoder(TreeSearch):
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
             if isp:
                 lfnst_idx = isp_lfnst
+        ref_idx = None  # intra_luma_ref_idx, None = not coded
+        if self.mrl and mrl_signalled(y, self.ctu):
+            ref_idx = 0
+            # tried where ISP did not beat the regular coding (ISP wins more where it applies)
+            got = None if isp else choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx,
+                                              fm is not None)
+            if got is not None:
+                ref_idx, mode, lfnst_idx = got
+                isp = None  # no ISP syntax after intra_luma_ref_idx > 0
+                (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx,
+                                            ref_idx=ref_idx)
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
@@ -426,24 +462,28 @@ class _PictureEncoder(TreeSearch):
             if isp:
                 lv_y, dist = isp_trial(self, x, y, w, h, isp, mode, mpm, ctx, rd_final)[:2]
             else:
-                (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo)
+                (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo,
+                                            ref_idx=ref_idx or 0)
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
         cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
-                        sign_hiding=self.sdh)
+                        sign_hiding=self.sdh, ref_idx=ref_idx)
         return cu, dist + dc
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
-                   h: int, isp_flag: bool = False) -> float:
+                   h: int, isp_flag: bool = False, ref_idx: int | None = None) -> float:
         """Estimated bits of a luma trial: the mode, tu_y_coded_flags, residuals and lfnst_idx (when
         the luma blocks alone let it be coded; chroma is decided later); ``isp_flag``: also the
-        intra_subpartitions_mode_flag = 0 that precedes the mode (the ISP decision's regular option)."""
+        intra_subpartitions_mode_flag = 0 that precedes the mode (the ISP decision's regular option);
+        ``ref_idx``: also intra_luma_ref_idx (> 0: the mode as an MRL CU codes it)."""
         snap = ctx.snapshot()
         est = RateEstimator(ctx)
+        if ref_idx is not None:
+            write_ref_idx(est, ref_idx)
         if isp_flag:
             write_isp_flags(est, ISP_NO_SPLIT)
-        write_luma_mode(est, mode, mpm)
+        write_luma_mode(est, mode, mpm, ref_idx=ref_idx or 0)
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
@@ -454,11 +494,11 @@ class _PictureEncoder(TreeSearch):
         return est.bits
 
     def _lfnst_choice(self, n: Node, tbs, mode: int, mpm, ctx: ContextStates, memo: dict,
-                      zero) -> tuple[float, int]:
+                      zero, ref_idx: int | None = None) -> tuple[float, int]:
         """(cost, lfnst_idx) of a one-TU CU with luma mode ``mode``: the forced lfnst_idx (cost 0), else
         the cheapest of 0, 1, 2 by D + lambda R (quantised like the mode trials); ``zero`` = (cost, any
         level) of the lfnst_idx-0 trial when the mode search made it. No luma level without LFNST: no
-        LFNST trial."""
+        LFNST trial. ``ref_idx``: the CU's intra_luma_ref_idx (None: not coded)."""
         x, y, w, h = n.x, n.y, n.w, n.h
         f = self.forced.lfnst_idx(x, y, w, h) if self.forced else None
         if f is not None:
@@ -466,18 +506,19 @@ class _PictureEncoder(TreeSearch):
                 raise ValueError(f"forced lfnst_idx {f!r} is not 0, 1 or 2")
             return 0.0, f
         rd = ctx if self.rdoq_all else None
+        line = ref_idx or 0
         if zero is None:
-            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo)
-            zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h),
+            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, ref_idx=line)
+            zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h, ref_idx=ref_idx),
                     any(lv is not None for lv in lvs))
         if not zero[1]:
             return zero[0], 0
         best = (zero[0], 0)
         for k in (1, 2):
-            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k)
+            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k, ref_idx=line)
             if not lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
                 continue
-            j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h)
+            j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h, ref_idx=ref_idx)
             if j < best[0]:
                 best = (j, k)
         return best
@@ -523,7 +564,8 @@ class _PictureEncoder(TreeSearch):
                                deblocking=self.deblocking, log2_ctu=self.ctu.bit_length() - 1,
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
-                               isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao)
+                               isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao,
+                               mrl=self.mrl)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -597,7 +639,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
                    lfnst: bool | None = None, isp: bool | None = None,
                    tb64: bool | None = None, sign_hiding: bool | None = None,
-                   sao: bool | None = None) -> EncodeResult:
+                   sao: bool | None = None, mrl: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
@@ -608,8 +650,9 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     intra sub-partitions (sps_isp_enabled_flag and the encoder's ISP decision, isp.py), ``tb64`` the
     64-point transforms (sps_max_luma_transform_size_64_flag: MaxTbSizeY 64, so a CU up to 64x64 is
     one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
-    sample adaptive offset (sao.py); None = the preset's (tb64: off at CTU 32). ``forced`` is a test
-    hook fixing decisions."""
+    sample adaptive offset (sao.py), ``mrl`` multiple reference lines (sps_mrl_enabled_flag and the
+    encoder's intra_luma_ref_idx decision, mrl.py); None = the preset's (tb64: off at CTU 32).
+    ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
     planes = _check_planes(y, cb, cr, bit_depth)
@@ -632,7 +675,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                           max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
                           tools["isp"] if isp is None else bool(isp), tb64=bool(tb64),
                           sign_hiding=tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
-                          sao=tools["sao"] if sao is None else bool(sao))
+                          sao=tools["sao"] if sao is None else bool(sao),
+                          mrl=tools["mrl"] if mrl is None else bool(mrl))
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)

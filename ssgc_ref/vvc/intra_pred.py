@@ -1,10 +1,16 @@
 """H.266/VVC intra sample prediction, mirroring the decoder bit-exactly (H.266 clause 8.4.5.2).
 
-Scope (the tool set of the SSGC VVC profile, spec §7): reference line 0 only (no MRL), no MIP,
-no CCLM, no BDPCM, no intra smoothing disable; intra sub-partitions (ISP) for luma, where a
-sub-partition's prediction differs from a plain block's in three places (8.4.5.2): the reference
-line is nCbW + nTbW / nCbH + nTbH samples long, the wide-angle mapping uses the CU's shape, and
-neither reference smoothing nor the Gaussian interpolation filter applies (``isp_cu``).
+Scope (the tool set of the SSGC VVC profile, spec §7): no MIP, no CCLM, no BDPCM, no intra
+smoothing disable; intra sub-partitions (ISP) for luma, where a sub-partition's prediction differs
+from a plain block's in three places (8.4.5.2): the reference line is nCbW + nTbW / nCbH + nTbH
+samples long, the wide-angle mapping uses the CU's shape, and neither reference smoothing nor the
+Gaussian interpolation filter applies (``isp_cu``); multiple reference lines (MRL) for luma: with
+IntraLumaRefLineIdx refIdx = 1 or 2 the reference samples are the row refIdx + 1 above and the
+column refIdx + 1 left of the block (x = -1 - refIdx, y = -1 - refIdx .. refH - 1 and
+x = -refIdx .. refW - 1, y = -1 - refIdx), substituted over that whole range; there is no
+reference smoothing, no Gaussian filter (the cubic one always) and no PDPC; DC averages
+p[0..nTbW-1][-1-refIdx] / p[-1-refIdx][0..nTbH-1]; the angular process starts at
+iIdx = (((y + 1 + refIdx) * intraPredAngle) >> 5) + refIdx (``ReferenceSamples.ref_idx``).
 Within that scope every process the decoder runs is
 here: reference sample availability marking, substitution and filtering (8.4.5.2.8 to 8.4.5.2.10),
 wide-angle mode mapping (8.4.5.2.7), planar (8.4.5.2.11), DC (8.4.5.2.12), angular with the
@@ -94,12 +100,14 @@ def inv_angle(angle: int) -> int:
 
 @dataclass(frozen=True)
 class ReferenceSamples:
-    """Unfiltered reference samples after substitution: ``top[i]`` = p[i][-1] (i < 2w),
-    ``left[j]`` = p[-1][j] (j < 2h), ``corner`` = p[-1][-1]."""
+    """Unfiltered reference samples after substitution: ``top[i]`` = p[i - r][-1 - r] (i < 2w + r),
+    ``left[j]`` = p[-1 - r][j - r] (j < 2h + r), ``corner`` = p[-1 - r][-1 - r], where r =
+    ``ref_idx`` (IntraLumaRefLineIdx, 0 for chroma): with r = 0, top[i] = p[i][-1] and so on."""
 
     top: np.ndarray
     left: np.ndarray
     corner: int
+    ref_idx: int = 0
 
 
 def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -142,25 +150,33 @@ def _ref_line_aligned(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, n_
 
 def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
                       bit_depth: int, avail_unit: int, n_top: int | None = None,
-                      n_left: int | None = None) -> ReferenceSamples:
-    """Reference sample availability marking and substitution, refIdx 0.
+                      n_left: int | None = None, ref_idx: int = 0) -> ReferenceSamples:
+    """Reference sample availability marking and substitution (8.4.5.2.8, 8.4.5.2.9).
 
     ``n_top`` / ``n_left`` (refW / refH): the lengths of the top row and the left column, 2w and 2h
-    unless given (an ISP sub-partition's are nCbW + w and nCbH + h).
+    unless given (an ISP sub-partition's are nCbW + w and nCbH + h). ``ref_idx`` (refIdx, 0..2,
+    luma): the line refIdx + 1 samples away, refW + refIdx / refH + refIdx samples long plus its
+    corner; availability is each sample's own (for a block on the 4-sample grid, refIdx < 4 keeps
+    it the one of the line-0 sample in the same 4x4 unit).
 
     Unavailable samples are substituted in the specification's order: the sequence runs from
     p[-1][2h-1] up the left column to the corner, then along the top row to p[2w-1][-1]; if its first
     entry is unavailable it takes the first available value of the sequence, then every unavailable
     entry copies its predecessor. With nothing available, every sample is 1 << (bitDepth - 1).
     """
-    n_left = 2 * h if n_left is None else n_left
-    n_top = 2 * w if n_top is None else n_top
+    if ref_idx not in (0, 1, 2):
+        raise ValueError(f"reference line index {ref_idx} outside 0..2")
+    r = ref_idx
+    n_left = (2 * h if n_left is None else n_left) + r
+    n_top = (2 * w if n_top is None else n_top) + r
     u = avail_unit
-    if x0 % u == 0 and y0 % u == 0 and n_top % u == 0 and n_left % u == 0:
+    if r == 0 and x0 % u == 0 and y0 % u == 0 and n_top % u == 0 and n_left % u == 0:
         ok, seq = _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth)
     else:
-        ys = np.concatenate([np.arange(y0 + n_left - 1, y0 - 1, -1), [y0 - 1], np.full(n_top, y0 - 1)])
-        xs = np.concatenate([np.full(n_left, x0 - 1), [x0 - 1], np.arange(x0, x0 + n_top)])
+        # the sequence p[-1-r][refH-1] .. p[-1-r][-r], corner p[-1-r][-1-r], p[-r][-1-r] .. p[refW-1][-1-r]
+        ys = np.concatenate([np.arange(y0 + n_left - 1 - r, y0 - 1 - r, -1), [y0 - 1 - r],
+                             np.full(n_top, y0 - 1 - r)])
+        xs = np.concatenate([np.full(n_left, x0 - 1 - r), [x0 - 1 - r], np.arange(x0 - r, x0 + n_top - r)])
         ok = _avail_line(avail, u, xs, ys)
         seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
         seq[ok] = plane[ys[ok], xs[ok]]
@@ -171,7 +187,7 @@ def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w:
             ok[0] = True
         src = np.maximum.accumulate(np.where(ok, np.arange(seq.size), 0))
         seq = seq[src]
-    return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]))
+    return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]), ref_idx=r)
 
 
 def _filter_121(line: np.ndarray, before: int) -> np.ndarray:
@@ -200,7 +216,9 @@ def _planar(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
     return (pred_v + pred_h + w * h) >> (lw + lh + 1)
 
 
-def _dc(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
+def _dc(top: np.ndarray, left: np.ndarray, w: int, h: int, r: int = 0) -> np.ndarray:
+    """8.4.5.2.12 on the line r (top[r + x] = p[x][-1-r], left[r + y] = p[-1-r][y])."""
+    top, left = top[r:], left[r:]
     if w == h:
         dc = (int(top[:w].sum()) + int(left[:h].sum()) + w) >> (log2i(w) + 1)
     elif w > h:
@@ -211,16 +229,19 @@ def _dc(top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
 
 
 def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h: int, angle: int,
-                      luma: bool, gauss: bool, pdpc: bool, max_val: int) -> np.ndarray:
-    """8.4.5.2.13 for predModeIntra >= 34 (``main`` = top row, ``side`` = left column).
+                      luma: bool, gauss: bool, pdpc: bool, max_val: int, r: int = 0) -> np.ndarray:
+    """8.4.5.2.13 for predModeIntra >= 34 (``main`` = top row, ``side`` = left column, reference
+    line ``r`` = refIdx).
 
-    ref[k] = p[k-1][-1]; for a negative angle ref[-h..-1] are projected from the side column with
-    invAngle; ref is padded past 2w with its last sample for the 4-tap filter's outer taps.
-    Positive angles get the angular PDPC (left-column correction) when nScale >= 0.
+    ref[k] = p[k-1-r][-1-r]; for a negative angle ref[-h..-1] are projected from the side column with
+    invAngle; ref is padded past 2w + r with its last sample for the 4-tap filter's outer taps
+    (the specification pads Max(1, w/h) * refIdx + 1 samples, all the filter reads).
+    iIdx = (((y + 1 + r) * intraPredAngle) >> 5) + r. Positive angles get the angular PDPC
+    (left-column correction) when nScale >= 0 (only with r = 0: ``pdpc`` is False otherwise).
     """
     off = h + 1  # array index of ref[0]
     n = main.size
-    ref = np.empty(off + max(n, w + ((h * max(angle, 0)) >> 5)) + 4, dtype=np.int64)
+    ref = np.empty(off + max(n, w + (((h + r) * max(angle, 0)) >> 5) + r) + 4, dtype=np.int64)
     ref[off] = corner
     ref[off + 1:off + 1 + n] = main
     ref[off + 1 + n:] = main[-1]
@@ -232,8 +253,8 @@ def _angular_vertical(main: np.ndarray, side: np.ndarray, corner: int, w: int, h
     else:
         ref[:off] = corner  # never read with a non-zero weight
     y = np.arange(h, dtype=np.int64)
-    pos = (y + 1) * angle
-    idx = (pos >> 5)[:, None] + np.arange(w, dtype=np.int64)[None, :] + off
+    pos = (y + 1 + r) * angle
+    idx = (pos >> 5)[:, None] + r + np.arange(w, dtype=np.int64)[None, :] + off
     fact = (pos & 31)[:, None]
     if luma:
         f = (_FG if gauss else _FC)[fact[:, 0]]  # (h, 4)
@@ -271,10 +292,10 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
     (filterFlag) are off; ``refs`` must then hold nCbW + w / nCbH + h samples. Other angular
     predictions read the reference samples through index tables cached per block shape and mode
     (_angular_plan); the result equals :func:`predict_reference`, the processes written out step by
-    step (which ISP sub-partitions take).
+    step (which ISP sub-partitions take). ``refs.ref_idx`` > 0 (MRL, luma only, never with ISP or
+    planar) selects the farther reference line.
     """
-    if not (0 <= mode <= 66):
-        raise ValueError(f"intra mode {mode} outside 0..66")
+    r = _check_ref_line(refs, mode, c_idx, isp_cu)
     if isp_cu is not None and c_idx == 0:
         return predict_reference(refs, w, h, mode, c_idx, bit_depth, isp_cu)
     mapped = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
@@ -282,14 +303,14 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
         return predict_reference(refs, w, h, mode, c_idx, bit_depth)
     luma = c_idx == 0
     top, left, corner = refs.top, refs.left, refs.corner
-    if luma and w * h > 32 and mapped in _REF_FILTER_MODES:
+    if r == 0 and luma and w * h > 32 and mapped in _REF_FILTER_MODES:
         top, left = top.astype(np.int64), left.astype(np.int64)
         f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
         top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
     vertical = mapped >= INTRA_DIAG
     main, side = (top, left) if vertical else (left, top)
     line = np.concatenate([main, [corner], side]).astype(np.int64)
-    idx, taps, pdpc_idx, pdpc_w, corner_w, n = _angular_plan(w, h, mode, luma)
+    idx, taps, pdpc_idx, pdpc_w, corner_w, n = _angular_plan(w, h, mode, luma, r)
     acc = (taps * line[idx]).sum(axis=0)
     max_val = (1 << bit_depth) - 1
     if luma:
@@ -307,10 +328,21 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
     return np.ascontiguousarray(pred, dtype=np.int32)
 
 
+def _check_ref_line(refs: ReferenceSamples, mode: int, c_idx: int, isp_cu) -> int:
+    """refIdx of the prediction; the combinations the syntax cannot express are errors."""
+    if not (0 <= mode <= 66):
+        raise ValueError(f"intra mode {mode} outside 0..66")
+    r = refs.ref_idx
+    if r and (c_idx != 0 or isp_cu is not None or mode == INTRA_PLANAR):
+        raise ValueError("reference line > 0 is luma only, without ISP, never planar")
+    return r
+
+
 @lru_cache(maxsize=None)
-def _angular_plan(w: int, h: int, mode: int, luma: bool):
+def _angular_plan(w: int, h: int, mode: int, luma: bool, r: int = 0):
     """Index tables of the angular prediction (8.4.5.2.13) of a w x h block in ``mode`` (0..66,
-    not planar/DC), on the line [main (2W), corner, side (2H)] (main = top row for vertical modes,
+    not planar/DC) from reference line ``r``, on the line [main (2W + r), corner, side (2H + r)]
+    (main = top row for vertical modes,
     left column for horizontal ones, computed as the transposed vertical problem W x H):
     (idx (taps, H, W), tap weights (taps, H, 1), angular-PDPC line indices (H, n) and weights
     (1, n) or None, pure vertical/horizontal PDPC weights (1, W) or None, n). Mirrors
@@ -320,16 +352,18 @@ def _angular_plan(w: int, h: int, mode: int, luma: bool):
         w, h = h, w  # the transposed vertical problem
     angle = intra_pred_angle(m)
     gauss = False
-    if luma and m not in _REF_FILTER_MODES:
+    if luma and r == 0 and m not in _REF_FILTER_MODES:
         min_dist = min(abs(m - INTRA_VER), abs(m - INTRA_HOR))
         gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
-    pdpc = w >= 4 and h >= 4 and not (INTRA_HOR < m < INTRA_VER)
-    corner_i, side0 = 2 * w, 2 * w + 1
+    pdpc = r == 0 and w >= 4 and h >= 4 and not (INTRA_HOR < m < INTRA_VER)
+    n_main = 2 * w + r
+    corner_i, side0 = n_main, n_main + 1
     off = h + 1  # index of ref[0] in _angular_vertical's ref array
-    rmap = np.empty(off + 2 * w + 4, dtype=np.int64)  # ref index -> line index
+    # ref index -> line index
+    rmap = np.empty(off + max(n_main, w + (((h + r) * max(angle, 0)) >> 5) + r) + 4, dtype=np.int64)
     rmap[off] = corner_i
-    rmap[off + 1:off + 1 + 2 * w] = np.arange(2 * w)
-    rmap[off + 1 + 2 * w:] = 2 * w - 1
+    rmap[off + 1:off + 1 + n_main] = np.arange(n_main)
+    rmap[off + 1 + n_main:] = n_main - 1
     if angle < 0:
         ia = inv_angle(angle)
         k = np.arange(-h, 0, dtype=np.int64)
@@ -338,8 +372,8 @@ def _angular_plan(w: int, h: int, mode: int, luma: bool):
     else:
         rmap[:off] = corner_i
     y = np.arange(h, dtype=np.int64)
-    pos = (y + 1) * angle
-    base = (pos >> 5)[:, None] + np.arange(w, dtype=np.int64)[None, :] + off
+    pos = (y + 1 + r) * angle
+    base = (pos >> 5)[:, None] + r + np.arange(w, dtype=np.int64)[None, :] + off
     fact = pos & 31
     if luma:
         f = (_FG if gauss else _FC)[fact]  # (h, 4)
@@ -371,20 +405,20 @@ def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
                       bit_depth: int, isp_cu: tuple[int, int] | None = None) -> np.ndarray:
     """:func:`predict_from_refs` written as the specification's steps, one array operation each
     (the reference the cached-index fast path is tested against)."""
-    if not (0 <= mode <= 66):
-        raise ValueError(f"intra mode {mode} outside 0..66")
+    r = _check_ref_line(refs, mode, c_idx, isp_cu)
     max_val = (1 << bit_depth) - 1
     luma = c_idx == 0
     isp = luma and isp_cu is not None
     if mode > INTRA_DC:
         mode = wide_angle_mode(mode, *isp_cu) if isp else wide_angle_mode(mode, w, h)
     top, left, corner = refs.top.astype(np.int64), refs.left.astype(np.int64), refs.corner
-    if luma and not isp and w * h > 32 and mode in _REF_FILTER_MODES:
+    # no smoothing, Gaussian filter or PDPC on a farther reference line (refIdx > 0)
+    if luma and not isp and r == 0 and w * h > 32 and mode in _REF_FILTER_MODES:
         f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
         top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
-    pdpc = w >= 4 and h >= 4
+    pdpc = w >= 4 and h >= 4 and r == 0
     if mode in (INTRA_PLANAR, INTRA_DC):
-        pred = _planar(top, left, w, h) if mode == INTRA_PLANAR else _dc(top, left, w, h)
+        pred = _planar(top, left, w, h) if mode == INTRA_PLANAR else _dc(top, left, w, h, r)
         if pdpc:
             s = _pdpc_scale(w, h)
             wl = _weights(w, s)[None, :]
@@ -394,15 +428,15 @@ def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
         return pred.astype(np.int32)
     angle = intra_pred_angle(mode)
     gauss = False
-    if luma and not isp and mode not in _REF_FILTER_MODES:
+    if luma and not isp and r == 0 and mode not in _REF_FILTER_MODES:
         min_dist = min(abs(mode - INTRA_VER), abs(mode - INTRA_HOR))
         gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
     # No PDPC strictly between the pure horizontal and vertical modes (negative angles).
     pdpc = pdpc and not (INTRA_HOR < mode < INTRA_VER)
     if mode >= INTRA_DIAG:
-        pred = _angular_vertical(top, left, corner, w, h, angle, luma, gauss, pdpc, max_val)
+        pred = _angular_vertical(top, left, corner, w, h, angle, luma, gauss, pdpc, max_val, r)
     else:
-        pred = _angular_vertical(left, top, corner, h, w, angle, luma, gauss, pdpc, max_val).T
+        pred = _angular_vertical(left, top, corner, h, w, angle, luma, gauss, pdpc, max_val, r).T
     return np.ascontiguousarray(pred, dtype=np.int32)
 
 

@@ -4,8 +4,8 @@ candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
 (partition.py), MinCb 8, MaxTb 32 or 64 (larger CUs are split into TUs), the 67 regular modes with
-optional intra sub-partitions (isp.py) and LFNST (lfnst_idx after the transform tree, lfnst.py),
-every other intra tool off. Writers take a ``sink``
+optional intra sub-partitions (isp.py), multiple reference lines (intra_luma_ref_idx, mrl.py) and
+LFNST (lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
 (CabacWriter or RateEstimator).
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 from . import contexts as C
 from .lfnst import lfnst_signalled, write_lfnst_idx
 from .isp import write_isp_flags, write_isp_transform_tree
+from .mrl import write_ref_idx
 from .residual_coding import code_residual
 
 INTRA_PLANAR, INTRA_DC, INTRA_HOR, INTRA_VER = 0, 1, 18, 50
@@ -60,10 +61,17 @@ def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
     sink.bin(C.SPLIT_CU + ctx_inc, flag)
 
 
-def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False) -> None:
+def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False, ref_idx: int = 0) -> None:
     """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder; ``isp`` =
-    intra_subpartitions_mode_flag."""
+    intra_subpartitions_mode_flag. With intra_luma_ref_idx ``ref_idx`` > 0 only intra_luma_mpm_idx
+    is present (mpm_flag and not_planar_flag inferred 1): the mode must be one of ``mpm``."""
     not_planar = C.NOT_PLANAR + (0 if isp else 1)  # ctxInc = !intra_subpartitions_mode_flag
+    if ref_idx:
+        if mode not in mpm:
+            raise ValueError(f"intra_luma_ref_idx {ref_idx}: luma mode {mode} is not in the MPM list {mpm}")
+        idx = mpm.index(mode)
+        sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
+        return
     if mode == INTRA_PLANAR:
         sink.bin(C.MPM_FLAG, 1)
         sink.bin(not_planar, 0)
@@ -122,6 +130,9 @@ class CodingUnit:
     isp: int | None = None
     max_tb: int = 32  # MaxTbSizeY: a CU larger on a side has several TUs and never lfnst_idx
     sign_hiding: bool = False  # sh_sign_data_hiding_used_flag (the levels obey its parity rule)
+    # intra_luma_ref_idx (0, 1, 2; mrl.py); None = absent (sps_mrl_enabled_flag 0 or the CU on its
+    # CTU's top row), inferred 0
+    ref_idx: int | None = None
 
 
 def cu_lfnst_signalled(cu: CodingUnit) -> bool:
@@ -135,10 +146,15 @@ def write_coding_unit(sink, cu: CodingUnit) -> None:
     """coding_unit() + transform_tree() + transform_unit()s of one intra CU (a CU wider or taller
     than MaxTbSizeY (32, or 64 with sps_max_luma_transform_size_64_flag) has several TUs, in the order of transform_blocks(); an ISP CU one per
     sub-partition), then lfnst_idx when the CU's blocks let it be coded (a CU whose lfnst_idx is
-    not coded must have lfnst_idx 0)."""
+    not coded must have lfnst_idx 0). intra_luma_ref_idx comes first; a CU with ref_idx > 0 has no
+    ISP syntax."""
+    if cu.ref_idx is not None:
+        write_ref_idx(sink, cu.ref_idx)
+    if cu.ref_idx and cu.isp is not None:
+        raise ValueError(f"CU at ({cu.x}, {cu.y}): intra_luma_ref_idx {cu.ref_idx} leaves no ISP syntax")
     if cu.isp is not None:
         write_isp_flags(sink, cu.isp)
-    write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp))
+    write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp), ref_idx=cu.ref_idx or 0)
     write_chroma_mode(sink, cu.chroma_idx)
     if cu.isp:
         write_isp_transform_tree(sink, cu.tus, cu.sign_hiding)
