@@ -13,11 +13,9 @@ from skimage import data
 import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
-from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.isp import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, isp_allowed, isp_signalled,
                               sub_partitions, write_isp_transform_tree)
-from ssgc_ref.vvc.oracle import decode_annexb
-from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT
+from vvc_checks import OneShape, decodes_to_recon, textured_planes
 
 # planar, DC, near-diagonal, pure horizontal / vertical, the diagonals, and modes that the
 # wide-angle mapping of a non-square CU replaces (2..7 when wider, 61..66 when taller)
@@ -26,22 +24,12 @@ _SHAPES = [(16, 16), (16, 32), (32, 16), (32, 32), (16, 8), (8, 16), (32, 8), (8
 _CASES = [(w, h, s) for w, h in _SHAPES for s in (ISP_HOR_SPLIT, ISP_VER_SPLIT) if isp_allowed(w, h, s)]
 
 
-class ShapeISP(Forced):
+class ShapeISP(OneShape):
     """Splits every CTU down to CUs of one shape, each coded with ISP ``split`` and the next mode of
     _MODES."""
 
     def __init__(self, w: int, h: int, split: int, start: int) -> None:
         self.w, self.h, self.split_type, self.i = w, h, split, start
-
-    def split_mode(self, x, y, w, h, options):
-        if (w, h) == (self.w, self.h):
-            want = NO_SPLIT
-        elif w == h and w // 2 >= self.w and h // 2 >= self.h:
-            want = QT
-        else:
-            want = BT_V if w > self.w else BT_H
-        assert want in options, (w, h, want, options)
-        return want
 
     def luma_mode(self, x, y, size):
         self.i += 1
@@ -49,26 +37,6 @@ class ShapeISP(Forced):
 
     def isp(self, x, y, w, h):
         return self.split_type
-
-
-def _picture(rng: np.random.Generator, h: int, w: int, bd: int):
-    """Flat top half (where sub-partitions quantise to zero), smooth texture with noise below."""
-    dt = np.uint8 if bd == 8 else np.uint16
-    top = (1 << bd) - 1
-    planes = []
-    for ph, pw in ((h, w), (h // 2, w // 2), (h // 2, w // 2)):
-        yy, xx = np.mgrid[0:ph, 0:pw]
-        p = (top / 2 + top / 3 * np.sin(xx / rng.uniform(2, 9) + yy / rng.uniform(2, 9))
-             + rng.normal(0, top / 25, (ph, pw)))
-        p[: ph // 2] = top // 3
-        planes.append(np.clip(np.round(p), 0, top).astype(dt))
-    return planes
-
-
-def _decodes_to_recon(res) -> None:
-    for simd in (False, True):
-        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
-            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r, err_msg=f"simd={simd}")
 
 
 @pytest.fixture
@@ -92,10 +60,10 @@ def test_forced_isp_decodes_bit_exactly(w, h, split, isp_log):
     k = _CASES.index((w, h, split))
     # 8 and 10 bits, each with and without deblocking across the cases; a low and a high QP
     for bd, deblocking, qp in ((8, k % 2 == 0, 24), (10, k % 2 == 1, 40)):
-        planes = _picture(rng, 64, 64, bd)
+        planes = textured_planes(rng, 64, 64, bd, "top")
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", ctu_size=32, deblocking=deblocking, max_mtt_depth=2,
                              forced=ShapeISP(w, h, split, int(rng.integers(len(_MODES)))), isp=True)
-        _decodes_to_recon(res)
+        decodes_to_recon(res)
     cus = [e for e in isp_log if (e[0], e[1]) == (w, h)]
     assert cus and all(e[2] == split and len(e[3]) == 4 for e in cus)
     # both the inferred last tu_y_coded_flag (earlier sub-partitions all zero) and coded ones
@@ -114,7 +82,7 @@ def test_rd_decision_decodes_bit_exactly(qp, bd, isp_log):
     noise = rng.integers(0, 4, y.shape) if bd == 10 else 0
     planes = [np.clip((p << (bd - 8)) + (noise if p is y else 0), 0, (1 << bd) - 1).astype(dt) for p in (y, cb, cr)]
     res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium")  # ISP on by default
-    _decodes_to_recon(res)
+    decodes_to_recon(res)
     assert isp_log and {e[2] for e in isp_log} <= {ISP_NO_SPLIT, ISP_HOR_SPLIT, ISP_VER_SPLIT}
     assert any(e[2] == ISP_HOR_SPLIT for e in isp_log) and any(e[2] == ISP_VER_SPLIT for e in isp_log)
 
@@ -124,16 +92,16 @@ def test_slow_tries_both_splits_and_decodes(isp_log):
     y = ((rgb @ np.array([77, 150, 29])) >> 8).astype(np.uint8)
     c = np.full((16, 24), 128, np.uint8)
     res = encode_picture(y, c, c, qp=27, preset="slow")
-    _decodes_to_recon(res)
+    decodes_to_recon(res)
     assert any(e[2] != ISP_NO_SPLIT for e in isp_log)
 
 
 def test_isp_off_and_fast_skip_the_decision(isp_log):
     rng = np.random.default_rng(5)
-    planes = _picture(rng, 32, 32, 8)
+    planes = textured_planes(rng, 32, 32, 8, "top")
     off = encode_picture(*planes, qp=30, preset="medium", isp=False)
     fast = encode_picture(*planes, qp=30, preset="fast")
-    _decodes_to_recon(off)
+    decodes_to_recon(off)
     assert not isp_log
     assert fast.data  # fast's default: ISP off
     assert not isp_log
@@ -183,11 +151,11 @@ def test_forced_isp_with_lfnst_decodes_bit_exactly(monkeypatch):
     rng = np.random.default_rng(7)
     for (w, h, split), qp in zip([(16, 16, ISP_HOR_SPLIT), (16, 16, ISP_VER_SPLIT), (32, 16, ISP_HOR_SPLIT),
                                   (16, 32, ISP_VER_SPLIT), (32, 32, ISP_HOR_SPLIT)], (22, 27, 22, 32, 27)):
-        planes = _picture(rng, 64, 64, 8)
+        planes = textured_planes(rng, 64, 64, 8, "top")
         for modes in (_MODES, (0, 1)):  # planar and DC (transform set 0) once more, on their own
             forced = _ShapeISPLfnst(w, h, split, int(rng.integers(len(modes))), modes)
             res = encode_picture(*planes, qp=qp, preset="medium", ctu_size=32, max_mtt_depth=2, forced=forced)
-            _decodes_to_recon(res)
+            decodes_to_recon(res)
     small = {(tr_set_idx(lfnst_pred_mode(cu.luma_mode, cu.w, cu.h)), cu.lfnst_idx)
              for cu in cus if cu.isp and cu.lfnst_idx and cu_lfnst_signalled(cu)
              and min(sub_partitions(cu.x, cu.y, cu.w, cu.h, cu.isp)[0][2:]) == 4}

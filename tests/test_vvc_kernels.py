@@ -22,6 +22,7 @@ from ssgc_ref.vvc.intra_pred import (
 )
 from ssgc_ref.vvc.quant import chroma_qp, chroma_qp_table, dequantize, quantize
 from ssgc_ref.vvc.transform import dct2_matrix, forward_dct2, inverse_dct2
+from vvc_checks import substitute
 
 SIZES = (4, 8, 16, 32)
 
@@ -266,17 +267,7 @@ def _naive_reference_samples(plane, avail, x0, y0, n, bd, unit):
         return (x >= 0 and y >= 0 and y // unit < avail.shape[0] and x // unit < avail.shape[1]
                 and bool(avail[y // unit, x // unit]))
 
-    have = [ok(x, y) for x, y in pos]
-    seq = [int(plane[y, x]) if h else None for (x, y), h in zip(pos, have)]
-    if not any(have):
-        seq = [1 << (bd - 1)] * len(seq)
-    else:
-        if seq[0] is None:
-            seq[0] = next(v for v in seq if v is not None)
-        for i in range(1, len(seq)):
-            if seq[i] is None:
-                seq[i] = seq[i - 1]
-    return seq
+    return substitute([int(plane[y, x]) if ok(x, y) else None for x, y in pos], bd)
 
 
 @settings(max_examples=40, deadline=None)

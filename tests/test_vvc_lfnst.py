@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ssgc_ref.vvc import encode_picture, encoder
+from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.lfnst import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, forward_lfnst, inverse_lfnst,
                                 lfnst_pred_mode, lfnst_signalled, lfnst_size, residual_flags, tr_set_idx)
 from ssgc_ref.vvc.lfnst_kernels import KERNEL_4X4, KERNEL_8X8
-from ssgc_ref.vvc.oracle import decode_annexb
 from ssgc_ref.vvc.partition import NO_SPLIT
 from ssgc_ref.vvc.syntax import cu_lfnst_signalled
+from vvc_checks import WrittenCUs, decodes_to_recon
 
 DIAG4 = [(x, y) for d in range(7) for y in range(min(d, 3), -1, -1) for x in [d - y] if x < 4]
 
@@ -155,27 +155,6 @@ def _planes(rng, h, w, luma: str, chroma_amp: float):
     return [np.clip(np.round(p), 0, 255).astype(np.uint8) for p in [y] + c]
 
 
-def _check_c_and_simd(res, shape):
-    h, w = shape
-    for simd in (False, True):
-        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
-            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
-
-
-class _Record:
-    """Spy on the CUs actually written (encoder.write_tree's write_coding_unit)."""
-
-    def __init__(self, monkeypatch):
-        self.cus = []
-        orig = encoder.write_coding_unit
-
-        def spy(sink, cu):
-            self.cus.append(cu)
-            orig(sink, cu)
-
-        monkeypatch.setattr(encoder, "write_coding_unit", spy)
-
-
 def _paths(cus):
     """The kernel paths of the CUs coded with lfnst_idx > 0 and a luma residual: (set, idx,
     transposed, nonZeroSize)."""
@@ -216,13 +195,13 @@ _MODES = [0, 1, 2, 3, 8, 12, 13, 18, 23, 24, 30, 34, 35, 40, 44, 45, 50, 55, 56,
 
 
 def test_every_kernel_path_decodes(monkeypatch):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(1)
     for k in range(3):
         planes = _planes(rng, 64, 96, "texture", 3.0)
         res = encode_picture(*planes, qp=22 + 6 * k, ctu_size=32, forced=_ForcedPaths(rng, _MODES), isp=False,
                              max_mtt_depth=2)
-        _check_c_and_simd(res, (64, 96))
+        decodes_to_recon(res)
     want = {(s, i, t, nz) for s in range(4) for i in (1, 2) for t in ((False,) if s == 0 else (False, True))
             for nz in (8, 16)}
     assert want <= _paths(rec.cus)
@@ -254,13 +233,13 @@ def _categories(cus):
 def test_signalling_corner_cases_decode(monkeypatch):
     # forced lfnst_idx on smooth luma (DC-only or no luma levels) under chroma of various strengths,
     # and on noisy luma (coefficients past the first sub-block when lfnst_idx falls back to 0)
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(2)
     for luma, camp, qp in (("smooth", 0.5, 30), ("smooth", 6.0, 27), ("smooth", 25.0, 22), ("noise", 2.0, 27)):
         planes = _planes(rng, 64, 128, luma, camp)
         res = encode_picture(*planes, qp=qp, ctu_size=64, max_mtt_depth=2, isp=False, tb64=False,
                              forced=_ForcedPaths(rng, [0, 1, 18, 50, 66], (1, 2), leaf64=luma == "noise"))
-        _check_c_and_simd(res, (64, 128))
+        decodes_to_recon(res)
     cat = _categories(rec.cus)
     for c in ("dc only, not coded", "zero-out violated by chroma 4x4", "coded with a DC-only luma", "coded 1",
               "coded 2", "several TUs"):
@@ -270,30 +249,30 @@ def test_signalling_corner_cases_decode(monkeypatch):
 
 
 def test_luma_zero_out_leaves_lfnst_idx_uncoded(monkeypatch):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(3)
     for luma, qp in (("noise", 30), ("smooth", 22)):
         planes = _planes(rng, 32, 48, luma, 2.0)
         res = encode_picture(*planes, qp=qp, ctu_size=32, max_mtt_depth=2, isp=False,
                              forced=_ForcedPaths(rng, [0, 18, 50], (0,)))
-        _check_c_and_simd(res, (32, 48))
+        decodes_to_recon(res)
     cat = _categories(rec.cus)
     assert cat["zero-out violated by luma"] > 0 and cat["coded 0"] > 0
 
 
 @pytest.mark.parametrize("preset,qps", [("medium", (22, 32, 42, 52)), ("slow", (27, 45))])
 def test_rd_decisions_decode(monkeypatch, preset, qps):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(4)
     for qp in qps:
         planes = _planes(rng, 40, 56, "texture", 8.0)
         res = encode_picture(*planes, qp=qp, preset=preset)
-        _check_c_and_simd(res, (40, 56))
+        decodes_to_recon(res)
     assert any(cu.lfnst_idx for cu in rec.cus)  # the RD search does pick LFNST on textures
 
 
 def test_switch_and_presets(monkeypatch):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     planes = _planes(np.random.default_rng(5), 32, 32, "texture", 8.0)
     off = encode_picture(*planes, qp=30, lfnst=False)
     assert not any(cu.lfnst_idx or cu.lfnst_enabled for cu in rec.cus)
@@ -306,4 +285,4 @@ def test_switch_and_presets(monkeypatch):
     rec.cus.clear()
     fast_on = encode_picture(*planes, qp=30, preset="fast")  # every preset has LFNST on by default
     assert all(cu.lfnst_enabled for cu in rec.cus)
-    _check_c_and_simd(fast_on, (32, 32))
+    decodes_to_recon(fast_on)

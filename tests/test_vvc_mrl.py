@@ -20,33 +20,24 @@ from ssgc_format.ycbcr import rgb_to_ycbcr420
 from ssgc_ref.vvc import contexts as C
 from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
-from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference, reference_samples
 from ssgc_ref.vvc.mrl import mrl_signalled, write_ref_idx
-from ssgc_ref.vvc.oracle import decode_annexb
-from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit, write_luma_mode
+from vvc_checks import OneShape, decodes_to_recon, substitute, textured_planes
 
 _MODES = (0, 1, 2, 18, 34, 50, 66, 10, 26, 42, 58)  # the CUs on a CTU's top row (no MRL syntax)
 
 
-class ShapeMRL(Forced):
+class ShapeMRL(OneShape):
     """Splits every CTU down to CUs of one shape; each CU below its CTU's top row is coded with
     intra_luma_ref_idx ``ref`` (or 1 and 2 in turn) and the next MPM index, the others with the
     next mode of _MODES; optionally lfnst_idx 1 and 2 in turn."""
 
+    strict = False
+
     def __init__(self, w: int, h: int, ref: int | None, start: int, lfnst: bool = False) -> None:
         self.w, self.h, self.ref, self.i, self.lfnst = w, h, ref, start, lfnst
         self.j = start  # MPM index counter
-
-    def split_mode(self, x, y, w, h, options):
-        if (w, h) == (self.w, self.h):
-            want = NO_SPLIT
-        elif w == h and w // 2 >= self.w and h // 2 >= self.h:
-            want = QT
-        else:
-            want = BT_V if w > self.w else BT_H
-        return want if want in options else None  # blocks crossing the picture edge: the encoder's
 
     def luma_mode(self, x, y, size):
         self.i += 1
@@ -64,26 +55,6 @@ class ShapeMRL(Forced):
 
     def isp(self, x, y, w, h):
         return 0
-
-
-def _picture(rng: np.random.Generator, h: int, w: int, bd: int):
-    """Smooth oriented texture with noise, a flat band (substitution-like flat references)."""
-    dt = np.uint8 if bd == 8 else np.uint16
-    top = (1 << bd) - 1
-    planes = []
-    for ph, pw in ((h, w), ((h + 1) // 2, (w + 1) // 2), ((h + 1) // 2, (w + 1) // 2)):
-        yy, xx = np.mgrid[0:ph, 0:pw]
-        p = (top / 2 + top / 3 * np.sin(xx / rng.uniform(2, 9) + yy / rng.uniform(2, 9))
-             + rng.normal(0, top / 25, (ph, pw)))
-        p[:, : pw // 8] = top // 3
-        planes.append(np.clip(np.round(p), 0, top).astype(dt))
-    return planes
-
-
-def _decodes_to_recon(res) -> None:
-    for simd in (False, True):
-        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
-            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r, err_msg=f"simd={simd}")
 
 
 @pytest.fixture
@@ -115,11 +86,11 @@ def test_forced_mrl_decodes_bit_exactly(w, h, ctu, preset, cus):
     # of partial CTUs on its right and bottom edges
     # 64x32: one 64x32 TU (MaxTbSizeY 64) in the 8-bit run, two 32x32 TUs (MaxTbSizeY 32) in the 10-bit one
     for bd, ref, deblocking, qp, tb64 in ((8, 1, k % 2 == 0, 27, True), (10, 2, k % 2 == 1, 37, False)):
-        planes = _picture(rng, 2 * ctu + 40, max(2 * ctu, 4 * w) + 24, bd)
+        planes = textured_planes(rng, 2 * ctu + 40, max(2 * ctu, 4 * w) + 24, bd, "left")
         forced = ShapeMRL(w, h, ref, int(rng.integers(5)), lfnst=k % 3 == 0)
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset=preset, ctu_size=ctu, deblocking=deblocking,
                              max_mtt_depth=2, forced=forced, mrl=True, tb64=tb64 if ctu == 64 else None)
-        _decodes_to_recon(res)
+        decodes_to_recon(res)
     shaped = [cu for cu in cus if (cu.w, cu.h) == (w, h)]
     mrl = [cu for cu in shaped if cu.ref_idx]
     assert mrl and {cu.ref_idx for cu in mrl} == {1, 2}
@@ -138,13 +109,13 @@ def test_mrl_on_random_content_and_the_rd_decision(cus):
         planes = [rng.integers(0, top + 1, s).astype(np.uint8 if bd == 8 else np.uint16)
                   for s in ((72, 80), (36, 40), (36, 40))]
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="medium", forced=forced, mrl=True)
-        _decodes_to_recon(res)
+        decodes_to_recon(res)
     del cus[:]
     # the RD decision picks farther lines on a natural picture (hair and fabric edges)
     rgb = np.ascontiguousarray(data.astronaut()[64:192, 160:288])
     for qp in (27, 32):
         res = encode_picture(*rgb_to_ycbcr420(rgb, 8), qp=qp, preset="medium", mrl=True)
-        _decodes_to_recon(res)
+        decodes_to_recon(res)
     counts = Counter(cu.ref_idx for cu in cus)
     assert counts[None] and counts[0] and counts[1] + counts[2], counts
     assert all((cu.ref_idx is None) == (cu.y % 64 == 0) for cu in cus)
@@ -152,12 +123,12 @@ def test_mrl_on_random_content_and_the_rd_decision(cus):
 
 
 def test_mrl_off_and_fast_code_no_ref_idx(cus):
-    planes = _picture(np.random.default_rng(3), 64, 64, 8)
+    planes = textured_planes(np.random.default_rng(3), 64, 64, 8, "left")
     for kw in ({"preset": "medium", "mrl": False}, {"preset": "medium"}, {"preset": "fast"}):
         del cus[:]
         res = encode_picture(*planes, qp=32, **kw)
         assert cus and all(cu.ref_idx is None for cu in cus)
-        _decodes_to_recon(res)
+        decodes_to_recon(res)
 
 
 def _spec_reference_line(plane, avail, x0, y0, w, h, bd, r):
@@ -167,15 +138,7 @@ def _spec_reference_line(plane, avail, x0, y0, w, h, bd, r):
           [(x0 + xx, y0 - 1 - r) for xx in range(-r, 2 * w)]
     ok = [0 <= px < plane.shape[1] and 0 <= py < plane.shape[0] and bool(avail[py // 4, px // 4])
           for px, py in pos]
-    val = [int(plane[py, px]) if o else None for (px, py), o in zip(pos, ok)]
-    if not any(ok):
-        return [1 << (bd - 1)] * len(val)
-    if val[0] is None:
-        val[0] = next(v for v in val if v is not None)
-    for i in range(1, len(val)):
-        if val[i] is None:
-            val[i] = val[i - 1]
-    return val
+    return substitute([int(plane[py, px]) if o else None for (px, py), o in zip(pos, ok)], bd)
 
 
 @settings(max_examples=40, deadline=None)

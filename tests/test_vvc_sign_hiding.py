@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ssgc_ref.vvc import encode_picture, encoder
+from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import CabacWriter, ContextStates, RateEstimator
-from ssgc_ref.vvc.oracle import decode_annexb
 from ssgc_ref.vvc.residual_coding import code_residual, tables, zero_out
 from ssgc_ref.vvc.sign_hiding import hide_signs, sign_hidden
+from vvc_checks import WrittenCUs, decodes_to_recon
 
 SIDES = (4, 8, 16, 32, 64)
 
@@ -82,21 +82,9 @@ def test_writer_refuses_a_wrong_parity():
     assert off.bits - on.bits == 1.0
 
 
-class _Record:
-    """The CUs actually written."""
-
-    def __init__(self, monkeypatch):
-        self.cus = []
-        orig = encoder.write_coding_unit
-
-        def spy(sink, cu):
-            self.cus.append(cu)
-            orig(sink, cu)
-
-        monkeypatch.setattr(encoder, "write_coding_unit", spy)
-
+class _Hidden(WrittenCUs):
     def hidden(self) -> dict:
-        """Count of hidden signs by (component, negative)."""
+        """Count of hidden signs in the written CUs by (component: 0 luma / 1 chroma, negative)."""
         out: dict = {}
         for cu in self.cus:
             assert cu.sign_hiding
@@ -122,14 +110,12 @@ def _planes(rng, h, w):
 @pytest.mark.parametrize("preset,bd,qp", [("fast", 8, 22), ("medium", 8, 30), ("medium", 10, 27),
                                           ("slow", 8, 37)])
 def test_streams_with_hidden_signs_decode(monkeypatch, preset, bd, qp):
-    rec = _Record(monkeypatch)
+    rec = _Hidden(monkeypatch)
     planes = _planes(np.random.default_rng(qp), 40, 56)
     if bd == 10:
         planes = [p.astype(np.uint16) << 2 for p in planes]
     res = encode_picture(*planes, qp=qp, preset=preset, bit_depth=bd, sign_hiding=True)
-    for simd in (False, True):
-        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
-            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
+    decodes_to_recon(res)
     counts = rec.hidden()
     assert all(counts.get(k, 0) > 0 for k in ((0, False), (0, True))), counts
     if preset != "fast":
@@ -137,7 +123,7 @@ def test_streams_with_hidden_signs_decode(monkeypatch, preset, bd, qp):
 
 
 def test_switch(monkeypatch):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     planes = _planes(np.random.default_rng(1), 32, 32)
     on = encode_picture(*planes, qp=30, sign_hiding=True)
     assert rec.cus and all(cu.sign_hiding for cu in rec.cus)
@@ -145,5 +131,4 @@ def test_switch(monkeypatch):
     off = encode_picture(*planes, qp=30)  # no preset hides signs by default
     assert rec.cus and not any(cu.sign_hiding for cu in rec.cus)
     assert on.data != off.data
-    for simd in (False, True):
-        np.testing.assert_array_equal(decode_annexb(off.data, simd=simd)[0], off.recon[0])
+    decodes_to_recon(off)

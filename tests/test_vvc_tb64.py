@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_format.errors import InputError
 from ssgc_ref.vvc import contexts as C
 from ssgc_ref.vvc import encode_picture
@@ -21,12 +20,12 @@ from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.encoder import Forced
 from ssgc_ref.vvc.isp import ISP_HOR_SPLIT, ISP_VER_SPLIT, isp_allowed, isp_signalled
 from ssgc_ref.vvc.lfnst import lfnst_signalled
-from ssgc_ref.vvc.oracle import decode_annexb
 from ssgc_ref.vvc.partition import BT_H, BT_V, NO_SPLIT, QT
 from ssgc_ref.vvc.rdoq import rdoq
 from ssgc_ref.vvc.residual_coding import code_residual
 from ssgc_ref.vvc.sps_probe import annexb_nal_units
 from ssgc_ref.vvc.transform import dct2_matrix, forward_dct2, inverse_dct2
+from vvc_checks import WrittenCUs, decodes_to_recon
 
 # SHA-256 of vvdec's g_trCoreDCT2P64 (source/Lib/CommonLib/RomTr.cpp, DEFINE_DCT2_P64_MATRIX
 # expanded with its 63 values) as a row-major int64 64x64 array; computed once from that file
@@ -181,7 +180,7 @@ def test_switch_defaults_and_errors():
     with pytest.raises(InputError, match="CTU size 64"):
         encode_picture(*planes, qp=32, ctu_size=32, tb64=True)
     for res in (on, off):
-        _check_c_and_simd(res)
+        decodes_to_recon(res)
 
 
 # -- FFmpeg decodes -----------------------------------------------------------------------------
@@ -199,26 +198,6 @@ def _planes(rng, h, w, bd, kind):
             p = p + rng.normal(0, top / 40, (ph, pw))
         out.append(np.clip(np.round(p), 0, top).astype(dt))
     return out
-
-
-def _check_c_and_simd(res):
-    for simd in (False, True):
-        for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
-            np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r)
-
-
-class _Record:
-    """Spy on the CUs actually written."""
-
-    def __init__(self, monkeypatch):
-        self.cus = []
-        orig = encoder_mod.write_coding_unit
-
-        def spy(sink, cu):
-            self.cus.append(cu)
-            orig(sink, cu)
-
-        monkeypatch.setattr(encoder_mod, "write_coding_unit", spy)
 
 
 class _Shapes(Forced):
@@ -276,13 +255,13 @@ def _tb_stats(cus):
 @pytest.mark.parametrize("bd,deblocking,size", [(8, True, (136, 200)), (10, False, (128, 128)),
                                                (10, True, (96, 72)), (8, False, (64, 64))])
 def test_forced_64_shapes_decode(monkeypatch, bd, deblocking, size):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(bd * 1000 + size[0])
     for kind, qp in (("noise", 12), ("texture", 30)):
         planes = _planes(rng, *size, bd, kind)
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="slow", deblocking=deblocking,
                              forced=_Shapes(rng, _SHAPES), isp=False)
-        _check_c_and_simd(res)
+        decodes_to_recon(res)
     st = _tb_stats(rec.cus)
     if size[0] >= 128:  # room for a whole CTU: 64x64 CUs; noise at QP 12 reaches the region's edges
         assert st.get((64, 64)) == (True, True), st
@@ -290,7 +269,7 @@ def test_forced_64_shapes_decode(monkeypatch, bd, deblocking, size):
 
 
 def test_lfnst_and_isp_on_64_cus_decode(monkeypatch):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(21)
     for bd, qp in ((8, 27), (10, 35)):
         planes = _planes(rng, 128, 192, bd, "texture")
@@ -298,11 +277,11 @@ def test_lfnst_and_isp_on_64_cus_decode(monkeypatch):
             p[:] = p[0, 0]
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="slow", isp=False,
                              forced=_Shapes(rng, _SHAPES[:3], lfnst=(1, 2)))
-        _check_c_and_simd(res)
+        decodes_to_recon(res)
         for split in (ISP_HOR_SPLIT, ISP_VER_SPLIT):  # 64x16 / 16x64 sub-partitions (and 32x8 ... of 32x64)
             res = encode_picture(*planes, qp=qp, bit_depth=bd, preset="slow", isp=True,
                                  forced=_Shapes(rng, _SHAPES[:3], isp=split))
-            _check_c_and_simd(res)
+            decodes_to_recon(res)
     lf64 = [cu for cu in rec.cus if max(cu.w, cu.h) == 64 and cu.lfnst_idx]
     isp64 = [cu for cu in rec.cus if (cu.w, cu.h) == (64, 64) and cu.isp]
     assert {cu.lfnst_idx for cu in lf64} == {1, 2} and {(cu.w, cu.h) for cu in lf64} >= {(64, 64), (64, 32)}
@@ -311,7 +290,7 @@ def test_lfnst_and_isp_on_64_cus_decode(monkeypatch):
 
 @pytest.mark.parametrize("preset,bd,qps", [("medium", 8, (22, 37, 50)), ("slow", 10, (30,))])
 def test_rd_decisions_decode(monkeypatch, preset, bd, qps):
-    rec = _Record(monkeypatch)
+    rec = WrittenCUs(monkeypatch)
     rng = np.random.default_rng(31)
     h, w = (72, 136)  # partial CTUs on both edges
     for qp in qps:
@@ -319,5 +298,5 @@ def test_rd_decisions_decode(monkeypatch, preset, bd, qps):
         for p, s in zip(planes, (64, 32, 32)):
             p[:s, :s] = p[0, 0]  # a flat first CTU: a 64x64 CU wins there
         res = encode_picture(*planes, qp=qp, bit_depth=bd, preset=preset)
-        _check_c_and_simd(res)
+        decodes_to_recon(res)
     assert any((cu.w, cu.h) == (64, 64) and len(cu.tus) == 1 for cu in rec.cus)

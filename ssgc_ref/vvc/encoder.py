@@ -174,6 +174,7 @@ class _PictureEncoder(TreeSearch):
         self.sdh = sign_hiding
         self.sao = sao
         self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)
+        self._deblocked: list[np.ndarray] | None = None
         self.mrl = mrl
         self.ctu = ctu
         self.deblocking = deblocking
@@ -581,7 +582,7 @@ class _PictureEncoder(TreeSearch):
             # SAO is decided on the deblocked picture, but its syntax opens each CTU: the CTUs are
             # written again behind their sao() (its contexts are its own, so the coding-tree bins
             # code exactly as in the first writing)
-            rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+            rec = self._in_loop_input()
             grid = sao_decide(self.org, rec, self.ctu, (self.h, self.w), self.bd, self.lam, self.qp)
             if any(c.type != SAO_OFF for row in grid for s in row for c in s.comps):
                 self.sao_grid = grid
@@ -601,9 +602,17 @@ class _PictureEncoder(TreeSearch):
         return annexb([nal_unit(SPS_NUT, sps_rbsp(params)), nal_unit(PPS_NUT, pps_rbsp(params)),
                        nal_unit(IDR_N_LP, bw.getvalue())])
 
+    def _in_loop_input(self) -> list[np.ndarray]:
+        """The reconstruction after deblocking (when enabled), computed once: SAO's input."""
+        if self._deblocked is None:
+            self._deblocked = (deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking
+                               else self.rec)
+        return self._deblocked
+
     def recon(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The decoder's output picture, cropped: the reconstruction, deblocked when enabled."""
-        rec = deblock(self.rec, self.tb_maps, self.qp, self.bd, self.ctu) if self.deblocking else self.rec
+        """The decoder's output picture, cropped: the reconstruction, deblocked when enabled, then
+        SAO when a CTU uses it."""
+        rec = self._in_loop_input()
         if self.sao_grid is not None:
             rec = apply_sao(rec, self.sao_grid, self.ctu, self.bd)
         ch, cw = (self.h + 1) // 2, (self.w + 1) // 2

@@ -169,7 +169,7 @@ def _best_offset(n: int, s: int, lo: int, hi: int, lam: float, cmax: int, signed
     if n == 0:
         return 0, lam * 1.0
     best_o, best_j = 0, lam * 1.0
-    o0 = int(np.clip(round(s / n), lo, hi))
+    o0 = max(lo, min(hi, round(s / n)))
     step = -1 if o0 > 0 else 1
     o = o0
     while o != 0:
@@ -181,24 +181,34 @@ def _best_offset(n: int, s: int, lo: int, hi: int, lam: float, cmax: int, signed
     return best_o, best_j
 
 
+class _PlaneMaps:
+    """One plane's (source - deblocked) differences, edge categories of the four classes and band
+    indices, computed once for the whole picture (a CTB's neighbours outside it are read from the
+    plane, as the filter reads them)."""
+
+    def __init__(self, org: np.ndarray, rec: np.ndarray, bd: int) -> None:
+        H, W = rec.shape
+        self.diff = org.astype(np.int64) - rec
+        self.cat = [_edge_category(rec, 0, 0, H, W, k) for k in range(4)]
+        self.band = rec.astype(np.int64) >> (bd - 5)
+
+
 class _Stats:
     """One CTB component's sums of (source - deblocked) and counts per edge class and category,
-    and per band."""
+    and per band, over the visible part (vh x vw from (y0, x0)) of the CTB."""
 
-    def __init__(self, org: np.ndarray, rec: np.ndarray, y0: int, x0: int, h: int, w: int, vh: int, vw: int,
-                 bd: int) -> None:
-        # only the visible picture (vh x vw of the block) counts
-        diff = (org[y0:y0 + h, x0:x0 + w].astype(np.int64) - rec[y0:y0 + h, x0:x0 + w])[:vh, :vw]
-        blk = rec[y0:y0 + h, x0:x0 + w][:vh, :vw].astype(np.int64)
+    def __init__(self, maps: _PlaneMaps, y0: int, x0: int, vh: int, vw: int) -> None:
+        sl = (slice(y0, y0 + vh), slice(x0, x0 + vw))
+        diff = maps.diff[sl].ravel()
         self.eo = []
         for k in range(4):
-            cat = _edge_category(rec, y0, x0, h, w, k)[:vh, :vw].ravel()
+            cat = maps.cat[k][sl].ravel()
             n = np.bincount(cat, minlength=5)
-            s = np.bincount(cat, weights=diff.ravel(), minlength=5)
+            s = np.bincount(cat, weights=diff, minlength=5)
             self.eo.append((n.astype(np.int64), np.round(s).astype(np.int64)))
-        bands = (blk >> (bd - 5)).ravel()
+        bands = maps.band[sl].ravel()
         self.bn = np.bincount(bands, minlength=32).astype(np.int64)
-        self.bs = np.round(np.bincount(bands, weights=diff.ravel(), minlength=32)).astype(np.int64)
+        self.bs = np.round(np.bincount(bands, weights=diff, minlength=32)).astype(np.int64)
 
     def delta(self, p: SaoComp) -> int:
         """Change of SSD when ``p`` is applied (before clipping to the sample range)."""
@@ -253,6 +263,7 @@ def decide(org: list[np.ndarray], rec: list[np.ndarray], ctu: int, visible: tupl
     H, W = rec[0].shape
     rows, cols = -(-H // ctu), -(-W // ctu)
     ctx = ContextStates(qp)  # only the SAO contexts are read: they evolve with the decisions
+    maps = [_PlaneMaps(org[c], rec[c], bd) for c in range(3)]
     grid: list[list[SaoCtu]] = []
     for ry in range(rows):
         row: list[SaoCtu] = []
@@ -264,7 +275,7 @@ def decide(org: list[np.ndarray], rec: list[np.ndarray], ctu: int, visible: tupl
                 h, w = min(size, rec[c].shape[0] - y0), min(size, rec[c].shape[1] - x0)
                 vis_h = (visible[0] if c == 0 else (visible[0] + 1) // 2) - y0
                 vis_w = (visible[1] if c == 0 else (visible[1] + 1) // 2) - x0
-                stats.append(_Stats(org[c], rec[c], y0, x0, h, w, max(0, min(h, vis_h)), max(0, min(w, vis_w)), bd))
+                stats.append(_Stats(maps[c], y0, x0, max(0, min(h, vis_h)), max(0, min(w, vis_w))))
             # luma: off, band, or one of the four edge classes
             cands = [(0.0, OFF_COMP), _band_params(stats[0], lam, cmax)[::-1]]
             cands += [_edge_params(stats[0], k, lam, cmax)[::-1] for k in range(4)]
