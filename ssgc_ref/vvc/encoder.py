@@ -20,7 +20,8 @@ lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): 
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
 has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
-the mode candidates of its first coding instead of ranking the 67 modes again.
+the mode candidates of its first coding instead of ranking the 67 modes again. Sample adaptive
+offset (sao.py, every preset) is decided per CTU once the whole picture is coded and deblocked.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
