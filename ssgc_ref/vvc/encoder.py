@@ -50,7 +50,8 @@ from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
 from .sao import OFF as SAO_OFF, apply_sao, decide as sao_decide, write_sao
 from .sign_hiding import hide_signs
-from .partition import NO_SPLIT, QT, Neighbours, Node, PartitionLimits
+from .forced import Forced
+from .partition import Neighbours, Node, PartitionLimits
 from .residual_coding import code_residual
 from .syntax import (CHROMA_DM, CodingUnit, chroma_mode, mpm_list, transform_blocks, write_chroma_mode,
                      write_coding_unit, write_luma_mode)
@@ -117,50 +118,6 @@ def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, l
 def _ssd(a: np.ndarray, b: np.ndarray) -> int:
     d = (a - b).astype(np.int64)
     return int((d * d).sum())
-
-
-class Forced:
-    """Test hook: fixed decisions. Each method returns None to let the encoder decide."""
-
-    def split(self, x: int, y: int, size: int) -> bool | None:  # pragma: no cover - interface
-        """Quad-tree decision of a square block: True = QT split, False = no split."""
-        return None
-
-    def split_mode(self, x: int, y: int, w: int, h: int, options: tuple[int, ...]) -> int | None:
-        """The split (partition.NO_SPLIT, QT, BT_H, ...) of the block, one of ``options`` (the
-        allowed ones); by default the answer of split() for square blocks."""
-        if w != h:
-            return None
-        s = self.split(x, y, w)
-        if s is None:
-            return None
-        want = QT if s else NO_SPLIT
-        return want if want in options else None
-
-    def luma_mode(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
-        return None
-
-    def chroma_idx(self, x: int, y: int, size: int) -> int | None:  # pragma: no cover
-        return None
-
-    def lfnst_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
-        """The CU's lfnst_idx (0, 1, 2) when LFNST is on; the encoder falls back to 0 where the CU's
-        blocks do not let lfnst_idx be coded."""
-        return None
-
-    def isp(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
-        """IntraSubPartitionsSplitType of the CU: 0 none, 1 horizontal, 2 vertical (used only where
-        isp.isp_allowed(); with ISP enabled)."""
-        return None
-
-    def ref_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
-        """intra_luma_ref_idx of the CU (0, 1, 2; used only where it is coded: MRL enabled, the CU
-        not on its CTU's top row)."""
-        return None
-
-    def mpm_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
-        """With a forced intra_luma_ref_idx > 0: the MPM index (0..4) of the luma mode."""
-        return None
 
 
 class _PictureEncoder(TreeSearch):
