@@ -61,6 +61,11 @@ def write_split_flag(sink, ctx_inc: int, flag: int) -> None:
     sink.bin(C.SPLIT_CU + ctx_inc, flag)
 
 
+def _write_mpm_idx(sink, idx: int) -> None:
+    """intra_luma_mpm_idx: TR, cMax 4, bypass."""
+    sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
+
+
 def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False, ref_idx: int = 0) -> None:
     """intra_luma_mpm_flag, intra_luma_not_planar_flag, intra_luma_mpm_idx / _remainder; ``isp`` =
     intra_subpartitions_mode_flag. With intra_luma_ref_idx ``ref_idx`` > 0 only intra_luma_mpm_idx
@@ -69,19 +74,16 @@ def write_luma_mode(sink, mode: int, mpm: tuple[int, ...], isp: bool = False, re
     if ref_idx:
         if mode not in mpm:
             raise ValueError(f"intra_luma_ref_idx {ref_idx}: luma mode {mode} is not in the MPM list {mpm}")
-        idx = mpm.index(mode)
-        sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
+        _write_mpm_idx(sink, mpm.index(mode))
         return
     if mode == INTRA_PLANAR:
         sink.bin(C.MPM_FLAG, 1)
         sink.bin(not_planar, 0)
         return
     if mode in mpm:
-        idx = mpm.index(mode)
         sink.bin(C.MPM_FLAG, 1)
         sink.bin(not_planar, 1)
-        # TR, cMax 4, bypass
-        sink.bypass_bits(((1 << idx) - 1) << 1 if idx < 4 else 15, idx + 1 if idx < 4 else 4)
+        _write_mpm_idx(sink, mpm.index(mode))
         return
     sink.bin(C.MPM_FLAG, 0)
     rem = mode - 1 - sum(1 for c in mpm if c < mode)
