@@ -65,13 +65,15 @@ def _tr_bypass(sink, v: int, cmax: int) -> None:
 
 
 def write_sao(sink, ctu: SaoCtu, rx: int, ry: int, bd: int) -> None:
-    """sao(rx, ry) with sh_sao_luma_used_flag = sh_sao_chroma_used_flag = 1 (one slice, one tile)."""
+    """sao(rx, ry) with sh_sao_luma_used_flag = sh_sao_chroma_used_flag = 1 (one slice, one tile);
+    ValueError for parameters check_ctu() refuses."""
     if rx > 0:
         sink.bin(C.SAO_MERGE, 1 if ctu.merge == "left" else 0)
     if ry > 0 and ctu.merge != "left":
         sink.bin(C.SAO_MERGE, 1 if ctu.merge == "up" else 0)
     if ctu.merge is not None:
         return
+    check_ctu(ctu, bd)  # what the syntax cannot carry (a Cr type of its own, say) would decode otherwise
     cmax = max_offset(bd)
     for c, p in enumerate(ctu.comps):
         if c < 2:  # sao_type_idx_luma / _chroma: TR cMax 2, first bin context coded
@@ -224,27 +226,20 @@ class _Stats:
         return d
 
 
-def _edge_params(st: _Stats, k: int, lam: float, cmax: int) -> tuple[SaoComp, float]:
+def _edge_params(st: _Stats, k: int, lam: float, cmax: int) -> SaoComp:
+    """The edge offsets of class ``k``, each category's chosen on its own."""
     n, s = st.eo[k]
-    offs, j = [], 0.0
-    for cat in range(1, 5):
-        lo, hi = (0, cmax) if cat < 3 else (-cmax, 0)
-        o, jj = _best_offset(int(n[cat]), int(s[cat]), lo, hi, lam, cmax, False)
-        offs.append(o)
-        j += jj
-    return SaoComp(EDGE, tuple(offs), 0, k), j  # type: ignore[arg-type]
+    offs = tuple(_best_offset(int(n[cat]), int(s[cat]), *((0, cmax) if cat < 3 else (-cmax, 0)), lam, cmax,
+                              False)[0] for cat in range(1, 5))
+    return SaoComp(EDGE, offs, 0, k)  # type: ignore[arg-type]
 
 
-def _band_params(st: _Stats, lam: float, cmax: int) -> tuple[SaoComp, float]:
+def _band_params(st: _Stats, lam: float, cmax: int) -> SaoComp:
+    """The band position whose four bands' best offsets cost least, with those offsets."""
     per = [_best_offset(int(st.bn[b]), int(st.bs[b]), -cmax, cmax, lam, cmax, True) for b in range(32)]
-    best = None
-    for start in range(32):
-        j = sum(per[(start + k) & 31][1] for k in range(4))
-        if best is None or j < best[0]:
-            best = (j, start)
-    j, start = best  # type: ignore[misc]
+    start = min(range(32), key=lambda b: sum(per[(b + k) & 31][1] for k in range(4)))
     offs = tuple(per[(start + k) & 31][0] for k in range(4))
-    return SaoComp(BAND, offs, start, 0), j + lam * 5  # type: ignore[arg-type]
+    return SaoComp(BAND, offs, start, 0)  # type: ignore[arg-type]
 
 
 def _syntax_bits(ctx: ContextStates, ctu: SaoCtu, rx: int, ry: int, bd: int) -> float:
@@ -253,6 +248,11 @@ def _syntax_bits(ctx: ContextStates, ctu: SaoCtu, rx: int, ry: int, bd: int) -> 
     write_sao(est, ctu, rx, ry, bd)
     ctx.restore(snap)
     return est.bits
+
+
+def _cost(stats: list[_Stats], ctu: SaoCtu, ctx: ContextStates, rx: int, ry: int, bd: int, lam: float) -> float:
+    """D + lambda R of the CTU's SAO ``ctu``: the SSD change of its three components and its syntax."""
+    return sum(st.delta(p) for st, p in zip(stats, ctu.comps)) + lam * _syntax_bits(ctx, ctu, rx, ry, bd)
 
 
 def decide(org: list[np.ndarray], rec: list[np.ndarray], ctu: int, visible: tuple[int, int], bd: int,
@@ -276,32 +276,30 @@ def decide(org: list[np.ndarray], rec: list[np.ndarray], ctu: int, visible: tupl
                 vis_h = (visible[0] if c == 0 else (visible[0] + 1) // 2) - y0
                 vis_w = (visible[1] if c == 0 else (visible[1] + 1) // 2) - x0
                 stats.append(_Stats(maps[c], y0, x0, max(0, min(h, vis_h)), max(0, min(w, vis_w))))
-            # luma: off, band, or one of the four edge classes
-            cands = [(0.0, OFF_COMP), _band_params(stats[0], lam, cmax)[::-1]]
-            cands += [_edge_params(stats[0], k, lam, cmax)[::-1] for k in range(4)]
-            luma = min(((stats[0].delta(p), p) for _, p in cands), key=lambda t: t[0])[1]
+            # luma: off, band, or one of the four edge classes, first by distortion alone
+            cands = [OFF_COMP, _band_params(stats[0], lam, cmax)] + [_edge_params(stats[0], k, lam, cmax)
+                                                                     for k in range(4)]
+            luma = min(cands, key=stats[0].delta)
             # chroma: a shared type (and edge class), band positions of their own
-            copts = [(OFF_COMP, OFF_COMP)]
-            copts.append((_band_params(stats[1], lam, cmax)[0], _band_params(stats[2], lam, cmax)[0]))
-            for k in range(4):
-                copts.append((_edge_params(stats[1], k, lam, cmax)[0], _edge_params(stats[2], k, lam, cmax)[0]))
+            copts = [(OFF_COMP, OFF_COMP), (_band_params(stats[1], lam, cmax), _band_params(stats[2], lam, cmax))]
+            copts += [(_edge_params(stats[1], k, lam, cmax), _edge_params(stats[2], k, lam, cmax)) for k in range(4)]
             best = None
             for cb, cr in copts:
                 new = SaoCtu((luma, cb, cr))
-                j = sum(st.delta(p) for st, p in zip(stats, new.comps)) + lam * _syntax_bits(ctx, new, rx, ry, bd)
+                j = _cost(stats, new, ctx, rx, ry, bd, lam)
                 if best is None or j < best[0]:
                     best = (j, new)
             # the luma choice again, with the chosen chroma (rate of the whole syntax)
-            for _, p in cands:
+            for p in cands:
                 new = SaoCtu((p, best[1].comps[1], best[1].comps[2]))
-                j = sum(st.delta(q) for st, q in zip(stats, new.comps)) + lam * _syntax_bits(ctx, new, rx, ry, bd)
+                j = _cost(stats, new, ctx, rx, ry, bd, lam)
                 if j < best[0]:
                     best = (j, new)
             for merge, src in (("left", row[rx - 1] if rx else None), ("up", grid[ry - 1][rx] if ry else None)):
                 if src is None:
                     continue
                 new = SaoCtu(src.comps, merge)
-                j = sum(st.delta(q) for st, q in zip(stats, new.comps)) + lam * _syntax_bits(ctx, new, rx, ry, bd)
+                j = _cost(stats, new, ctx, rx, ry, bd, lam)
                 if j <= best[0]:
                     best = (j, new)
             choice = best[1]
