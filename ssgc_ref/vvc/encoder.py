@@ -638,12 +638,10 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         tb64 = tools["tb64"] and ctu_size == 64
     elif tb64 and ctu_size != 64:
         raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
+    asked = {"lfnst": lfnst, "isp": isp, "sign_hiding": sign_hiding, "sao": sao, "mrl": mrl}
+    on = {k: tools[k] if v is None else bool(v) for k, v in asked.items()}
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                          max_mtt_depth, tools["lfnst"] if lfnst is None else bool(lfnst),
-                          tools["isp"] if isp is None else bool(isp), tb64=bool(tb64),
-                          sign_hiding=tools["sign_hiding"] if sign_hiding is None else bool(sign_hiding),
-                          sao=tools["sao"] if sao is None else bool(sao),
-                          mrl=tools["mrl"] if mrl is None else bool(mrl))
+                          max_mtt_depth, tb64=bool(tb64), **on)
     data = enc.encode()
     return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
                         qp=int(qp), bit_depth=bit_depth)
