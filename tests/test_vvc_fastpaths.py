@@ -1,6 +1,7 @@
 """The encoder's fast paths equal their slow references exactly (same floats, same states, same
 decisions): the inlined residual rate estimate against the per-bin RateEstimator, the cached-index
-intra prediction against the step-by-step one."""
+intra prediction against the step-by-step one, the float64 (BLAS) products of the DCT-II against
+integer ones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference
 from ssgc_ref.vvc.residual_coding import SBH_THRESHOLD, code_residual, tables
+from ssgc_ref.vvc.transform import dct2_matrix, forward_dct2, inverse_dct2
 
 SIDES = (4, 8, 16, 32)
 
@@ -82,3 +84,42 @@ def test_predict_from_refs_equals_reference(seed, h, w, bd, kind):
             b = predict_reference(refs, w, h, mode, c_idx, bd)
             assert a.dtype == b.dtype == np.int32
             assert np.array_equal(a, b), (mode, c_idx)
+
+
+def _forward_int(x: np.ndarray, bd: int) -> np.ndarray:
+    """forward_dct2 in int64 products only."""
+    h, w = x.shape
+    s1, s2 = (w.bit_length() - 1) + bd - 9, (h.bit_length() - 1) + 6
+    t = x.astype(np.int64) @ dct2_matrix(w).T
+    t = (t + (1 << (s1 - 1))) >> s1 if s1 > 0 else t << -s1
+    c = (dct2_matrix(h) @ t + (1 << (s2 - 1))) >> s2
+    c[32:, :] = 0
+    c[:, 32:] = 0
+    return np.clip(c, -32768, 32767)
+
+
+def _inverse_int(d: np.ndarray, bd: int) -> np.ndarray:
+    """inverse_dct2 in int64 products only (8.7.4.2 with the zero-out, 8.7.2's rounding)."""
+    h, w = d.shape
+    zh, zw = min(h, 32), min(w, 32)
+    e = dct2_matrix(h)[:zh].T @ d.astype(np.int64)[:zh, :zw]
+    g = np.clip((e + 64) >> 7, -32768, 32767)
+    s = 20 - bd
+    return (g @ dct2_matrix(w)[:zw] + (1 << (s - 1))) >> s
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES + (64,)), st.sampled_from(SIDES + (64,)),
+       st.sampled_from((8, 10, 12)), st.booleans())
+def test_dct2_float_products_equal_integer_ones(seed, h, w, bd, extreme):
+    """The residual and coefficient ranges the float64 path accepts, extremes included, give the
+    integer path's result exactly."""
+    rng = np.random.default_rng(seed)
+    m = (1 << bd) - 1
+    x = rng.integers(-m, m + 1, (h, w))
+    d = rng.integers(-32768, 32768, (h, w))
+    if extreme:
+        x = np.where(rng.random((h, w)) < 0.5, m, -m)
+        d = np.where(rng.random((h, w)) < 0.5, 32767, -32768)
+    np.testing.assert_array_equal(forward_dct2(x, bd), _forward_int(x, bd))
+    np.testing.assert_array_equal(inverse_dct2(d, bd), _inverse_int(d, bd))

@@ -63,6 +63,22 @@ def dct2_matrix(n: int) -> np.ndarray:
     return t
 
 
+_BLAS_MIN = 256  # samples from which a block's products go through float64 BLAS
+
+
+def _exact_int(a: np.ndarray) -> np.ndarray:
+    """An integer-valued float64 product back to int64 (exact: the callers bound its sums)."""
+    return a.astype(np.int64)
+
+
+@lru_cache(maxsize=None)
+def _fmatrix(n: int) -> np.ndarray:
+    """dct2_matrix(n) as float64, for the BLAS products."""
+    t = dct2_matrix(n).astype(np.float64)
+    t.setflags(write=False)
+    return t
+
+
 def _check_block(a: np.ndarray, what: str) -> tuple[int, int]:
     if a.ndim != 2:
         raise ValueError(f"{what} must be 2-D, got shape {a.shape}")
@@ -78,10 +94,18 @@ def inverse_dct2(coeffs: np.ndarray, bit_depth: int) -> np.ndarray:
     h, w = _check_block(coeffs, "coefficient block")
     # nonZeroW/H = Min(nTbW/H, 32) (8.7.4.2): the 1-D transforms read only the first 32 inputs
     zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
-    d = np.asarray(coeffs, dtype=np.int64)[:zh, :zw]
-    e = dct2_matrix(h)[:zh].T @ d  # vertical: e[y][x] = sum_k T[k][y] d[k][x]
-    g = clip3((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
-    r = g @ dct2_matrix(w)[:zw]  # horizontal: r[y][x] = sum_k g[y][k] T[k][x]
+    # the products in float64 (BLAS), exact: |d| <= 2^15 (the decoder clips scaled coefficients to
+    # 16 bits; larger inputs take the integer product), |T| <= 91, at most 32 terms, so every
+    # partial sum is an integer below 2^53; below 16x16 numpy's integer product is as fast
+    d = np.asarray(coeffs)[:zh, :zw]
+    if h * w >= _BLAS_MIN and np.abs(d).max(initial=0) <= -COEFF_MIN:
+        e = _exact_int(_fmatrix(h)[:zh].T @ d.astype(np.float64))
+        g = clip3((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
+        r = _exact_int(g.astype(np.float64) @ _fmatrix(w)[:zw])  # horizontal: r[y][x] = sum_k g[y][k] T[k][x]
+    else:
+        e = dct2_matrix(h)[:zh].T @ d.astype(np.int64)  # vertical: e[y][x] = sum_k T[k][y] d[k][x]
+        g = clip3((e + 64) >> 7, COEFF_MIN, COEFF_MAX)
+        r = g @ dct2_matrix(w)[:zw]
     bd_shift = 20 - bit_depth
     return ((r + (1 << (bd_shift - 1))) >> bd_shift).astype(np.int32)
 
@@ -91,12 +115,19 @@ def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     scale of the decoder's scaled coefficients (so ``inverse_dct2(forward_dct2(x)) ~= x``). A 64-sample
     side keeps its first 32 coefficients and zeroes the others (the decoder reads no more)."""
     h, w = _check_block(residual, "residual block")
-    x = np.asarray(residual, dtype=np.int64)
+    x = np.asarray(residual)
     shift1 = (w.bit_length() - 1) + bit_depth - 9
     shift2 = (h.bit_length() - 1) + 6
-    t = x @ dct2_matrix(w).T  # horizontal first
-    t = (t + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else t << -shift1
-    c = dct2_matrix(h) @ t
+    # float64 products (BLAS) where they are exact: |x| <= 2^16 and |T| <= 91 keep the first
+    # stage's sums below 2^29 and, with shift1 >= 0, the second's below 2^52
+    if h * w >= _BLAS_MIN and shift1 >= 0 and np.abs(x).max(initial=0) <= 1 << 16:
+        t = _exact_int(x.astype(np.float64) @ _fmatrix(w).T)  # horizontal first
+        t = (t + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else t
+        c = _exact_int(_fmatrix(h) @ t.astype(np.float64))
+    else:
+        t = x.astype(np.int64) @ dct2_matrix(w).T
+        t = (t + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else t << -shift1
+        c = dct2_matrix(h) @ t
     c = (c + (1 << (shift2 - 1))) >> shift2
     c[ZERO_OUT:, :] = 0
     c[:, ZERO_OUT:] = 0
