@@ -34,190 +34,215 @@ def _thresholds(qp: int, bd: int) -> tuple[int, int]:
     return beta, tc
 
 
-def _c3(lo, hi, v):
-    return lo if v < lo else (hi if v > hi else v)
+def _clip(v, lo, hi):
+    return np.minimum(np.maximum(v, lo), hi)
 
 
-def _luma_large(P, Q, tc, lp, lq):
-    """Long-tap filter of lines P/Q (lists p0.., q0..) with maxFilterLength lp/lq (§8.8.3.6.8)."""
-    p, q = P[:], Q[:]
+# the long-tap filter's (weight f, clip factor t) per output sample p_i / q_i, by maxFilterLength
+_LONG_COEF = {3: ((53, 6), (32, 4), (11, 2)),
+              5: ((58, 6), (45, 5), (32, 4), (19, 3), (6, 2)),
+              7: ((59, 6), (50, 5), (41, 4), (32, 3), (23, 2), (14, 1), (5, 1))}
+
+
+def _long_mean(p, q, lp: int, lq: int):
+    """The long filter's refMiddle (§8.8.3.6.8) from samples p[i], q[i] (arrays of one shape)."""
     if lp == 5 and lq == 5:
-        m = (p[4] + p[3] + 2 * (p[2] + p[1] + p[0] + q[0] + q[1] + q[2]) + q[3] + q[4] + 8) >> 4
-    elif lp == lq:
-        m = (p[6] + p[5] + p[4] + p[3] + p[2] + p[1] + 2 * (p[0] + q[0]) + q[1] + q[2] + q[3] + q[4] + q[5] + q[6] + 8) >> 4
-    elif lp + lq == 12:
-        m = (p[5] + p[4] + p[3] + p[2] + 2 * (p[1] + p[0] + q[0] + q[1]) + q[2] + q[3] + q[4] + q[5] + 8) >> 4
-    elif lp + lq == 8:
-        m = (p[3] + p[2] + p[1] + p[0] + q[0] + q[1] + q[2] + q[3] + 4) >> 3
-    elif lq == 7:
-        m = (2 * (p[2] + p[1] + p[0] + q[0]) + p[0] + p[1] + q[1] + q[2] + q[3] + q[4] + q[5] + q[6] + 8) >> 4
-    else:
-        m = (p[6] + p[5] + p[4] + p[3] + p[2] + p[1] + 2 * (q[2] + q[1] + q[0] + p[0]) + q[0] + q[1] + 8) >> 4
-    coef = {3: ((53, 6), (32, 4), (11, 2)),
-            5: ((58, 6), (45, 5), (32, 4), (19, 3), (6, 2)),
-            7: ((59, 6), (50, 5), (41, 4), (32, 3), (23, 2), (14, 1), (5, 1))}
-    for src, dst, n in ((p, P, lp), (q, Q, lq)):
-        ref = (src[n] + src[n - 1] + 1) >> 1
-        for i, (f, t) in enumerate(coef[n]):
-            lim = (tc * t) >> 1
-            dst[i] = src[i] + _c3(-lim, lim, ((m * f + ref * (64 - f) + 32) >> 6) - src[i])
+        return (p[4] + p[3] + 2 * (p[2] + p[1] + p[0] + q[0] + q[1] + q[2]) + q[3] + q[4] + 8) >> 4
+    if lp == lq:
+        return (p[6] + p[5] + p[4] + p[3] + p[2] + p[1] + 2 * (p[0] + q[0]) + q[1] + q[2] + q[3] + q[4] + q[5]
+                + q[6] + 8) >> 4
+    if lp + lq == 12:
+        return (p[5] + p[4] + p[3] + p[2] + 2 * (p[1] + p[0] + q[0] + q[1]) + q[2] + q[3] + q[4] + q[5] + 8) >> 4
+    if lp + lq == 8:
+        return (p[3] + p[2] + p[1] + p[0] + q[0] + q[1] + q[2] + q[3] + 4) >> 3
+    if lq == 7:
+        return (2 * (p[2] + p[1] + p[0] + q[0]) + p[0] + p[1] + q[1] + q[2] + q[3] + q[4] + q[5] + q[6] + 8) >> 4
+    return (p[6] + p[5] + p[4] + p[3] + p[2] + p[1] + 2 * (q[2] + q[1] + q[0] + p[0]) + q[0] + q[1] + 8) >> 4
 
 
-def _luma_segment(A, r, x, tc, beta, lp, lq, hor_ctu_edge, maxv):
-    """Decisions and filtering of the 4 lines r..r+3 across the vertical edge at column x of A."""
-    lo = max(x - 8, 0)  # an edge 4 samples from the picture's left (top) side: only p0..p3 exist
-    lines = [(A[r + k, lo:x][::-1].tolist(), A[r + k, x:x + 8].tolist()) for k in range(4)]
-    P0, Q0 = lines[0]
-    P3, Q3 = lines[3]
-    dp0 = abs(P0[2] - 2 * P0[1] + P0[0])
-    dq0 = abs(Q0[2] - 2 * Q0[1] + Q0[0])
-    dp3 = abs(P3[2] - 2 * P3[1] + P3[0])
-    dq3 = abs(Q3[2] - 2 * Q3[1] + Q3[0])
-    d0, d3 = dp0 + dq0, dp3 + dq3
+def _set(dst: np.ndarray, sel: np.ndarray, v: np.ndarray) -> None:
+    """dst[sel] = v[sel]; ``sel`` (N,) selects segments, or (N, 4) lines."""
+    dst[sel] = v[sel]
+
+
+def _luma_filter(L: np.ndarray, tc: int, beta: int, lp: int, lq: int, hor_ctu_edge: bool,
+                 maxv: int) -> np.ndarray:
+    """Decisions and filtering (§8.8.3.6.1-.8) of N luma edge segments sharing their
+    maxFilterLengths ``lp``/``lq``: ``L`` (N, 4, 16) int64 holds each segment's 4 lines, samples
+    p7..p0 q0..q7 across the edge; returns the filtered copy. The segments of one direction never
+    touch each other's samples, so deciding them all on the unfiltered picture is the standard's
+    edge-by-edge order."""
+    out = L.copy()
+    p = [L[:, :, 7 - i] for i in range(8)]  # p[i]: (N, 4), sample p_i of each line
+    q = [L[:, :, 8 + i] for i in range(8)]
+    P = [out[:, :, 7 - i] for i in range(8)]  # the same samples of the output (views)
+    Q = [out[:, :, 8 + i] for i in range(8)]
+    dp = np.abs(p[2] - 2 * p[1] + p[0])  # per line; lines 0 and 3 decide
+    dq = np.abs(q[2] - 2 * q[1] + q[0])
+    d0, d3 = dp[:, 0] + dq[:, 0], dp[:, 3] + dq[:, 3]
     tc25 = (tc * 5 + 1) >> 1
+    near = np.abs(p[0] - q[0]) < tc25
     large_p = lp > 3 and not hor_ctu_edge
     large_q = lq > 3
-    done = False
+    done = np.zeros(len(L), dtype=bool)
     if large_p or large_q:
         mp = lp if large_p else 3
         mq = lq if large_q else 3
-        dp0l = (dp0 + abs(P0[5] - 2 * P0[4] + P0[3]) + 1) >> 1 if large_p else dp0
-        dq0l = (dq0 + abs(Q0[5] - 2 * Q0[4] + Q0[3]) + 1) >> 1 if large_q else dq0
-        dp3l = (dp3 + abs(P3[5] - 2 * P3[4] + P3[3]) + 1) >> 1 if large_p else dp3
-        dq3l = (dq3 + abs(Q3[5] - 2 * Q3[4] + Q3[3]) + 1) >> 1 if large_q else dq3
-        d0l, d3l = dp0l + dq0l, dp3l + dq3l
-        if d0l + d3l < beta:
-            def s_p(L):
-                s = abs(L[3] - L[0]) + (abs(L[7] - L[6] - L[5] + L[4]) if mp == 7 else 0)
-                return (s + abs(L[3] - L[mp]) + 1) >> 1 if large_p else s
-
-            def s_q(L):
-                s = abs(L[0] - L[3]) + (abs(L[4] - L[5] - L[6] + L[7]) if mq == 7 else 0)
-                return (s + abs(L[3] - L[mq]) + 1) >> 1 if large_q else s
-
-            if (s_p(P0) + s_q(Q0) < (beta * 3) >> 5 and abs(P0[0] - Q0[0]) < tc25
-                    and s_p(P3) + s_q(Q3) < (beta * 3) >> 5 and abs(P3[0] - Q3[0]) < tc25
-                    and (d0l << 1) < beta >> 4 and (d3l << 1) < beta >> 4):
-                for k, (P, Q) in enumerate(lines):
-                    _luma_large(P, Q, tc, mp, mq)
-                done = True
-    if not done:
-        if d0 + d3 >= beta:
-            return
-        strong = (lp > 2 and lq > 2
-                  and abs(P0[3] - P0[0]) + abs(Q0[3] - Q0[0]) < beta >> 3 and abs(P0[0] - Q0[0]) < tc25
-                  and abs(P3[3] - P3[0]) + abs(Q3[3] - Q3[0]) < beta >> 3 and abs(P3[0] - Q3[0]) < tc25
-                  and (d0 << 1) < beta >> 2 and (d3 << 1) < beta >> 2)
-        if strong:
-            for P, Q in lines:
-                p, q = P[:], Q[:]
-                P[0] = _c3(p[0] - 3 * tc, p[0] + 3 * tc, (p[2] + 2 * p[1] + 2 * p[0] + 2 * q[0] + q[1] + 4) >> 3)
-                P[1] = _c3(p[1] - 2 * tc, p[1] + 2 * tc, (p[2] + p[1] + p[0] + q[0] + 2) >> 2)
-                P[2] = _c3(p[2] - tc, p[2] + tc, (2 * p[3] + 3 * p[2] + p[1] + p[0] + q[0] + 4) >> 3)
-                Q[0] = _c3(q[0] - 3 * tc, q[0] + 3 * tc, (p[1] + 2 * p[0] + 2 * q[0] + 2 * q[1] + q[2] + 4) >> 3)
-                Q[1] = _c3(q[1] - 2 * tc, q[1] + 2 * tc, (p[0] + q[0] + q[1] + q[2] + 2) >> 2)
-                Q[2] = _c3(q[2] - tc, q[2] + tc, (p[0] + q[0] + q[1] + 3 * q[2] + 2 * q[3] + 4) >> 3)
-        else:
-            side = (beta + (beta >> 1)) >> 3
-            two_p = lp > 1 and lq > 1 and dp0 + dp3 < side
-            two_q = lp > 1 and lq > 1 and dq0 + dq3 < side
-            for P, Q in lines:
-                p, q = P[:], Q[:]
-                delta = (9 * (q[0] - p[0]) - 3 * (q[1] - p[1]) + 8) >> 4
-                if abs(delta) >= tc * 10:
-                    continue
-                delta = _c3(-tc, tc, delta)
-                P[0] = _c3(0, maxv, p[0] + delta)
-                Q[0] = _c3(0, maxv, q[0] - delta)
-                if two_p:
-                    dp = _c3(-(tc >> 1), tc >> 1, (((p[2] + p[0] + 1) >> 1) - p[1] + delta) >> 1)
-                    P[1] = _c3(0, maxv, p[1] + dp)
-                if two_q:
-                    dq = _c3(-(tc >> 1), tc >> 1, (((q[2] + q[0] + 1) >> 1) - q[1] - delta) >> 1)
-                    Q[1] = _c3(0, maxv, q[1] + dq)
-    for k, (P, Q) in enumerate(lines):
-        A[r + k, lo:x] = P[::-1]
-        A[r + k, x:x + 8] = Q
+        dpl = (dp + np.abs(p[5] - 2 * p[4] + p[3]) + 1) >> 1 if large_p else dp
+        dql = (dq + np.abs(q[5] - 2 * q[4] + q[3]) + 1) >> 1 if large_q else dq
+        d0l, d3l = dpl[:, 0] + dql[:, 0], dpl[:, 3] + dql[:, 3]
+        sp = np.abs(p[3] - p[0]) + (np.abs(p[7] - p[6] - p[5] + p[4]) if mp == 7 else 0)
+        if large_p:
+            sp = (sp + np.abs(p[3] - p[mp]) + 1) >> 1
+        sq = np.abs(q[0] - q[3]) + (np.abs(q[4] - q[5] - q[6] + q[7]) if mq == 7 else 0)
+        if large_q:
+            sq = (sq + np.abs(q[3] - q[mq]) + 1) >> 1
+        ok = (sp + sq < (beta * 3) >> 5) & near
+        done = ((d0l + d3l < beta) & ok[:, 0] & ok[:, 3] & ((d0l << 1) < beta >> 4) & ((d3l << 1) < beta >> 4))
+        if done.any():
+            m = _long_mean(p, q, mp, mq)
+            for src, dst, n in ((p, P, mp), (q, Q, mq)):
+                ref = (src[n] + src[n - 1] + 1) >> 1
+                for i, (f, t) in enumerate(_LONG_COEF[n]):
+                    lim = (tc * t) >> 1
+                    _set(dst[i], done, src[i] + _clip(((m * f + ref * (64 - f) + 32) >> 6) - src[i], -lim, lim))
+    rest = ~done & (d0 + d3 < beta)
+    if not rest.any():
+        return out
+    strong = np.zeros(len(L), dtype=bool)
+    if lp > 2 and lq > 2:
+        flat = (np.abs(p[3] - p[0]) + np.abs(q[3] - q[0]) < beta >> 3) & near
+        strong = rest & flat[:, 0] & flat[:, 3] & ((d0 << 1) < beta >> 2) & ((d3 << 1) < beta >> 2)
+    if strong.any():
+        t1, t2, t3 = tc, 2 * tc, 3 * tc
+        _set(P[0], strong, _clip((p[2] + 2 * p[1] + 2 * p[0] + 2 * q[0] + q[1] + 4) >> 3, p[0] - t3, p[0] + t3))
+        _set(P[1], strong, _clip((p[2] + p[1] + p[0] + q[0] + 2) >> 2, p[1] - t2, p[1] + t2))
+        _set(P[2], strong, _clip((2 * p[3] + 3 * p[2] + p[1] + p[0] + q[0] + 4) >> 3, p[2] - t1, p[2] + t1))
+        _set(Q[0], strong, _clip((p[1] + 2 * p[0] + 2 * q[0] + 2 * q[1] + q[2] + 4) >> 3, q[0] - t3, q[0] + t3))
+        _set(Q[1], strong, _clip((p[0] + q[0] + q[1] + q[2] + 2) >> 2, q[1] - t2, q[1] + t2))
+        _set(Q[2], strong, _clip((p[0] + q[0] + q[1] + 3 * q[2] + 2 * q[3] + 4) >> 3, q[2] - t1, q[2] + t1))
+    normal = rest & ~strong
+    if not normal.any():
+        return out
+    delta = (9 * (q[0] - p[0]) - 3 * (q[1] - p[1]) + 8) >> 4
+    on = normal[:, None] & (np.abs(delta) < tc * 10)  # per line
+    delta = _clip(delta, -tc, tc)
+    _set(P[0], on, _clip(p[0] + delta, 0, maxv))
+    _set(Q[0], on, _clip(q[0] - delta, 0, maxv))
+    if lp > 1 and lq > 1:
+        side = (beta + (beta >> 1)) >> 3
+        h2 = tc >> 1
+        two_p = on & (dp[:, 0] + dp[:, 3] < side)[:, None]
+        two_q = on & (dq[:, 0] + dq[:, 3] < side)[:, None]
+        _set(P[1], two_p, _clip(p[1] + _clip((((p[2] + p[0] + 1) >> 1) - p[1] + delta) >> 1, -h2, h2), 0, maxv))
+        _set(Q[1], two_q, _clip(q[1] + _clip((((q[2] + q[0] + 1) >> 1) - q[1] - delta) >> 1, -h2, h2), 0, maxv))
+    return out
 
 
-def _chroma_segment(A, r, x, tc, beta, lp, lq, maxv):
-    """The 2 chroma lines r, r+1 (4:2:0: one 4-luma-line unit) across the vertical edge at column x."""
-    lines = [(A[r + k, x - 4:x][::-1].tolist(), A[r + k, x:x + 4].tolist()) for k in range(2)]
+def _chroma_filter(L: np.ndarray, tc: int, beta: int, lp: int, lq: int, maxv: int) -> np.ndarray:
+    """The chroma counterpart (§8.8.3.6.9-.10) of N segments of 2 lines (4:2:0: one 4-luma-line unit),
+    ``L`` (N, 2, 8): p3..p0 q0..q3; ``lp``/``lq`` = 3 or 1 before the decision."""
+    out = L.copy()
+    p = [L[:, :, 3 - i] for i in range(4)]
+    q = [L[:, :, 4 + i] for i in range(4)]
+    P = [out[:, :, 3 - i] for i in range(4)]
+    Q = [out[:, :, 4 + i] for i in range(4)]
+    n = len(L)
+    big = np.zeros(n, dtype=bool)  # segments that keep lp/lq (the others filter with 1, 1)
     if lq == 3:
         tc25 = (tc * 5 + 1) >> 1
-        ds = []
-        for P, Q in lines:
-            p3 = P[1] if lp == 1 else P[3]
-            p2 = P[1] if lp == 1 else P[2]
-            ds.append((abs(p2 - 2 * P[1] + P[0]) + abs(Q[2] - 2 * Q[1] + Q[0]), p3, P[0], Q[0], Q[3]))
-        if ds[0][0] + ds[1][0] < beta:
-            ok = all((d << 1) < beta >> 2 and abs(p3 - p0) + abs(q0 - q3) < beta >> 3 and abs(p0 - q0) < tc25
-                     for d, p3, p0, q0, q3 in ds)
-            if not ok:
-                lp = lq = 1
+        p3 = p[1] if lp == 1 else p[3]
+        p2 = p[1] if lp == 1 else p[2]
+        d = np.abs(p2 - 2 * p[1] + p[0]) + np.abs(q[2] - 2 * q[1] + q[0])
+        ok = ((d << 1) < beta >> 2) & (np.abs(p3 - p[0]) + np.abs(q[0] - q[3]) < beta >> 3) & (np.abs(p[0] - q[0]) < tc25)
+        big = (d[:, 0] + d[:, 1] < beta) & ok[:, 0] & ok[:, 1]
+    sel = big[:, None] & np.ones((1, L.shape[1]), dtype=bool)
+    if lq == 3 and big.any():
+        if lp == 3:
+            _set(P[0], sel, _clip((p[3] + p[2] + p[1] + 2 * p[0] + q[0] + q[1] + q[2] + 4) >> 3, p[0] - tc, p[0] + tc))
+            _set(P[1], sel, _clip((2 * p[3] + p[2] + 2 * p[1] + p[0] + q[0] + q[1] + 4) >> 3, p[1] - tc, p[1] + tc))
+            _set(P[2], sel, _clip((3 * p[3] + 2 * p[2] + p[1] + p[0] + q[0] + 4) >> 3, p[2] - tc, p[2] + tc))
+            _set(Q[0], sel, _clip((p[2] + p[1] + p[0] + 2 * q[0] + q[1] + q[2] + q[3] + 4) >> 3, q[0] - tc, q[0] + tc))
         else:
-            lp = lq = 1
-    for P, Q in lines:
-        p, q = P[:], Q[:]
-        if lp == 3 and lq == 3:
-            P[0] = _c3(p[0] - tc, p[0] + tc, (p[3] + p[2] + p[1] + 2 * p[0] + q[0] + q[1] + q[2] + 4) >> 3)
-            P[1] = _c3(p[1] - tc, p[1] + tc, (2 * p[3] + p[2] + 2 * p[1] + p[0] + q[0] + q[1] + 4) >> 3)
-            P[2] = _c3(p[2] - tc, p[2] + tc, (3 * p[3] + 2 * p[2] + p[1] + p[0] + q[0] + 4) >> 3)
-            Q[0] = _c3(q[0] - tc, q[0] + tc, (p[2] + p[1] + p[0] + 2 * q[0] + q[1] + q[2] + q[3] + 4) >> 3)
-            Q[1] = _c3(q[1] - tc, q[1] + tc, (p[1] + p[0] + q[0] + 2 * q[1] + q[2] + 2 * q[3] + 4) >> 3)
-            Q[2] = _c3(q[2] - tc, q[2] + tc, (p[0] + q[0] + q[1] + 2 * q[2] + 3 * q[3] + 4) >> 3)
-        elif lq == 3:
-            P[0] = _c3(p[0] - tc, p[0] + tc, (3 * p[1] + 2 * p[0] + q[0] + q[1] + q[2] + 4) >> 3)
-            Q[0] = _c3(q[0] - tc, q[0] + tc, (2 * p[1] + p[0] + 2 * q[0] + q[1] + q[2] + q[3] + 4) >> 3)
-            Q[1] = _c3(q[1] - tc, q[1] + tc, (p[1] + p[0] + q[0] + 2 * q[1] + q[2] + 2 * q[3] + 4) >> 3)
-            Q[2] = _c3(q[2] - tc, q[2] + tc, (p[0] + q[0] + q[1] + 2 * q[2] + 3 * q[3] + 4) >> 3)
-        else:
-            delta = _c3(-tc, tc, ((((q[0] - p[0]) << 2) + p[1] - q[1] + 4) >> 3))
-            P[0] = _c3(0, maxv, p[0] + delta)
-            Q[0] = _c3(0, maxv, q[0] - delta)
-    for k, (P, Q) in enumerate(lines):
-        A[r + k, x - 4:x] = P[::-1]
-        A[r + k, x:x + 4] = Q
+            _set(P[0], sel, _clip((3 * p[1] + 2 * p[0] + q[0] + q[1] + q[2] + 4) >> 3, p[0] - tc, p[0] + tc))
+            _set(Q[0], sel, _clip((2 * p[1] + p[0] + 2 * q[0] + q[1] + q[2] + q[3] + 4) >> 3, q[0] - tc, q[0] + tc))
+        _set(Q[1], sel, _clip((p[1] + p[0] + q[0] + 2 * q[1] + q[2] + 2 * q[3] + 4) >> 3, q[1] - tc, q[1] + tc))
+        _set(Q[2], sel, _clip((p[0] + q[0] + q[1] + 2 * q[2] + 3 * q[3] + 4) >> 3, q[2] - tc, q[2] + tc))
+    weak = ~sel
+    if weak.any():
+        delta = _clip(((((q[0] - p[0]) << 2) + p[1] - q[1] + 4) >> 3), -tc, tc)
+        _set(P[0], weak, _clip(p[0] + delta, 0, maxv))
+        _set(Q[0], weak, _clip(q[0] - delta, 0, maxv))
+    return out
+
+
+def _filter_segments(A: np.ndarray, rows: np.ndarray, cols: np.ndarray, n_lines: int, half: int, fn) -> None:
+    """Gather the windows of the segments (top row ``rows``, edge column ``cols``) of plane ``A``
+    (padded by ``half`` columns each side), filter them with ``fn`` and write back the samples it
+    changed (no two segments of one direction change the same sample)."""
+    r, c = np.broadcast_arrays(rows[:, None, None] + np.arange(n_lines)[None, :, None],
+                               cols[:, None, None] + np.arange(2 * half)[None, None, :])
+    win = A[r, c]
+    new = fn(win)
+    ch = new != win
+    A[r[ch], c[ch]] = new[ch]
 
 
 def _pass(planes, starts, sizes, cstarts, csizes, qp, bd, horizontal, ctu):
     """Filter every edge of one direction in place; arrays are transposed for horizontal edges.
     ``starts`` / ``sizes``: per 4x4 unit, the first column and the width of the luma transform block
     covering it; ``cstarts`` / ``csizes``: per 8x8 unit, those of the chroma transform block in luma
-    samples (all already transposed for the horizontal pass)."""
+    samples (all already transposed for the horizontal pass). ``planes`` are padded by 8 (luma) / 4
+    (chroma) columns on each side."""
     beta, tc = _thresholds(qp, bd)
     if tc == 0:
         return
     maxv = (1 << bd) - 1
     Y = planes[0]
-    S = sizes
-    h, w = Y.shape
-    for x in range(4, w, 4):
-        ctu_edge = horizontal and x % ctu == 0
-        for r in range(0, h, 4):
-            if starts[r >> 2, x >> 2] != x:
-                continue  # not a transform block edge
-            sq = int(S[r >> 2, x >> 2])
-            sp = int(S[r >> 2, (x - 1) >> 2])
-            if sp <= 4 or sq <= 4:
-                lp = lq = 1
-            else:
-                lp = 7 if sp >= 32 else 3
-                lq = 7 if sq >= 32 else 3
-            _luma_segment(Y, r, x, tc, beta, lp, lq, ctu_edge, maxv)
-        if x % 16 == 0:  # chroma edges lie on the 8-sample chroma grid
-            xc = x >> 1
-            for r in range(0, h, 4):
-                if cstarts[r >> 3, x >> 3] != x:
-                    continue
-                sq = int(csizes[r >> 3, x >> 3])
-                sp = int(csizes[r >> 3, (x - 1) >> 3])
-                if sp >= 16 and sq >= 16:  # chroma TB sizes >= 8 on both sides
-                    lp, lq = (1 if ctu_edge else 3), 3
-                else:
-                    lp = lq = 1
-                for C in planes[1:]:
-                    _chroma_segment(C, r >> 1, xc, tc, beta, lp, lq, maxv)
+    h = Y.shape[0]
+    w = Y.shape[1] - 16
+    gw = w >> 2
+    # luma edges: 4x4 units whose transform block starts at their column, but not the picture's
+    ur, uc = np.nonzero(starts[:h >> 2, 1:gw] == (np.arange(1, gw) * 4)[None, :])
+    uc = uc + 1
+    if ur.size:
+        sq = sizes[ur, uc]
+        sp = sizes[ur, uc - 1]
+        small = (sp <= 4) | (sq <= 4)
+        lp = np.where(small, 1, np.where(sp >= 32, 7, 3))
+        lq = np.where(small, 1, np.where(sq >= 32, 7, 3))
+        x = uc * 4
+        ctu_edge = (x % ctu == 0) if horizontal else np.zeros(x.shape, dtype=bool)
+        key = lp * 100 + lq * 10 + ctu_edge
+        for k in np.unique(key):
+            g = key == k
+            a, b, e = int(k) // 100, (int(k) // 10) % 10, bool(int(k) % 10)
+            _filter_segments(Y, ur[g] * 4, x[g], 4, 8,
+                             lambda win, a=a, b=b, e=e: _luma_filter(win, tc, beta, a, b, e, maxv))
+    # chroma edges: on the 8-sample chroma grid (luma x multiple of 16), per 4-luma-line unit
+    cw = w >> 3
+    vr, vc = np.nonzero(cstarts[:h >> 3, 1:cw] == (np.arange(1, cw) * 8)[None, :])
+    vc = vc + 1
+    keep = (vc % 2) == 0
+    vr, vc = vr[keep], vc[keep]
+    if vr.size:
+        sq = csizes[vr, vc]
+        sp = csizes[vr, vc - 1]
+        x = vc * 8
+        ctu_edge = (x % ctu == 0) if horizontal else np.zeros(x.shape, dtype=bool)
+        both = (sp >= 16) & (sq >= 16)  # chroma TB sizes >= 8 on both sides
+        lp = np.where(both, np.where(ctu_edge, 1, 3), 1)
+        lq = np.where(both, 3, 1)
+        # each 8x8 luma unit is two 4-luma-line units: chroma rows 4u and 4u + 2
+        rows = np.concatenate([vr * 4, vr * 4 + 2])
+        cols = np.concatenate([x >> 1, x >> 1])
+        lp2, lq2 = np.concatenate([lp, lp]), np.concatenate([lq, lq])
+        for k in np.unique(lp2 * 10 + lq2):
+            g = (lp2 * 10 + lq2) == k
+            a, b = int(k) // 10, int(k) % 10
+            for C in planes[1:]:
+                _filter_segments(C, rows[g], cols[g], 2, 4,
+                                 lambda win, a=a, b=b: _chroma_filter(win, tc, beta, a, b, maxv))
 
 
 def deblock(planes: list[np.ndarray], tb_maps, qp: int, bd: int, ctu: int = 32) -> list[np.ndarray]:
@@ -225,9 +250,10 @@ def deblock(planes: list[np.ndarray], tb_maps, qp: int, bd: int, ctu: int = 32) 
     chroma): luma = (x0, width, y0, height) of the luma transform block covering each 4x4 luma
     unit, chroma = the same of the chroma transform block (in luma samples) per 8x8 luma unit."""
     (x0, tw, y0, th), (cx0, ctw, cy0, cth) = tb_maps
-    out = [np.array(p, dtype=np.int64) for p in planes]
+    pads = (8, 4, 4)  # columns each side: the widest window a segment reads (p7..q7, chroma p3..q3)
+    out = [np.pad(np.asarray(p, dtype=np.int64), ((0, 0), (k, k))) for p, k in zip(planes, pads)]
     _pass(out, x0, tw, cx0, ctw, qp, bd, False, ctu)
-    t = [np.ascontiguousarray(p.T) for p in out]
+    t = [np.pad(p[:, k:-k].T, ((0, 0), (k, k))) for p, k in zip(out, pads)]
     T = np.ascontiguousarray
     _pass(t, T(y0.T), T(th.T), T(cy0.T), T(cth.T), qp, bd, True, ctu)
-    return [np.ascontiguousarray(p.T).astype(np.int32) for p in t]
+    return [np.ascontiguousarray(p[:, k:-k].T).astype(np.int32) for p, k in zip(t, pads)]
