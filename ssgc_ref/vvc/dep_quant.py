@@ -1,0 +1,258 @@
+"""Dependent quantisation (H.266 sh_dep_quant_used_flag): the decoder's level mapping (normative)
+and the encoder's trellis quantiser (informative).
+
+With dependent quantisation a block carries levels k (what residual_coding() codes) and two scalar
+quantisers share a step Delta = levelScale(qP + 1) / 2^(bdShift + 1) (quant.dequantize with
+``dep_quant``): in QState 0 and 1 a level reconstructs to the even multiple 2 * k * Delta, in QState 2
+and 3 to the odd one (2 * |k| - 1) * Delta (with the sign), i.e. TransCoeffLevel = (2 * |k| -
+(QState > 1)) * sign. QState starts at 0 in every block and moves after each level by the parity of
+|k| (residual_coding.QSTATE_TRANS) in coding order: from the last significant position down to
+position 0, through every sub-block whose sb_coded_flag is 1 (inferred or coded); a sub-block
+with sb_coded_flag 0 leaves it unchanged (FFmpeg's residual_coding_subblock, VVdeC likewise).
+
+:func:`dq_quantize` chooses the levels by a Viterbi search over the four states (the approach of
+VTM's DepQuant, simplified): per coefficient the candidates are zero and the two nearest levels of
+the quantiser of each state, costed D + lambda * R with D the pixel-domain squared error (the
+coefficient error times the transform's energy gain) and R the sig/gt1/par/gt3 bins under the
+given context states (read-only) plus the Rice remainder and the sign. Approximations: the context
+templates (sig_coeff_flag sum, gt1 offset, Rice parameter) read the neighbours' levels of a plain
+rounding of the coefficients instead of each path's own decisions; the coded-sub-block flag's
+context reads the same rounding; the regular-bin budget and the inferred DC flag of a coded
+sub-block are ignored. Sub-blocks may be skipped (sb_coded_flag 0, the state unchanged); a path
+that codes a sub-block must leave a level in it. The last significant position is part of the search
+(each position may start a path in state 0, paying its last_sig_coeff bins).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import contexts as C
+from .cabac import _COST0, _COST1
+from .quant import COEFF_MAX, _scale_params, dequantize
+from .rdoq import _abs_bits, _energy_gain
+from .residual_coding import _RICE, QSTATE_TRANS, ZERO_OUT, _last_prefix, last_ctx, tables, zero_out
+
+__all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
+
+_INF = math.inf
+
+
+def trans_levels(levels: np.ndarray) -> np.ndarray:
+    """TransCoeffLevel (h, w) int32 of the coded levels k (h, w) of one block, by the decoder's QState
+    walk (7.3.11.11); a 64-sample side's levels past 32 must be zero (the DCT-II zero-out)."""
+    region, _, _ = zero_out(levels)
+    hh, n = region.shape
+    T = tables(n, hh)
+    flat = region.ravel().tolist()
+    out = [0] * (n * hh)
+    scan_k = np.flatnonzero(region.ravel()[T.scan])
+    if scan_k.size:
+        last_k = int(scan_k[-1])
+        last_sb = last_k >> 4
+        qs = 0
+        for i in range(last_sb, -1, -1):
+            pos = T.sb_pos[i]
+            if 0 < i < last_sb and not any(flat[p] for p in pos):
+                continue  # sb_coded_flag 0: QState unchanged
+            for m in range((last_k & 15) if i == last_sb else 15, -1, -1):
+                p = pos[m]
+                v = flat[p]
+                if v:
+                    a = -v if v < 0 else v
+                    t = 2 * a - (1 if qs > 1 else 0)
+                    out[p] = -t if v < 0 else t
+                    qs = QSTATE_TRANS[qs][a & 1]
+                else:
+                    qs = QSTATE_TRANS[qs][0]
+    res = np.zeros(levels.shape, dtype=np.int32)
+    res[:hh, :n] = np.array(out, dtype=np.int32).reshape(hh, n)
+    return res
+
+
+def dq_dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
+    """Scaled coefficients d of the coded levels k of one block with sh_dep_quant_used_flag = 1."""
+    return dequantize(trans_levels(levels), qp, bit_depth, dep_quant=True)
+
+
+def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
+    """Coded levels k (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 or LFNST
+    output) under dependent quantisation, chosen by the trellis with rates from the context states
+    ``ctx`` (read-only); a 64-sample side gets levels in its first 32 positions only."""
+    h, w = coeffs.shape
+    ls, bd_shift = _scale_params(coeffs.shape, qp, bd, True)
+    delta = ls / float(1 << bd_shift)
+    gain = _energy_gain(h, w, bd)
+    log2s = (w.bit_length() - 1, h.bit_length() - 1)
+    if w <= ZERO_OUT and h <= ZERO_OUT:
+        return _trellis(coeffs, delta, gain, log2s, c_idx, lam, ctx)
+    out = np.zeros((h, w), dtype=np.int32)
+    zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
+    out[:zh, :zw] = _trellis(coeffs[:zh, :zw], delta, gain, log2s, c_idx, lam, ctx)
+    return out
+
+
+def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int,
+             lam: float, ctx) -> np.ndarray:
+    """dq_quantize() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s``."""
+    hh, n = coeffs.shape
+    T = tables(n, hh)
+    flat = coeffs.ravel().astype(np.float64)
+    mag = np.abs(flat)
+    tq = mag / delta  # the coefficient in units of Delta
+    sc = tq[T.scan]
+    starts = np.flatnonzero(sc >= 1.0)  # a last position reconstructs at 2 Delta at least (QState 0)
+    if starts.size == 0:
+        return np.zeros((hh, n), dtype=np.int32)
+    start_k = int(starts[-1])
+    s0, s1 = ctx.s0, ctx.s1
+    c0, c1 = _COST0, _COST1
+    lam_inv = 1.0 / lam
+    chroma = c_idx > 0
+    scan = T.scan.tolist()
+    tmpl, diag = T.tmpl, T.diag
+    # the context templates read this rounding of the coefficients to levels k
+    kp = np.minimum(np.floor(tq * 0.5 + 0.5), COEFF_MAX).astype(np.int64).tolist()
+    p1 = [v if v < 4 else 4 + (v & 1) for v in kp]
+    mag_l = mag.tolist()
+    tq_l = tq.tolist()
+    sig_base = C.SIG + (36 if chroma else 0)
+    qs_step = 8 if chroma else 12
+    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
+
+    def cost(ci: int, b: int) -> float:
+        i = (s1[ci] + (s0[ci] << 4)) >> 5
+        return c1[i] if b else c0[i]
+
+    def level_bits(k: int, inc: int, rice: int) -> float:
+        """Bits of a level k >= 1 after its sig_coeff_flag: gt1, par, gt3, remainder, sign."""
+        if k == 1:
+            return cost(gtx + inc, 0) + 1.0
+        r = cost(gtx + inc, 1) + cost(par_c + inc, (k - 2) & 1) + 1.0
+        if k >= 4:
+            return r + cost(gt3_c + inc, 1) + _abs_bits((k - 4) >> 1, rice)
+        return r + cost(gt3_c + inc, 0)
+
+    # the last position's bins (as rdoq.py: the x part shared by every position of a column)
+    (bx, ox, shx), (by, oy, shy) = ((C.LAST_X,) + last_ctx(log2s[0], chroma),
+                                    (C.LAST_Y,) + last_ctx(log2s[1], chroma))
+    cmx, cmy = 2 * T.log2w - 1, 2 * T.log2h - 1
+
+    def coord_bits(v: int, base: int, off: int, shift: int, cmax: int) -> float:
+        pre, _, sl = _last_prefix(v)
+        r = 0.0
+        for i in range(pre):
+            r += cost(base + off + (i >> shift), 1)
+        if pre < cmax:
+            r += cost(base + off + (pre >> shift), 0)
+        return r + sl
+
+    # sb_coded_flag contexts from the rounding's coded sub-blocks
+    nsb = len(T.sb_scan)
+    rough_coded = [1 if any(kp[p] for p in T.sb_pos[i]) else 0 for i in range(nsb)]
+    sb_base = C.SB_CODED + (2 if chroma else 0)
+
+    trans = QSTATE_TRANS
+    cost_s = [_INF] * 4
+    node_s: list = [None] * 4  # per state: its path's levels as a linked list (pos, k, parent)
+    nz_s = [False] * 4  # per state: the path has a level in the current sub-block
+    tail_zero = 0.0  # zero distortion of the positions after the current one (up to start_k)
+    start_sb = start_k >> 4
+    for i in range(start_sb, -1, -1):
+        pos = T.sb_pos[i]
+        top = (start_k & 15) if i == start_sb else 15
+        skip = None
+        if i > 0 and any(c < _INF for c in cost_s):
+            r, b = T.sb_nb[i]
+            ci = sb_base + (1 if (r is not None and rough_coded[r]) or (b is not None and rough_coded[b]) else 0)
+            zsb = 0.0
+            for m in range(top, -1, -1):
+                v = mag_l[pos[m]]
+                zsb += gain * v * v * lam_inv
+            f0, f1 = cost(ci, 0), cost(ci, 1)
+            skip = [c + zsb + f0 for c in cost_s], list(node_s)
+            cost_s = [c + f1 for c in cost_s]
+            nz_s = [False] * 4
+        for m in range(top, -1, -1):
+            p = pos[m]
+            mg = mag_l[p]
+            t = tq_l[p]
+            zd = gain * mg * mg * lam_inv
+            # contexts from the rounding's neighbours
+            s = 0
+            ns = 0
+            sr = 0
+            for q in tmpl[p]:
+                v = p1[q]
+                if v:
+                    s += v
+                    ns += 1
+                sr += kp[q]
+            d = diag[p]
+            sg = min((s + 1) >> 1, 3)
+            ci_sig = sig_base + sg + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
+            o = min(s - ns, 4)
+            inc = (22 + o + (5 if d == 0 else 0)) if chroma else (
+                1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0))))
+            rice = _RICE[min(max(sr - 20, 0), 31)]
+            # candidate levels of each quantiser: Q0 (QState 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta
+            ka = int(t * 0.5)
+            q0 = [k for k in (ka, ka + 1) if k > 0]
+            kb = int((t + 1.0) * 0.5)
+            q1 = [k for k in (kb, kb + 1) if k > 0]
+            lb: dict[int, float] = {}
+            nc = [_INF] * 4
+            nn: list = [None] * 4
+            nnz = [False] * 4
+            for st in range(4):
+                c = cost_s[st]
+                if c == _INF:
+                    continue
+                g = st - 1 if st > 1 else 0
+                ci = ci_sig + qs_step * g
+                si = (s1[ci] + (s0[ci] << 4)) >> 5
+                # zero
+                j = c + zd + c0[si]
+                ts = trans[st][0]
+                if j < nc[ts]:
+                    nc[ts], nn[ts], nnz[ts] = j, node_s[st], nz_s[st]
+                sig1 = c1[si]
+                odd = st > 1
+                for k in (q1 if odd else q0):
+                    e = mg - (2 * k - (1 if odd else 0)) * delta
+                    r = lb.get(k)
+                    if r is None:
+                        r = lb[k] = level_bits(k, inc, rice)
+                    j = c + gain * e * e * lam_inv + sig1 + r
+                    ts = trans[st][k & 1]
+                    if j < nc[ts]:
+                        nc[ts], nn[ts], nnz[ts] = j, (p, k, node_s[st]), True
+            if t >= 1.0:  # a path whose last significant position is p (QState 0, no sig bin)
+                lb_last = tail_zero + coord_bits(p % n, bx, ox, shx, cmx) + coord_bits(p // n, by, oy, shy, cmy)
+                linc = 21 if chroma else 0
+                for k in q0:
+                    e = mg - 2 * k * delta
+                    j = lb_last + gain * e * e * lam_inv + level_bits(k, linc, rice)
+                    ts = trans[0][k & 1]
+                    if j < nc[ts]:
+                        nc[ts], nn[ts], nnz[ts] = j, (p, k, None), True
+            cost_s, node_s, nz_s = nc, nn, nnz
+            tail_zero += zd
+        if skip is not None:
+            sk_cost, sk_node = skip
+            for st in range(4):
+                if not nz_s[st] or sk_cost[st] < cost_s[st]:
+                    # a coded sub-block must hold a level: else the path skips it
+                    cost_s[st], node_s[st] = sk_cost[st], sk_node[st]
+                    nz_s[st] = True
+    best = min(range(4), key=lambda st: cost_s[st])
+    out = [0] * (n * hh)
+    if cost_s[best] < tail_zero:  # else the all-zero block is cheaper (cbf = 0)
+        nd = node_s[best]
+        while nd is not None:
+            p, k, nd = nd
+            out[p] = k
+    res = np.array(out, dtype=np.int64)
+    return (np.where(flat < 0, -res, res)).reshape(hh, n).astype(np.int32)
