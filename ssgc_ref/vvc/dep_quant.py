@@ -26,6 +26,7 @@ that codes a sub-block must leave a level in it. The last significant position i
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -94,9 +95,38 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     return out
 
 
-def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int,
-             lam: float, ctx) -> np.ndarray:
-    """dq_quantize() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s``."""
+_KP_OFF = 0.5
+_PASSES = 1
+
+
+@lru_cache(maxsize=None)
+def _templates(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions (w * h, 5) of each position's template, index w * h = none; diagonal x + y)."""
+    T = tables(w, h)
+    tm = np.full((w * h, 5), w * h, dtype=np.int64)
+    for p, t in enumerate(T.tmpl):
+        tm[p, :len(t)] = t
+    return tm, np.array(T.diag, dtype=np.int64)
+
+
+_SIG_DIAG = (np.array([8, 8, 4, 4, 4] + [0] * 60), np.array([4, 4] + [0] * 63))  # luma, chroma by x + y
+_GTX_DIAG = (np.array([15, 10, 10] + [5] * 7 + [0] * 55), np.array([5] + [0] * 64))
+_RICE_A = np.array(_RICE, dtype=np.int64)
+_C0, _C1 = np.array(_COST0), np.array(_COST1)
+
+
+def _trellis(coeffs, delta, gain, log2s, c_idx, lam, ctx):
+    kp = None
+    for _ in range(_PASSES):
+        out = _trellis1(coeffs, delta, gain, log2s, c_idx, lam, ctx, kp)
+        kp = np.abs(out).ravel()
+    return out
+
+
+def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int,
+              lam: float, ctx, kp: np.ndarray | None = None) -> np.ndarray:
+    """dq_quantize() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s``;
+    ``kp``: the levels the context templates read (None: a rounding of the coefficients)."""
     hh, n = coeffs.shape
     T = tables(n, hh)
     flat = coeffs.ravel().astype(np.float64)
@@ -107,52 +137,65 @@ def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, in
     if starts.size == 0:
         return np.zeros((hh, n), dtype=np.int32)
     start_k = int(starts[-1])
-    s0, s1 = ctx.s0, ctx.s1
-    c0, c1 = _COST0, _COST1
-    lam_inv = 1.0 / lam
     chroma = c_idx > 0
-    scan = T.scan.tolist()
-    tmpl, diag = T.tmpl, T.diag
-    # the context templates read this rounding of the coefficients to levels k
-    kp = np.minimum(np.floor(tq * 0.5 + 0.5), COEFF_MAX).astype(np.int64).tolist()
-    p1 = [v if v < 4 else 4 + (v & 1) for v in kp]
+    # bits of a 0 / 1 bin of every context under the current states
+    si = (np.asarray(ctx.s1) + (np.asarray(ctx.s0) << 4)) >> 5
+    b0, b1 = _C0[si].tolist(), _C1[si].tolist()
+    lam_inv = 1.0 / lam
+    # per position: contexts from the neighbours' levels kp (the context templates of 9.3.4.2.5..8)
+    if kp is None:
+        kp = np.minimum(np.floor(tq * 0.5 + _KP_OFF), COEFF_MAX).astype(np.int64)
+    tm, dg = _templates(n, hh)
+    kpa = np.append(kp, 0)
+    p1a = np.where(kpa < 4, kpa, 4 + (kpa & 1))
+    nb = p1a[tm]
+    ssum = nb.sum(axis=1)
+    nsig = (nb > 0).sum(axis=1)
+    sr = kpa[tm].sum(axis=1)
+    ch = 1 if chroma else 0
+    ci_sig_l = (C.SIG + 36 * ch + np.minimum((ssum + 1) >> 1, 3) + _SIG_DIAG[ch][dg]).tolist()
+    inc_l = ((22 if chroma else 1) + np.minimum(ssum - nsig, 4) + _GTX_DIAG[ch][dg]).tolist()
+    rice_l = _RICE_A[np.clip(sr - 20, 0, 31)].tolist()
     mag_l = mag.tolist()
     tq_l = tq.tolist()
-    sig_base = C.SIG + (36 if chroma else 0)
+    zd_l = (gain * lam_inv * mag * mag).tolist()
     qs_step = 8 if chroma else 12
     gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
-
-    def cost(ci: int, b: int) -> float:
-        i = (s1[ci] + (s0[ci] << 4)) >> 5
-        return c1[i] if b else c0[i]
 
     def level_bits(k: int, inc: int, rice: int) -> float:
         """Bits of a level k >= 1 after its sig_coeff_flag: gt1, par, gt3, remainder, sign."""
         if k == 1:
-            return cost(gtx + inc, 0) + 1.0
-        r = cost(gtx + inc, 1) + cost(par_c + inc, (k - 2) & 1) + 1.0
+            return b0[gtx + inc] + 1.0
+        r = b1[gtx + inc] + (b1 if (k - 2) & 1 else b0)[par_c + inc] + 1.0
         if k >= 4:
-            return r + cost(gt3_c + inc, 1) + _abs_bits((k - 4) >> 1, rice)
-        return r + cost(gt3_c + inc, 0)
+            return r + b1[gt3_c + inc] + _abs_bits((k - 4) >> 1, rice)
+        return r + b0[gt3_c + inc]
 
-    # the last position's bins (as rdoq.py: the x part shared by every position of a column)
+    # the last position's bins (as rdoq.py)
     (bx, ox, shx), (by, oy, shy) = ((C.LAST_X,) + last_ctx(log2s[0], chroma),
                                     (C.LAST_Y,) + last_ctx(log2s[1], chroma))
     cmx, cmy = 2 * T.log2w - 1, 2 * T.log2h - 1
+    coord: dict[tuple[int, int], float] = {}
 
-    def coord_bits(v: int, base: int, off: int, shift: int, cmax: int) -> float:
-        pre, _, sl = _last_prefix(v)
-        r = 0.0
-        for i in range(pre):
-            r += cost(base + off + (i >> shift), 1)
-        if pre < cmax:
-            r += cost(base + off + (pre >> shift), 0)
-        return r + sl
+    def coord_bits(v: int, axis: int) -> float:
+        r = coord.get((v, axis))
+        if r is None:
+            base, off, shift, cmax = (bx, ox, shx, cmx) if axis == 0 else (by, oy, shy, cmy)
+            pre, _, sl = _last_prefix(v)
+            r = 0.0
+            for i in range(pre):
+                r += b1[base + off + (i >> shift)]
+            if pre < cmax:
+                r += b0[base + off + (pre >> shift)]
+            r = coord[(v, axis)] = r + sl
+        return r
 
-    # sb_coded_flag contexts from the rounding's coded sub-blocks
+    # sb_coded_flag contexts from kp's coded sub-blocks
     nsb = len(T.sb_scan)
-    rough_coded = [1 if any(kp[p] for p in T.sb_pos[i]) else 0 for i in range(nsb)]
+    kp_l = kp.tolist()
+    rough_coded = [1 if any(kp_l[p] for p in T.sb_pos[i]) else 0 for i in range(nsb)]
     sb_base = C.SB_CODED + (2 if chroma else 0)
+    linc = 21 if chroma else 0
 
     trans = QSTATE_TRANS
     cost_s = [_INF] * 4
@@ -169,35 +212,21 @@ def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, in
             ci = sb_base + (1 if (r is not None and rough_coded[r]) or (b is not None and rough_coded[b]) else 0)
             zsb = 0.0
             for m in range(top, -1, -1):
-                v = mag_l[pos[m]]
-                zsb += gain * v * v * lam_inv
-            f0, f1 = cost(ci, 0), cost(ci, 1)
-            skip = [c + zsb + f0 for c in cost_s], list(node_s)
+                zsb += zd_l[pos[m]]
+            skip = [c + zsb + b0[ci] for c in cost_s], list(node_s)
+            f1 = b1[ci]
             cost_s = [c + f1 for c in cost_s]
             nz_s = [False] * 4
         for m in range(top, -1, -1):
             p = pos[m]
             mg = mag_l[p]
             t = tq_l[p]
-            zd = gain * mg * mg * lam_inv
-            # contexts from the rounding's neighbours
-            s = 0
-            ns = 0
-            sr = 0
-            for q in tmpl[p]:
-                v = p1[q]
-                if v:
-                    s += v
-                    ns += 1
-                sr += kp[q]
-            d = diag[p]
-            sg = min((s + 1) >> 1, 3)
-            ci_sig = sig_base + sg + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
-            o = min(s - ns, 4)
-            inc = (22 + o + (5 if d == 0 else 0)) if chroma else (
-                1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0))))
-            rice = _RICE[min(max(sr - 20, 0), 31)]
-            # candidate levels of each quantiser: Q0 (QState 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta
+            zd = zd_l[p]
+            ci_sig = ci_sig_l[p]
+            inc = inc_l[p]
+            rice = rice_l[p]
+            # candidate levels of each quantiser (not farther from the coefficient than zero):
+            # Q0 (QState 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta
             ka = int(t * 0.5)
             q0 = [k for k in (ka, ka + 1) if k > 0]
             kb = int((t + 1.0) * 0.5)
@@ -210,28 +239,27 @@ def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, in
                 c = cost_s[st]
                 if c == _INF:
                     continue
-                g = st - 1 if st > 1 else 0
-                ci = ci_sig + qs_step * g
-                si = (s1[ci] + (s0[ci] << 4)) >> 5
-                # zero
-                j = c + zd + c0[si]
+                ci = ci_sig + qs_step * (st - 1) if st > 1 else ci_sig
+                j = c + zd + b0[ci]
                 ts = trans[st][0]
                 if j < nc[ts]:
                     nc[ts], nn[ts], nnz[ts] = j, node_s[st], nz_s[st]
-                sig1 = c1[si]
                 odd = st > 1
-                for k in (q1 if odd else q0):
-                    e = mg - (2 * k - (1 if odd else 0)) * delta
+                cands = q1 if odd else q0
+                if not cands:
+                    continue
+                c += b1[ci]
+                for k in cands:
+                    e = mg - ((2 * k - 1) if odd else 2 * k) * delta
                     r = lb.get(k)
                     if r is None:
                         r = lb[k] = level_bits(k, inc, rice)
-                    j = c + gain * e * e * lam_inv + sig1 + r
+                    j = c + gain * e * e * lam_inv + r
                     ts = trans[st][k & 1]
                     if j < nc[ts]:
                         nc[ts], nn[ts], nnz[ts] = j, (p, k, node_s[st]), True
             if t >= 1.0:  # a path whose last significant position is p (QState 0, no sig bin)
-                lb_last = tail_zero + coord_bits(p % n, bx, ox, shx, cmx) + coord_bits(p // n, by, oy, shy, cmy)
-                linc = 21 if chroma else 0
+                lb_last = tail_zero + coord_bits(p % n, 0) + coord_bits(p // n, 1)
                 for k in q0:
                     e = mg - 2 * k * delta
                     j = lb_last + gain * e * e * lam_inv + level_bits(k, linc, rice)
