@@ -195,8 +195,8 @@ def _random_levels(monkeypatch, seed: int, lfnst: bool = False) -> None:
     rng = np.random.default_rng(seed)
     orig = dep_quant.dq_quantize
 
-    def rand(coef, qp, bd, c_idx, lam, ctx):
-        lv = orig(coef, qp, bd, c_idx, lam, ctx)
+    def rand(coef, qp, bd, c_idx, lam, ctx, passes=1):
+        lv = orig(coef, qp, bd, c_idx, lam, ctx, passes)
         if not lv.any():
             return lv
         h, w = lv.shape

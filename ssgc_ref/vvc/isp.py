@@ -148,8 +148,8 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
         dq = enc.dq_args(0)
-        if dq is not None:
-            lv = dq_quantize(coef, qp, bd, 0, lam, dq[2] if rd is None else rd)
+        if dq is not None:  # as encoder._code_block
+            lv = dq_quantize(coef, qp, bd, 0, lam, dq[2] if rd is None else rd, 1 if rd is None else 2)
         else:
             lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
         if enc.sdh and lv.any():
