@@ -16,11 +16,13 @@ the quantiser of each state, costed D + lambda * R with D the pixel-domain squar
 coefficient error times the transform's energy gain) and R the sig/gt1/par/gt3 bins under the
 given context states (read-only) plus the Rice remainder and the sign. Approximations: the context
 templates (sig_coeff_flag sum, gt1 offset, Rice parameter) read the neighbours' levels of a plain
-rounding of the coefficients instead of each path's own decisions; the coded-sub-block flag's
-context reads the same rounding; the regular-bin budget and the inferred DC flag of a coded
-sub-block are ignored. Sub-blocks may be skipped (sb_coded_flag 0, the state unchanged); a path
-that codes a sub-block must leave a level in it. The last significant position is part of the search
-(each position may start a path in state 0, paying its last_sig_coeff bins).
+rounding of the coefficients (or, in a second pass, of the first pass's choice) instead of each
+path's own decisions; the coded-sub-block flag's context reads the same levels; the regular-bin
+budget and the inferred DC flag of a coded sub-block are ignored. Sub-blocks may be skipped
+(sb_coded_flag 0, the state unchanged); a path that codes a sub-block must leave a level in it.
+The last significant position is part of the search (each position may start a path in state 0,
+paying its last_sig_coeff bins). On 8x8..32x32 luma blocks of the astronaut picture the trellis'
+D + lambda R (real rate) came out 1-2.5% below RDOQ's (rdoq.py) at about 2.5x its time.
 """
 
 from __future__ import annotations

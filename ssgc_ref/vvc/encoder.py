@@ -14,7 +14,9 @@ every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma m
 also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
 a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
 residuals do not let the stream carry falls back to 0);
-RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
+RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); with dependent
+quantisation (``dep_quant=True``, dep_quant.py) a four-state trellis replaces both the plain
+quantiser and RDOQ everywhere (the RDOQ codings with two trellis passes); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
