@@ -21,8 +21,9 @@ path's own decisions; the coded-sub-block flag's context reads the same levels; 
 budget and the inferred DC flag of a coded sub-block are ignored. Sub-blocks may be skipped
 (sb_coded_flag 0, the state unchanged); a path that codes a sub-block must leave a level in it.
 The last significant position is part of the search (each position may start a path in state 0,
-paying its last_sig_coeff bins). On 8x8..32x32 luma blocks of the astronaut picture the trellis'
-D + lambda R (real rate) came out 1-2.5% below RDOQ's (rdoq.py) at about 2.5x its time.
+paying its last_sig_coeff bins). benchmarks/dq_trellis.py (luma blocks 4x16..32x32 of astronaut, QP
+27 and 37): D + lambda R with the real rate 0.0-2.5% below RDOQ's (rdoq.py) with one pass, 0.6-3.0%
+with two, at 2.2-2.5x / 3.6-4.9x RDOQ's CPU time.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     """Coded levels k (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 or LFNST
     output) under dependent quantisation, chosen by the trellis with rates from the context states
     ``ctx`` (read-only); a 64-sample side gets levels in its first 32 positions only. ``passes`` > 1
-    runs the trellis again with the context templates reading the previous run's levels (on the
-    astronaut crop's 8x8..32x32 blocks: D + lambda R about 0.7% lower for twice the time)."""
+    runs the trellis again with the context templates reading the previous run's levels
+    (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.7-1.9x the time)."""
     h, w = coeffs.shape
     ls, bd_shift = _scale_params(coeffs.shape, qp, bd, True)
     delta = ls / float(1 << bd_shift)
