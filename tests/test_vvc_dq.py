@@ -180,6 +180,15 @@ def test_trellis_beats_scalar_rounding_in_rd_cost():
     assert wins == 20
 
 
+def test_levels_stay_in_the_transcoefflevel_range():
+    """A 64x64 block at QP 0 with saturated coefficients: TransCoeffLevel within -32768..32767."""
+    coef = np.full((64, 64), 32767, dtype=np.int32)
+    coef[::2, 1::3] = -32768
+    lv = dq_quantize(coef, 0, 8, 0, 1e-3, ContextStates(0))
+    t = trans_levels(lv)
+    assert np.abs(lv).max() > 10000 and np.abs(t).max() <= 32767
+
+
 # -- FFmpeg ---------------------------------------------------------------------------------------
 
 _FIRST8 = np.zeros((4, 4), dtype=bool)

@@ -140,7 +140,8 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
     T = tables(n, hh)
     flat = coeffs.ravel().astype(np.float64)
     mag = np.abs(flat)
-    tq = mag / delta  # the coefficient in units of Delta
+    # the coefficient in units of Delta, capped so that TransCoeffLevel (2 k, 2 k - 1) stays <= 32767
+    tq = np.minimum(mag / delta, 32765.0)
     sc = tq[T.scan]
     starts = np.flatnonzero(sc >= 1.0)  # a last position reconstructs at 2 Delta at least (QState 0)
     if starts.size == 0:
