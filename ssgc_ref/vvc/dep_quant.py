@@ -236,8 +236,8 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
             ci_sig = ci_sig_l[p]
             inc = inc_l[p]
             rice = rice_l[p]
-            # candidate levels of each quantiser (not farther from the coefficient than zero):
-            # Q0 (QState 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta
+            # candidate levels: the two nearest of each quantiser (one of each parity), Q0 (QState
+            # 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta, and zero
             ka = int(t * 0.5)
             kb = int((t + 1.0) * 0.5)  # ka or ka + 1
             lb: dict[int, float] = {}
