@@ -82,7 +82,8 @@ _MAX_BT_TB64 = 64
 # MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
 # by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
 # dependent quantisation is off: in medium it changed luma BD-rate by -1.5..-0.5% for 2.0-2.65x the
-# CPU time (config medium-dq on astronaut, coffee, chelsea and the 200x200 face crop)
+# CPU time, in fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq on astronaut, coffee,
+# chelsea and the 200x200 face crop)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
                            "mrl": False, "dep_quant": False},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
