@@ -202,9 +202,7 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
         return r
 
     # sb_coded_flag contexts from kp's coded sub-blocks
-    nsb = len(T.sb_scan)
-    kp_l = kp.tolist()
-    rough_coded = [1 if any(kp_l[p] for p in T.sb_pos[i]) else 0 for i in range(nsb)]
+    rough_coded = (kp[T.scan].reshape(-1, 16) != 0).any(axis=1).tolist()  # T.scan runs sub-block by sub-block
     sb_base = C.SB_CODED + (2 if chroma else 0)
     linc = 21 if chroma else 0
 
