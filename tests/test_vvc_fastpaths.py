@@ -49,17 +49,18 @@ def _obey_sign_hiding(lv: np.ndarray) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.integers(0, 2),
-       st.floats(0.02, 1.0), st.floats(0.3, 20.0), st.integers(0, 63), st.booleans())
-def test_residual_bits_equals_per_bin_estimator(seed, h, w, c_idx, density, scale, qp, sdh):
+       st.floats(0.02, 1.0), st.floats(0.3, 20.0), st.integers(0, 63), st.sampled_from(("", "sdh", "dq")))
+def test_residual_bits_equals_per_bin_estimator(seed, h, w, c_idx, density, scale, qp, tool):
     rng = np.random.default_rng(seed)
     ctx = _random_states(rng, qp)
     lv = _random_levels(rng, h, w, density, scale)
+    sdh, dq = tool == "sdh", tool == "dq"  # sign data hiding, dependent quantisation (QState paths)
     if sdh:
         _obey_sign_hiding(lv)
     fast, slow = RateEstimator(ctx.copy()), _PerBin(ctx.copy())
     fast.bits = slow.bits = float(rng.random() * 100)
-    code_residual(fast, lv, c_idx, sdh)
-    code_residual(slow, lv, c_idx, sdh)
+    code_residual(fast, lv, c_idx, sdh, dq)
+    code_residual(slow, lv, c_idx, sdh, dq)
     assert fast.bits == slow.bits
     assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
 

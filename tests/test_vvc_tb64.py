@@ -109,8 +109,9 @@ def _zo_levels(rng, h, w, density, scale, edge):
 @settings(max_examples=120, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from([(64, 64), (64, 32), (32, 64), (64, 16), (16, 64), (64, 8),
                                                     (8, 64), (64, 4), (4, 64)]),
-       st.integers(0, 2), st.floats(0.02, 1.0), st.floats(0.3, 20.0), st.integers(0, 63), st.integers(0, 2))
-def test_residual_bits_equals_per_bin_estimator_64(seed, shape, c_idx, density, scale, qp, edge):
+       st.integers(0, 2), st.floats(0.02, 1.0), st.floats(0.3, 20.0), st.integers(0, 63), st.integers(0, 2),
+       st.booleans())
+def test_residual_bits_equals_per_bin_estimator_64(seed, shape, c_idx, density, scale, qp, edge, dq):
     rng = np.random.default_rng(seed)
     ctx = ContextStates(qp)
     ctx.s0[:] = rng.integers(0, 1024, len(ctx.s0)).tolist()
@@ -118,8 +119,8 @@ def test_residual_bits_equals_per_bin_estimator_64(seed, shape, c_idx, density, 
     lv = _zo_levels(rng, *shape, density, scale, edge)
     fast, slow = RateEstimator(ctx.copy()), _PerBin(ctx.copy())
     fast.bits = slow.bits = float(rng.random() * 100)
-    code_residual(fast, lv, c_idx)
-    code_residual(slow, lv, c_idx)
+    code_residual(fast, lv, c_idx, dep_quant=dq)
+    code_residual(slow, lv, c_idx, dep_quant=dq)
     assert fast.bits == slow.bits
     assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
 

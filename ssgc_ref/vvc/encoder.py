@@ -14,7 +14,9 @@ every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma m
 also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
 a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
 residuals do not let the stream carry falls back to 0);
-RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra sub-partitions
+RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); with dependent
+quantisation (``dep_quant=True``, dep_quant.py) a four-state trellis replaces both the plain
+quantiser and RDOQ everywhere (the RDOQ codings with two trellis passes); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
@@ -48,6 +50,7 @@ from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
 from .quant import chroma_qp, dequantize, quantize
 from .rdoq import rdoq
+from .dep_quant import dq_dequantize, dq_quantize
 from .sao import OFF as SAO_OFF, apply_sao, decide as sao_decide, write_sao
 from .sign_hiding import hide_signs
 from .forced import Forced
@@ -77,13 +80,16 @@ _MAX_BT_TB64 = 64
 # are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
 # MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
-# by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO)
+# by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
+# dependent quantisation is off: in medium it changed luma BD-rate by -1.5..-0.5% for 2.0-2.65x the
+# CPU time, in fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq on astronaut, coffee,
+# chelsea and the 200x200 face crop)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
-                           "mrl": False},
+                           "mrl": False, "dep_quant": False},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                             "mrl": False},
+                             "mrl": False, "dep_quant": False},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                           "mrl": False}}
+                           "mrl": False, "dep_quant": False}}
 
 
 @dataclass(frozen=True)
@@ -97,18 +103,24 @@ class EncodeResult:
 
 
 def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None,
-                sdh_lam: float | None = None):
+                sdh_lam: float | None = None, dq=None):
     """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
     ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
     int32). ``lfnst`` = (predModeIntra, lfnst_idx): ``coef`` holds LFNST coefficients, inverted
     between the scaling and the DCT-II as the decoder does. ``sdh_lam``: sign data hiding is on,
-    the levels get its parity (sign_hiding.hide_signs, with this lambda)."""
-    lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
+    the levels get its parity (sign_hiding.hide_signs, with this lambda). ``dq`` = (c_idx, lambda,
+    context states): dependent quantisation is on, the levels are the trellis' (dep_quant.py) with
+    the rates of ``rd``'s context states, or of these when ``rd`` is None."""
+    if dq is not None:
+        # the RDOQ codings (a preset's final ones) with a second trellis pass
+        lv = dq_quantize(coef, qp, bd, dq[0], dq[1], dq[2] if rd is None else rd[2], 1 if rd is None else 2)
+    else:
+        lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
     if not lv.any():
         return None, pred
     if sdh_lam is not None:
         lv = hide_signs(lv, coef, qp, bd, sdh_lam)
-    d = dequantize(lv, qp, bd)
+    d = dq_dequantize(lv, qp, bd) if dq is not None else dequantize(lv, qp, bd)
     if lfnst is not None:
         d = inverse_lfnst(d, lfnst[0], lfnst[1])
     r = inverse_dct2(d, bd)
@@ -124,12 +136,18 @@ class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
                  isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False,
-                 mrl: bool = False):
+                 mrl: bool = False, dep_quant: bool = False):
         self.bd = bd
         self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
         self.isp = isp
         self.sdh = sign_hiding
+        if sign_hiding and dep_quant:
+            raise ValueError("sign data hiding and dependent quantisation exclude each other")
+        self.dq = dep_quant
+        # dependent quantisation: the trellis' rates in trials without RDOQ context states (fixed:
+        # the slice's initial states)
+        self.dq_ctx = ContextStates(qp) if dep_quant else None
         self.sao = sao
         self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)
         self._deblocked: list[np.ndarray] | None = None
@@ -293,7 +311,7 @@ class _PictureEncoder(TreeSearch):
                     lf = (lfnst_pred_mode(mode, tw, th), lfnst)
                     coef = forward_lfnst(coef, lf[0], lfnst)
                 lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf,
-                                      self.lam if self.sdh else None)
+                                      self.lam if self.sdh else None, self.dq_args(k))
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + th, tx:tx + tw] = rec
@@ -405,7 +423,7 @@ class _PictureEncoder(TreeSearch):
                 for k, lvs in ((1, lcb), (2, lcr)):
                     for lv in lvs:
                         if lv is not None:
-                            code_residual(est, lv, k, self.sdh)
+                            code_residual(est, lv, k, self.sdh, self.dq)
                 ctx.restore(snap)
                 j = dc + self.lam * est.bits
                 if bestc is None or j < bestc[0]:
@@ -427,8 +445,16 @@ class _PictureEncoder(TreeSearch):
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
         cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
-                        sign_hiding=self.sdh, ref_idx=ref_idx)
+                        sign_hiding=self.sdh, ref_idx=ref_idx, dep_quant=self.dq)
         return cu, dist + dc
+
+    def dq_args(self, c_idx: int):
+        """_code_block's ``dq`` for a block of component ``c_idx``: None without dependent quantisation.
+        Every trial uses the trellis: in development, medium-dq of benchmarks/vvc_presets.py with
+        plain scalar quantisation in the trials (never the coded levels in medium) measured +3.9% /
+        -0.2% luma BD-rate against medium on the face / 96x64 crops, with a one-path greedy choice
+        +1.4% / +2.4% at about the same CPU time, with the trellis -1.1% / -2.1%."""
+        return None if self.dq_ctx is None else (c_idx, self.lam, self.dq_ctx)
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
                    h: int, isp_flag: bool = False, ref_idx: int | None = None) -> float:
@@ -446,7 +472,7 @@ class _PictureEncoder(TreeSearch):
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
-                code_residual(est, lv, 0, self.sdh)
+                code_residual(est, lv, 0, self.sdh, self.dq)
         if lf_on and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
@@ -524,7 +550,7 @@ class _PictureEncoder(TreeSearch):
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
                                isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao,
-                               mrl=self.mrl)
+                               mrl=self.mrl, dep_quant=self.dq)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -606,7 +632,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    forced: Forced | None = None, max_mtt_depth: int | None = None,
                    lfnst: bool | None = None, isp: bool | None = None,
                    tb64: bool | None = None, sign_hiding: bool | None = None,
-                   sao: bool | None = None, mrl: bool | None = None) -> EncodeResult:
+                   sao: bool | None = None, mrl: bool | None = None,
+                   dep_quant: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
@@ -618,7 +645,9 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     64-point transforms (sps_max_luma_transform_size_64_flag: MaxTbSizeY 64, so a CU up to 64x64 is
     one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
     sample adaptive offset (sao.py), ``mrl`` multiple reference lines (sps_mrl_enabled_flag and the
-    encoder's intra_luma_ref_idx decision, mrl.py); None = the preset's (tb64: off at CTU 32).
+    encoder's intra_luma_ref_idx decision, mrl.py), ``dep_quant`` dependent quantisation (sps/sh
+    flags and the trellis quantiser, dep_quant.py; excludes ``sign_hiding``); None = the preset's
+    (tb64: off at CTU 32).
     ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
@@ -638,8 +667,11 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         tb64 = tools["tb64"] and ctu_size == 64
     elif tb64 and ctu_size != 64:
         raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
-    asked = {"lfnst": lfnst, "isp": isp, "sign_hiding": sign_hiding, "sao": sao, "mrl": mrl}
+    asked = {"lfnst": lfnst, "isp": isp, "sign_hiding": sign_hiding, "sao": sao, "mrl": mrl,
+             "dep_quant": dep_quant}
     on = {k: tools[k] if v is None else bool(v) for k, v in asked.items()}
+    if on["sign_hiding"] and on["dep_quant"]:
+        raise InputError("VVC encoder: sign data hiding and dependent quantisation exclude each other")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
                           max_mtt_depth, tb64=bool(tb64), **on)
     data = enc.encode()

@@ -37,6 +37,7 @@ from .lfnst import ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT  # IntraSubPartiti
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode
 from .quant import dequantize, quantize
 from .rdoq import rdoq
+from .dep_quant import dq_dequantize, dq_quantize
 from .sign_hiding import hide_signs
 from .residual_coding import code_residual
 from .transform import forward_dct2, inverse_dct2
@@ -79,7 +80,7 @@ def write_isp_flags(sink, split: int) -> None:
         sink.bin(C.ISP_SPLIT, split - 1)
 
 
-def write_isp_transform_tree(sink, tus, sign_hiding: bool = False) -> None:
+def write_isp_transform_tree(sink, tus, sign_hiding: bool = False, dep_quant: bool = False) -> None:
     """The transform units of an ISP CU (§7.3.11.10): ``tus`` = [(luma levels or None, cb, cr)] per
     sub-partition, chroma only in the last. tu_cb/cr_coded_flag come first in the last unit;
     tu_y_coded_flag (ctxInc 2 + previous flag) is absent, inferred 1, in the last unit when every
@@ -101,12 +102,12 @@ def write_isp_transform_tree(sink, tus, sign_hiding: bool = False) -> None:
             raise ValueError("ISP CU: the last sub-partition must have luma coefficients when no other has")
         infer = infer and not cbf
         if ly is not None:
-            code_residual(sink, ly, 0, sign_hiding)
+            code_residual(sink, ly, 0, sign_hiding, dep_quant)
         if last:
             if lcb is not None:
-                code_residual(sink, lcb, 1, sign_hiding)
+                code_residual(sink, lcb, 1, sign_hiding, dep_quant)
             if lcr is not None:
-                code_residual(sink, lcr, 2, sign_hiding)
+                code_residual(sink, lcr, 2, sign_hiding, dep_quant)
 
 
 def isp_tus(lv_y: list, lcb: list, lcr: list) -> list:
@@ -146,7 +147,11 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         coef = forward_dct2(o - pred, bd)
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
-        lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
+        dq = enc.dq_args(0)
+        if dq is not None:  # as encoder._code_block
+            lv = dq_quantize(coef, qp, bd, 0, lam, dq[2] if rd is None else rd, 1 if rd is None else 2)
+        else:
+            lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
         if enc.sdh and lv.any():
             lv = hide_signs(lv, coef, qp, bd, lam)
         if last and infer and not lv.any():
@@ -154,8 +159,8 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
         cbf = 1 if lv.any() else 0
         if cbf:
-            dq = dequantize(lv, qp, bd)
-            r = inverse_dct2(inverse_lfnst(dq, lf_mode, lfnst_idx) if lfnst_idx else dq, bd)
+            d = dq_dequantize(lv, qp, bd) if dq is not None else dequantize(lv, qp, bd)
+            r = inverse_dct2(inverse_lfnst(d, lf_mode, lfnst_idx) if lfnst_idx else d, bd)
             out = np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
         else:
             out = pred
@@ -165,7 +170,7 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
             prev = cbf
         infer = infer and not cbf
         if cbf:
-            code_residual(est, lv, 0, enc.sdh)
+            code_residual(est, lv, 0, enc.sdh, enc.dq)
         d = (o - out).astype(np.int64)
         dist += int((d * d).sum())
         rec[sy:sy + sh, sx:sx + sw] = out

@@ -37,6 +37,7 @@ class PictureParams:
     sao_used: bool = False  # sh_sao_luma_used_flag = sh_sao_chroma_used_flag (with sao)
     tb64: bool = False  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 (CTU 64 only), else 32
     mrl: bool = False  # sps_mrl_enabled_flag
+    dep_quant: bool = False  # sps_dep_quant_enabled_flag = sh_dep_quant_used_flag (no sign hiding then)
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -142,7 +143,9 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.u(1, 0)  # sps_ibc_enabled_flag
     w.u(1, 0)  # sps_ladf_enabled_flag
     w.u(1, 0)  # sps_explicit_scaling_list_enabled_flag
-    w.u(1, 0)  # sps_dep_quant_enabled_flag
+    if p.dep_quant and p.sign_hiding:
+        raise ValueError("sign data hiding and dependent quantisation exclude each other")
+    w.u(1, 1 if p.dep_quant else 0)  # sps_dep_quant_enabled_flag
     w.u(1, 1 if p.sign_hiding else 0)  # sps_sign_data_hiding_enabled_flag
     w.u(1, 0)  # sps_virtual_boundaries_enabled_flag
     w.u(1, 0)  # sps_timing_hrd_params_present_flag
@@ -204,7 +207,9 @@ def slice_header(w: BitWriter, p: PictureParams) -> None:
     if p.sao:  # pps_sao_info_in_ph_flag is 0 (absent with pps_no_pic_partition_flag)
         w.u(1, 1 if p.sao_used else 0)  # sh_sao_luma_used_flag
         w.u(1, 1 if p.sao_used else 0)  # sh_sao_chroma_used_flag
-    # no deblocking override or dependent quantisation before it
-    if p.sign_hiding:
+    # no deblocking override before it
+    if p.dep_quant:
+        w.u(1, 1)  # sh_dep_quant_used_flag (sh_sign_data_hiding_used_flag is then absent)
+    if p.sign_hiding:  # never with dep_quant (sps_rbsp refuses both)
         w.u(1, 1)  # sh_sign_data_hiding_used_flag
     w.byte_alignment()

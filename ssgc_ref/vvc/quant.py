@@ -1,8 +1,10 @@
 """H.266/VVC scaling (dequantisation) and the chroma QP mapping for the SSGC VVC profile.
 
 :func:`dequantize` mirrors H.266 clause 8.7.3 bit-exactly for the profile's tools (flat scaling,
-m = 16, no dependent quantisation, no transform skip). :func:`quantize` is informative: a
-dead-zone scalar quantiser that is the inverse of :func:`dequantize` up to the rounding offset.
+m = 16, no transform skip; with ``dep_quant`` the scaling of sh_dep_quant_used_flag = 1: levelScale
+of qP + 1 and bdShift + 1, the levels being TransCoeffLevel = (2 * |k| - (QState > 1)) * sign, which
+dep_quant.py derives from the coded levels k). :func:`quantize` is informative: a dead-zone scalar
+quantiser that is the inverse of :func:`dequantize` up to the rounding offset.
 
 QP convention used by every function here: ``qp`` is the QP *before* the bit-depth offset, i.e.
 Qp_Y (or Qp_Cb/Qp_Cr) in -QpBdOffset..63 with QpBdOffset = 6 * (bitDepth - 8); the functions add
@@ -23,13 +25,14 @@ LEVEL_SCALE = ((40, 45, 51, 57, 64, 72), (57, 64, 72, 80, 90, 102))
 COEFF_MIN, COEFF_MAX = -(1 << 15), (1 << 15) - 1
 
 
-def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
-    """(ls, bdShift) of 8.7.3 for a block of this shape: d = (level * ls + bdOffset) >> bdShift."""
-    return _scale_params_cached(tuple(shape), int(qp), int(bit_depth))
+def _scale_params(shape: tuple[int, ...], qp: int, bit_depth: int, dep_quant: bool = False) -> tuple[int, int]:
+    """(ls, bdShift) of 8.7.3 for a block of this shape: d = (level * ls + bdOffset) >> bdShift;
+    ``dep_quant`` = sh_dep_quant_used_flag."""
+    return _scale_params_cached(tuple(shape), int(qp), int(bit_depth), bool(dep_quant))
 
 
 @lru_cache(maxsize=4096)
-def _scale_params_cached(shape: tuple[int, ...], qp: int, bit_depth: int) -> tuple[int, int]:
+def _scale_params_cached(shape: tuple[int, ...], qp: int, bit_depth: int, dep_quant: bool) -> tuple[int, int]:
     if len(shape) != 2:
         raise ValueError(f"coefficient block must be 2-D, got shape {shape}")
     h, w = shape
@@ -39,14 +42,18 @@ def _scale_params_cached(shape: tuple[int, ...], qp: int, bit_depth: int) -> tup
     rect = log_sum & 1  # rectNonTsFlag
     qp_bd_offset = 6 * (bit_depth - 8)
     q = min(max(qp + qp_bd_offset, 0), 63 + qp_bd_offset)  # qP = Qp' (clipped like the decoder)
+    dq = 1 if dep_quant else 0
+    q += dq  # after the clipping: qP + 1 reaches 64 + QpBdOffset
     ls = (16 * LEVEL_SCALE[rect][q % 6]) << (q // 6)
-    bd_shift = bit_depth + rect + (log_sum >> 1) - 5  # + sh_dep_quant_used_flag (0)
+    bd_shift = bit_depth + rect + (log_sum >> 1) - 5 + dq
     return ls, bd_shift
 
 
-def dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
-    """TransCoeffLevel (h, w) -> scaled coefficients d (h, w) int32, clipped to -32768..32767."""
-    ls, bd_shift = _scale_params(levels.shape, qp, bit_depth)
+def dequantize(levels: np.ndarray, qp: int, bit_depth: int, dep_quant: bool = False) -> np.ndarray:
+    """TransCoeffLevel (h, w) -> scaled coefficients d (h, w) int32, clipped to -32768..32767
+    (``dep_quant``: the scaling of sh_dep_quant_used_flag = 1; TransCoeffLevel from
+    dep_quant.trans_levels)."""
+    ls, bd_shift = _scale_params(levels.shape, qp, bit_depth, dep_quant)
     lv = np.asarray(levels, dtype=np.int64)
     d = (lv * ls + ((1 << bd_shift) >> 1)) >> bd_shift
     return clip3(d, COEFF_MIN, COEFF_MAX).astype(np.int32)

@@ -1,6 +1,6 @@
 """residual_coding() for non-transform-skip blocks (H.266 §7.3.11.11) with the context selection of
-§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3 (no dependent quantisation; sign data
-hiding optional, sign_hiding.py).
+§9.3.4.2.4..9.3.4.2.8 and the binarisations of §9.3.3; sign data hiding (sign_hiding.py) or
+dependent quantisation (dep_quant.py) optional.
 
 ``code_residual(sink, levels, c_idx, sign_hiding)`` writes one transform block's TransCoeffLevel array to a
 :class:`~ssgc_ref.vvc.cabac.CabacWriter` or a :class:`~ssgc_ref.vvc.cabac.RateEstimator`.
@@ -29,6 +29,10 @@ _LAST_SHIFT_CHROMA = (0, 0, 0, 1, 2, 2, 2)
 MAX_PRE_EXT_LEN = 11  # 26 - log2TransformRange (15)
 ESCAPE_LEN = 15  # log2TransformRange
 SBH_THRESHOLD = 4  # lastSigScanPosSb - firstSigScanPosSb from which a sub-block's sign is hidden
+# dependent quantisation: QState after a level of parity 0 / 1 (7.4.11.11, QStateTransTable); QState
+# starts at 0 in each block, runs through coded sub-blocks in coding order and stays put across a
+# sub-block whose sb_coded_flag is 0
+QSTATE_TRANS = ((0, 2), (2, 0), (1, 3), (3, 1))
 
 
 def diag_scan(w: int, h: int) -> list[tuple[int, int]]:
@@ -136,15 +140,20 @@ def _write_abs(sink, value: int, rice: int) -> None:
         sink.bypass_bits(s - (((1 << pre) - 1) << k), pre + k)
 
 
-def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = False) -> None:
+def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = False,
+                  dep_quant: bool = False) -> None:
     """Code one non-zero block of TransCoeffLevel (int, shape (h, w), 4..64 each, |level| < 32768,
     zero past 32 on a 64-sample side); ``sign_hiding`` = sh_sign_data_hiding_used_flag (the levels
-    must then obey its parity rule).
+    must then obey its parity rule); ``dep_quant`` = sh_dep_quant_used_flag: ``levels`` are then the
+    coded levels k (AbsLevel with the sign; TransCoeffLevel is dep_quant.trans_levels(k)), the
+    sig_coeff_flag contexts and dec_abs_level's ZeroPos follow QState.
 
     A :class:`~ssgc_ref.vvc.cabac.RateEstimator` sink takes the equivalent inlined path
     (:func:`residual_bits`); any other sink gets every bin through its methods."""
+    if sign_hiding and dep_quant:
+        raise ValueError("sign data hiding and dependent quantisation exclude each other")
     if type(sink) is RateEstimator:
-        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits, sign_hiding)
+        sink.bits = residual_bits(sink.ctx, levels, c_idx, sink.bits, sign_hiding, dep_quant)
         return
     levels, log2w_tb, log2h_tb = zero_out(levels)
     h, n = levels.shape  # n: width (the raster stride) of the coded region
@@ -179,6 +188,8 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
     tmpl, diag = T.tmpl, T.diag
     sig_base = C.SIG + (36 if chroma else 0)
     sb_base = C.SB_CODED + (2 if chroma else 0)
+    qs = 0  # QState (dep_quant)
+    qs_step = 8 if chroma else 12  # sig_coeff_flag ctxInc per Max(0, QState - 1)
     for i in range(last_sb, -1, -1):
         pos = T.sb_pos[i]
         if 0 < i < last_sb:
@@ -215,6 +226,8 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
                     ci = sig_base + s + (4 if d < 2 else 0)
                 else:
                     ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
+                if qs > 1:
+                    ci += qs_step * (qs - 1)
                 sig = 1 if a else 0
                 binf(ci, sig)
                 budget -= 1
@@ -251,6 +264,8 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
                     pass1[p] = 2 + par + 2 * gt3
                 else:
                     pass1[p] = 1
+            if dep_quant:
+                qs = QSTATE_TRANS[qs][a & 1]
             nn -= 1
         first_mode1 = nn
         for m in range(start, first_mode1, -1):
@@ -270,8 +285,10 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
             for q in tmpl[p]:
                 s += absl[q]
             rice = _RICE[31 if s > 31 else s]
-            zero = 1 << rice
+            zero = (1 if qs < 2 else 2) << rice  # ZeroPos (qs stays 0 without dep_quant)
             _write_abs(sink, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+            if dep_quant:
+                qs = QSTATE_TRANS[qs][a & 1]
         sig_m = [m for m in range(start, -1, -1) if absl[pos[m]]]
         hidden = sign_hiding and bool(sig_m) and sig_m[0] - sig_m[-1] >= SBH_THRESHOLD
         if hidden and (flat[pos[sig_m[-1]]] < 0) != (sum(absl[p] for p in pos) & 1 == 1):
@@ -281,8 +298,8 @@ def code_residual(sink, levels: np.ndarray, c_idx: int, sign_hiding: bool = Fals
 
 
 def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: float,
-                  sign_hiding: bool = False) -> float:
-    """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx), updating the
+                  sign_hiding: bool = False, dep_quant: bool = False) -> float:
+    """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx, ...), updating the
     context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
     the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
     s0l, s1l, r0l, r1l = ctx.s0, ctx.s1, ctx.r0, ctx.r1
@@ -329,6 +346,8 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     sig_base = C.SIG + (36 if chroma else 0)
     sb_base = C.SB_CODED + (2 if chroma else 0)
     gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
+    qs = 0  # QState (dep_quant)
+    qs_step = 8 if chroma else 12
     for i in range(last_sb, -1, -1):
         pos = T.sb_pos[i]
         if 0 < i < last_sb:
@@ -374,6 +393,8 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
                     ci = sig_base + s + (4 if d < 2 else 0)
                 else:
                     ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
+                if qs > 1:
+                    ci += qs_step * (qs - 1)
                 a0, a1 = s0l[ci], s1l[ci]
                 z0, z1 = r0l[ci], r1l[ci]
                 if a:
@@ -446,6 +467,8 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
                     s0l[ci] = a0 - (a0 >> z0)
                     s1l[ci] = a1 - (a1 >> z1)
                     pass1[p] = 1
+            if dep_quant:
+                qs = QSTATE_TRANS[qs][a & 1]
             nn -= 1
         first_mode1 = nn
         for m in range(start, first_mode1, -1):
@@ -465,8 +488,10 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
             for q in tmpl[p]:
                 s += absl[q]
             rice = _RICE[31 if s > 31 else s]
-            zero = 1 << rice
+            zero = (1 if qs < 2 else 2) << rice  # ZeroPos
             bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+            if dep_quant:
+                qs = QSTATE_TRANS[qs][a & 1]
         cnt, lo, hi = 0, -1, -1
         for m in range(start, -1, -1):
             if absl[pos[m]]:

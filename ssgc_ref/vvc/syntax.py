@@ -135,6 +135,7 @@ class CodingUnit:
     # intra_luma_ref_idx (0, 1, 2; mrl.py); None = absent (sps_mrl_enabled_flag 0 or the CU on its
     # CTU's top row), inferred 0
     ref_idx: int | None = None
+    dep_quant: bool = False  # sh_dep_quant_used_flag (the levels are dependent quantisation's k)
 
 
 def cu_lfnst_signalled(cu: CodingUnit) -> bool:
@@ -159,10 +160,10 @@ def write_coding_unit(sink, cu: CodingUnit) -> None:
     write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp), ref_idx=cu.ref_idx or 0)
     write_chroma_mode(sink, cu.chroma_idx)
     if cu.isp:
-        write_isp_transform_tree(sink, cu.tus, cu.sign_hiding)
+        write_isp_transform_tree(sink, cu.tus, cu.sign_hiding, cu.dep_quant)
     else:
         for tu in cu.tus:
-            write_transform_unit(sink, tu, cu.sign_hiding)
+            write_transform_unit(sink, tu, cu.sign_hiding, cu.dep_quant)
     if cu_lfnst_signalled(cu):
         write_lfnst_idx(sink, cu.lfnst_idx)
     elif cu.lfnst_idx:
@@ -179,7 +180,7 @@ def transform_blocks(x: int, y: int, w: int, h: int, max_tb: int = 32) -> list[t
     return transform_blocks(x, y, w, h // 2, max_tb) + transform_blocks(x, y + h // 2, w, h // 2, max_tb)
 
 
-def write_transform_unit(sink, tu, sign_hiding: bool = False) -> None:
+def write_transform_unit(sink, tu, sign_hiding: bool = False, dep_quant: bool = False) -> None:
     """tu_cb_coded_flag, tu_cr_coded_flag, tu_y_coded_flag (always coded for intra), residuals."""
     ly, lcb, lcr = tu
     cbf_cb = 0 if lcb is None else 1
@@ -188,8 +189,8 @@ def write_transform_unit(sink, tu, sign_hiding: bool = False) -> None:
     sink.bin(C.TU_CR + cbf_cb, cbf_cr)
     sink.bin(C.TU_Y, 0 if ly is None else 1)
     if ly is not None:
-        code_residual(sink, ly, 0, sign_hiding)
+        code_residual(sink, ly, 0, sign_hiding, dep_quant)
     if lcb is not None:
-        code_residual(sink, lcb, 1, sign_hiding)
+        code_residual(sink, lcb, 1, sign_hiding, dep_quant)
     if lcr is not None:
-        code_residual(sink, lcr, 2, sign_hiding)
+        code_residual(sink, lcr, 2, sign_hiding, dep_quant)
