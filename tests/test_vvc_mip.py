@@ -214,7 +214,7 @@ def _spec_mip(top, left, w, h, mode, t, bd):
     """8.4.5.2.2 .. 8.4.5.2.5 read literally, one sample at a time."""
     sid = mip_size_id(w, h)
     bs, ps = (2, 4) if sid == 0 else (4, 4) if sid == 1 else (4, 8)
-    flat, (nm, no, ni) = (MIP_SIZE0, MIP_SIZE1, MIP_SIZE2)[sid], MIP_SHAPES[sid]
+    flat, (_, no, ni) = (MIP_SIZE0, MIP_SIZE1, MIP_SIZE2)[sid], MIP_SHAPES[sid]
 
     def reduce(ref, n):
         f = n // bs

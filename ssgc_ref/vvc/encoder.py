@@ -19,8 +19,11 @@ RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra 
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
-has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
-the mode candidates of its first coding instead of ranking the 67 modes again. Sample adaptive
+has no ISP); matrix-based intra prediction (mip.py, with mip=True): the MIP modes of the CU in both
+transpositions, predicted exactly, ranked by SATD + sqrt(lambda) * their bits on the scale of the
+regular modes' ranking, the best MIP_RD[preset] within its limit join the RD comparison (a MIP CU
+then tries LFNST where Min(W, H) >= 16, and no ISP or farther reference line). In "medium", a block
+coded a second time (reached through another split path) reuses the mode candidates of its first coding instead of ranking the 67 modes again. Sample adaptive
 offset (sao.py, every preset) is decided per CTU once the whole picture is coded and deblocked.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
@@ -42,8 +45,9 @@ from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
 from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions, write_isp_flags
-from .mip import MIP_BASE, MIP_RD, mip_code, mip_decode, mip_flag_ctx, mip_num_modes, mip_predict, mip_predict_all, write_mip
-from .mode_decision import approx_satd_all, approx_satd_modes, satd
+from .mip import (MIP_BASE, MIP_RD, forced_mip_code, mip_candidates, mip_decode, mip_flag_ctx, mip_predict,
+                  write_mip)
+from .mode_decision import approx_satd_all, approx_satd_modes
 from .mrl import choose_mrl, mrl_signalled, write_ref_idx
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
 from .parameter_sets import PictureParams, pps_rbsp, slice_header, sps_rbsp
@@ -234,22 +238,8 @@ class _PictureEncoder(TreeSearch):
         lim = cost[order[0]] * self.prune_ratio
         out = [int(m) for m in order if cost[m] <= lim]
         if self.mip:
-            out += self._mip_candidates(refs, org, w, h, lim)
+            out += mip_candidates(refs, org, w, h, self.bd, self.sqrt_lam, MIP_RD.get(self.preset, 0), lim)
         return out
-
-    def _mip_candidates(self, refs, org, w, h, lim: float) -> list[int]:
-        """Up to MIP_RD[preset] MIP modes (both transpositions; luma-choice codes, mip.mip_code) with
-        the lowest SATD of their exact prediction of the whole CU + sqrt(lambda) * their approximate
-        bits, those within ``lim`` (the regular modes' limit on the same measure)."""
-        n_rd = MIP_RD.get(self.preset, 0)
-        if not n_rd:
-            return []
-        preds = mip_predict_all(refs.top, refs.left, w, h, self.bd)
-        # intra_mip_flag 1 (~2 bits: rarely set), the transposed flag, the truncated-binary mode
-        bits = 3.0 + math.log2(preds.shape[0] // 2)
-        cost = satd(org[None].astype(np.int64) - preds) + self.sqrt_lam * bits
-        order = np.argsort(cost, kind="stable")[:n_rd]
-        return [MIP_BASE + int(k) for k in order if cost[k] <= lim]
 
     def _mode_bits(self, mpm) -> np.ndarray:
         bits = np.full(67, 6.9)
@@ -344,10 +334,7 @@ class _PictureEncoder(TreeSearch):
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
         fmip = self.forced.mip(x, y, w, h) if self.forced and self.mip else None
         if fmip is not None:
-            if (not isinstance(fmip, tuple) or len(fmip) != 2 or fmip[1] not in (0, 1)
-                    or not 0 <= fmip[0] < mip_num_modes(w, h)):
-                raise ValueError(f"forced MIP {fmip!r} is not (mode 0..{mip_num_modes(w, h) - 1}, transposed 0/1)")
-            fm = mip_code(*fmip)
+            fm = forced_mip_code(fmip, w, h)
         if self.mip:
             self._mip_inc = mip_flag_ctx(w, h, x > 0 and bool(self.mip_map[y // 8, (x - 1) // 8]),
                                          y > 0 and bool(self.mip_map[(y - 1) // 8, x // 8]))

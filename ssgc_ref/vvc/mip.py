@@ -37,15 +37,17 @@ transposed a MIP mode (mip_code() / mip_decode()).
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 
 from . import contexts as C
+from .mode_decision import satd
 from .mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 
-__all__ = ["MIP_BASE", "MIP_RD", "mip_code", "mip_decode", "mip_flag_ctx", "mip_num_modes",
-           "mip_predict", "mip_predict_all", "mip_size_id", "write_mip"]
+__all__ = ["MIP_BASE", "MIP_RD", "forced_mip_code", "mip_candidates", "mip_code", "mip_decode", "mip_flag_ctx",
+           "mip_num_modes", "mip_predict", "mip_predict_all", "mip_size_id", "write_mip"]
 
 MIP_BASE = 1 << 10  # encoder-internal luma-choice codes at and above this value are MIP modes
 # MIP candidates (after the approximate SATD ranking) compared by RD cost per CU, by preset
@@ -194,3 +196,28 @@ def write_mip(sink, ctx_inc: int, w: int, h: int, mip: tuple[int, int] | None) -
         sink.bypass_bits(mode, k)
     else:
         sink.bypass_bits(mode + u, k + 1)
+
+
+def mip_candidates(refs, org: np.ndarray, w: int, h: int, bd: int, sqrt_lam: float, n_rd: int,
+                   lim: float) -> list[int]:
+    """The encoder's MIP candidates of a w x h CU (informative): up to ``n_rd`` luma-choice codes
+    (both transpositions) with the lowest SATD of their exact prediction of the whole CU from
+    ``refs`` + sqrt(lambda) * their approximate bits, those within ``lim`` (the regular modes' limit
+    on the same measure)."""
+    if not n_rd:
+        return []
+    preds = mip_predict_all(refs.top, refs.left, w, h, bd)
+    # intra_mip_flag 1 (~2 bits: rarely set), the transposed flag, the truncated-binary mode
+    bits = 3.0 + math.log2(preds.shape[0] // 2)
+    cost = satd(org[None].astype(np.int64) - preds) + sqrt_lam * bits
+    order = np.argsort(cost, kind="stable")[:n_rd]
+    return [MIP_BASE + int(k) for k in order if cost[k] <= lim]
+
+
+def forced_mip_code(forced, w: int, h: int) -> int:
+    """The luma-choice code of a test hook's (intra_mip_mode, intra_mip_transposed_flag), checked."""
+    n = mip_num_modes(w, h)
+    if (not isinstance(forced, tuple) or len(forced) != 2 or forced[1] not in (0, 1)
+            or not 0 <= forced[0] < n):
+        raise ValueError(f"forced MIP {forced!r} is not (mode 0..{n - 1}, transposed 0/1)")
+    return mip_code(*forced)
