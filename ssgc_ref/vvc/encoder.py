@@ -19,7 +19,7 @@ RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); intra 
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
-has no ISP); matrix-based intra prediction (mip.py, "fast"/"medium", or with mip=True): the MIP modes of the CU in both
+has no ISP); matrix-based intra prediction (mip.py, every preset): the MIP modes of the CU in both
 transpositions, predicted exactly, ranked by SATD + sqrt(lambda) * their bits on the scale of the
 regular modes' ranking, the best MIP_RD[preset] within its limit join the RD comparison (a MIP CU
 then tries LFNST where Min(W, H) >= 16, and no ISP or farther reference line). In "medium", a block
@@ -85,13 +85,14 @@ _MAX_BT_TB64 = 64
 # by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
 # MIP is on in medium: -0.9 / 0.0 / -3.7 / -0.1% luma BD-rate on astronaut / coffee / chelsea / the
 # 200x200 face crop for 1.02-1.34x CPU (configs medium-mip / medium), and in fast: -1.8 / -2.8 / -4.4 /
-# -1.9% for 1.04-1.50x (fast-mip / fast)
+# -1.9% for 1.04-1.50x (fast-mip / fast), and in slow: -3.4 / -1.7% on chelsea / the face crop (the
+# only images measured) for 1.05-1.20x (slow-mip / slow)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
                            "mrl": False, "mip": True},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
                              "mrl": False, "mip": True},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                           "mrl": False, "mip": False}}
+                           "mrl": False, "mip": True}}
 
 
 @dataclass(frozen=True)
