@@ -205,7 +205,8 @@ def test_tables_pinned():
         assert a.size == np.prod(shape) and 0 <= a.min() and a.max() <= 127
         assert hashlib.sha256(a.tobytes()).hexdigest() == digest
     assert MIP_SHAPES == ((16, 16, 4), (8, 16, 8), (6, 64, 7))
-    assert [mip_num_modes(w, h) for w, h in ((4, 4), (4, 16), (16, 4), (8, 8), (8, 16), (64, 64))] == [16, 8, 8, 8, 6, 6]
+    sizes = ((4, 4), (4, 16), (16, 4), (8, 8), (8, 16), (64, 64))
+    assert [mip_num_modes(w, h) for w, h in sizes] == [16, 8, 8, 8, 6, 6]
 
 
 # ---- prediction -----------------------------------------------------------------------------------

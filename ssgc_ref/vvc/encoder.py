@@ -23,8 +23,9 @@ has no ISP); matrix-based intra prediction (mip.py, every preset): the MIP modes
 transpositions, predicted exactly, ranked by SATD + sqrt(lambda) * their bits on the scale of the
 regular modes' ranking, the best MIP_RD[preset] within its limit join the RD comparison (a MIP CU
 then tries LFNST where Min(W, H) >= 16, and no ISP or farther reference line). In "medium", a block
-coded a second time (reached through another split path) reuses the mode candidates of its first coding instead of ranking the 67 modes again. Sample adaptive
-offset (sao.py, every preset) is decided per CTU once the whole picture is coded and deblocked.
+coded a second time (reached through another split path) reuses the mode candidates of its first
+coding instead of ranking the 67 modes again. Sample adaptive offset (sao.py, every preset) is
+decided per CTU once the whole picture is coded and deblocked.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
