@@ -13,6 +13,7 @@ _TABLES: dict[str, tuple[list[int], list[int]]] = {
     "split_qt_flag": ([27, 6, 15, 25, 19, 37], [0, 8, 8, 12, 12, 8]),
     "mtt_split_cu_vertical_flag": ([43, 42, 29, 27, 44], [9, 8, 9, 8, 5]),
     "mtt_split_cu_binary_flag": ([36, 45, 36, 45], [12, 13, 12, 13]),
+    "intra_mip_flag": ([33, 49, 50, 25], [9, 10, 9, 6]),
     "intra_subpartitions_mode_flag": ([33], [9]),
     "intra_subpartitions_split_flag": ([43], [2]),
     "intra_luma_mpm_flag": ([45], [6]),
@@ -80,6 +81,7 @@ SPLIT_CU = OFFSET["split_cu_flag"]
 SPLIT_QT = OFFSET["split_qt_flag"]
 MTT_VER = OFFSET["mtt_split_cu_vertical_flag"]
 MTT_BIN = OFFSET["mtt_split_cu_binary_flag"]
+MIP_FLAG = OFFSET["intra_mip_flag"]
 ISP_MODE = OFFSET["intra_subpartitions_mode_flag"]
 ISP_SPLIT = OFFSET["intra_subpartitions_split_flag"]
 MPM_FLAG = OFFSET["intra_luma_mpm_flag"]

@@ -21,9 +21,13 @@ quantiser and RDOQ everywhere (the RDOQ codings with two trellis passes); intra 
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
-has no ISP). In "medium", a block coded a second time (reached through another split path) reuses
-the mode candidates of its first coding instead of ranking the 67 modes again. Sample adaptive
-offset (sao.py, every preset) is decided per CTU once the whole picture is coded and deblocked.
+has no ISP); matrix-based intra prediction (mip.py, every preset): the MIP modes of the CU in both
+transpositions, predicted exactly, ranked by SATD + sqrt(lambda) * their bits on the scale of the
+regular modes' ranking, the best MIP_RD[preset] within its limit join the RD comparison (a MIP CU
+then tries LFNST where Min(W, H) >= 16, and no ISP or farther reference line). In "medium", a block
+coded a second time (reached through another split path) reuses the mode candidates of its first
+coding instead of ranking the 67 modes again. Sample adaptive offset (sao.py, every preset) is
+decided per CTU once the whole picture is coded and deblocked.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -44,6 +48,8 @@ from .deblocking import deblock
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
 from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, sub_partitions, write_isp_flags
+from .mip import (MIP_BASE, MIP_RD, forced_mip_code, mip_candidates, mip_decode, mip_flag_ctx, mip_predict,
+                  write_mip)
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .mrl import choose_mrl, mrl_signalled, write_ref_idx
 from .nal import IDR_N_LP, PPS_NUT, SPS_NUT, annexb, nal_unit
@@ -76,7 +82,7 @@ _PRESETS = {
 # of one TU
 _MAX_BT_TB64 = 64
 
-# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl
+# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl / mip
 # are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
 # MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
@@ -84,12 +90,16 @@ _MAX_BT_TB64 = 64
 # dependent quantisation is off: in medium it changed luma BD-rate by -1.5..-0.5% for 2.0-2.65x the
 # CPU time, in fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq on astronaut, coffee,
 # chelsea and the 200x200 face crop)
+# MIP is on in medium: -0.9 / 0.0 / -3.7 / -0.1% luma BD-rate on astronaut / coffee / chelsea / the
+# 200x200 face crop for 1.02-1.34x CPU (configs medium-mip / medium), and in fast: -1.8 / -2.8 / -4.4 /
+# -1.9% for 1.04-1.50x (fast-mip / fast), and in slow: -3.4 / -1.7% on chelsea / the face crop (the
+# only images measured) for 1.05-1.20x (slow-mip / slow)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": False},
+                           "mrl": False, "dep_quant": False, "mip": True},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                             "mrl": False, "dep_quant": False},
+                             "mrl": False, "dep_quant": False, "mip": True},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": False}}
+                           "mrl": False, "dep_quant": False, "mip": True}}
 
 
 @dataclass(frozen=True)
@@ -136,8 +146,10 @@ class _PictureEncoder(TreeSearch):
     def __init__(self, planes, qp: int, bd: int, preset: str, forced: Forced | None, deblocking: bool = False,
                  ctu: int = 32, max_mtt_depth: int | None = None, lfnst: bool = False,
                  isp: bool = False, tb64: bool = False, sign_hiding: bool = False, sao: bool = False,
-                 mrl: bool = False, dep_quant: bool = False):
+                 mrl: bool = False, dep_quant: bool = False, mip: bool = False):
         self.bd = bd
+        self.mip = mip  # sps_mip_enabled_flag and the MIP search (mip.py)
+        self._mip_inc = 0  # ctxInc of intra_mip_flag of the CU being decided
         self.max_tb = 64 if tb64 else 32  # MaxTbSizeY
         self.lfnst = lfnst
         self.isp = isp
@@ -192,6 +204,7 @@ class _PictureEncoder(TreeSearch):
         self.cbw_map = np.zeros(m, dtype=np.int16)
         self.cbh_map = np.zeros(m, dtype=np.int16)
         self.cqt_map = np.zeros(m, dtype=np.int16)
+        self.mip_map = np.zeros(m, dtype=bool)  # intra_mip_flag of the CU covering the unit
 
     @staticmethod
     def _pad(p: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -207,7 +220,7 @@ class _PictureEncoder(TreeSearch):
         return (self.rec[0][ys, xs].copy(), self.rec[1][cys, cxs].copy(), self.rec[2][cys, cxs].copy(),
                 self.avail[0][ays, axs].copy(), self.avail[1][ays, axs].copy(),
                 self.mode_map[mys, mxs].copy(), self.cbw_map[mys, mxs].copy(), self.cbh_map[mys, mxs].copy(),
-                self.cqt_map[mys, mxs].copy())
+                self.cqt_map[mys, mxs].copy(), self.mip_map[mys, mxs].copy())
 
     def _restore(self, x: int, y: int, w: int, h: int, st) -> None:
         ys, xs = slice(y, y + h), slice(x, x + w)
@@ -218,6 +231,7 @@ class _PictureEncoder(TreeSearch):
         self.avail[0][ays, axs], self.avail[1][ays, axs] = st[3], st[4]
         self.mode_map[mys, mxs], self.cbw_map[mys, mxs], self.cbh_map[mys, mxs] = st[5], st[6], st[7]
         self.cqt_map[mys, mxs] = st[8]
+        self.mip_map[mys, mxs] = st[9]
 
     def _restore_empty(self, x: int, y: int, w: int, h: int) -> None:
         self.avail[0][y // 4:(y + h) // 4, x // 4:(x + w) // 4] = False
@@ -245,7 +259,10 @@ class _PictureEncoder(TreeSearch):
         cost = approx_satd_all(refs, org, w, h) + self.sqrt_lam * self._mode_bits(mpm)
         order = np.argsort(cost, kind="stable")[: self.n_rd]
         lim = cost[order[0]] * self.prune_ratio
-        return [int(m) for m in order if cost[m] <= lim]
+        out = [int(m) for m in order if cost[m] <= lim]
+        if self.mip:
+            out += mip_candidates(refs, org, w, h, self.bd, self.sqrt_lam, MIP_RD.get(self.preset, 0), lim)
+        return out
 
     def _mode_bits(self, mpm) -> np.ndarray:
         bits = np.full(67, 6.9)
@@ -300,7 +317,11 @@ class _PictureEncoder(TreeSearch):
                     refs = None if memo is None else memo.get(("refs", k) if not line else ("refs", k, line))
                     if refs is None:
                         refs = reference_samples(self.rec[k], av, tx, ty, tw, th, bd, unit, ref_idx=line)
-                    pred = predict_from_refs(refs, tw, th, mode, k, bd)
+                    mip = mip_decode(mode) if k == 0 else None
+                    if mip is not None:
+                        pred = mip_predict(refs.top, refs.left, tw, th, mip[0], mip[1], bd)
+                    else:
+                        pred = predict_from_refs(refs, tw, th, mode, k, bd)
                     coef = forward_dct2(org - pred, bd)
                     if memo is not None:
                         memo[key] = (pred, coef)
@@ -308,7 +329,8 @@ class _PictureEncoder(TreeSearch):
                     pred, coef = hit
                 lf = None
                 if lfnst and k == 0:
-                    lf = (lfnst_pred_mode(mode, tw, th), lfnst)
+                    # a MIP CU's LFNST reads PLANAR
+                    lf = (lfnst_pred_mode(0 if mode >= MIP_BASE else mode, tw, th), lfnst)
                     coef = forward_lfnst(coef, lf[0], lfnst)
                 lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf,
                                       self.lam if self.sdh else None, self.dq_args(k))
@@ -333,6 +355,12 @@ class _PictureEncoder(TreeSearch):
         tbs = transform_blocks(x, y, w, h, self.max_tb)
         ctbs = [(tx // 2, ty // 2, tw // 2, th // 2) for tx, ty, tw, th in tbs]
         fm = self.forced.luma_mode(x, y, w) if self.forced else None
+        fmip = self.forced.mip(x, y, w, h) if self.forced and self.mip else None
+        if fmip is not None:
+            fm = forced_mip_code(fmip, w, h)
+        if self.mip:
+            self._mip_inc = mip_flag_ctx(w, h, x > 0 and bool(self.mip_map[y // 8, (x - 1) // 8]),
+                                         y > 0 and bool(self.mip_map[(y - 1) // 8, x // 8]))
         memo: dict = {}
         prev = self.revisit.get((x, y, w, h)) if self.reuse_modes else None
         if fm is not None:
@@ -370,14 +398,15 @@ class _PictureEncoder(TreeSearch):
         rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
-        if self.isp and isp_signalled(w, h, self.max_tb):
+        mip = mip_decode(mode)  # a MIP CU has no ISP and no intra_luma_ref_idx
+        if self.isp and mip is None and isp_signalled(w, h, self.max_tb):
             f_lf = (self.forced.lfnst_idx(x, y, w, h) or 0) if self.forced and self.lfnst else 0
             # the search codes ISP CUs without LFNST; only the test hook combines them
             isp, lv_y, dist, isp_lfnst = choose_isp(self, x, y, w, h, ctx, mode, mpm, lv_y, dist, rd_final, f_lf)
             if isp:
                 lfnst_idx = isp_lfnst
         ref_idx = None  # intra_luma_ref_idx, None = not coded
-        if self.mrl and mrl_signalled(y, self.ctu):
+        if self.mrl and mip is None and mrl_signalled(y, self.ctu):
             ref_idx = 0
             # tried where ISP did not beat the regular coding (ISP wins more where it applies)
             got = None if isp else choose_mrl(self, n, tbs, mpm, ctx, memo, mode, j_reg, lf_on, lfnst_idx,
@@ -390,7 +419,9 @@ class _PictureEncoder(TreeSearch):
         if dist > budget:
             return None, dist
         ms = (slice(y // 8, (y + h) // 8), slice(x // 8, (x + w) // 8))
-        self.mode_map[ms] = mode
+        luma_c = mode if mip is None else 0  # neighbours' MPM and the chroma DM read a MIP CU as PLANAR
+        self.mode_map[ms] = luma_c
+        self.mip_map[ms] = mip is not None
         self.cbw_map[ms] = w
         self.cbh_map[ms] = h
         self.cqt_map[ms] = n.cqt_depth
@@ -404,14 +435,14 @@ class _PictureEncoder(TreeSearch):
             memo[("refs", 1)], memo[("refs", 2)] = crefs
             corg = [self.org[k][yc:yc + ch, xc:xc + cw] for k in (1, 2)]
             if prev is None or prev[2] != mode:
-                ccands = self._chroma_candidates(crefs, corg, cw, ch, mode)
+                ccands = self._chroma_candidates(crefs, corg, cw, ch, luma_c)
             else:
                 ccands = prev[1]
         bestc = None
         seen = set()
         if len(ccands) > 1:
             for idx in ccands:
-                cm = chroma_mode(idx, mode)
+                cm = chroma_mode(idx, luma_c)
                 if cm in seen:
                     continue
                 seen.add(cm)
@@ -429,10 +460,11 @@ class _PictureEncoder(TreeSearch):
                 if bestc is None or j < bestc[0]:
                     bestc = (j, idx)
         cidx = ccands[0] if bestc is None else bestc[1]
-        cm = chroma_mode(cidx, mode)
+        cm = chroma_mode(cidx, luma_c)
         rd = ctx if (self.rdoq_final or self.rdoq_all) else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
-        if lfnst_idx and not lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb):
+        if lfnst_idx and not (lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb)
+                              and (mip is None or min(w, h) >= 16)):
             # the final quantisation or the chroma residual leaves lfnst_idx uncoded (read as 0):
             # luma without the secondary transform (chroma prediction does not read luma)
             lfnst_idx = 0
@@ -444,8 +476,9 @@ class _PictureEncoder(TreeSearch):
         if self.reuse_modes and fm is None and fc is None and prev is None:
             self.revisit[(x, y, w, h)] = (cands, ccands, mode)
         tus = isp_tus(lv_y, lcb, lcr) if isp else list(zip(lv_y, lcb, lcr))
-        cu = CodingUnit(x, y, w, h, mode, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
-                        sign_hiding=self.sdh, ref_idx=ref_idx, dep_quant=self.dq)
+        cu = CodingUnit(x, y, w, h, luma_c, cidx, mpm, tus, lfnst_idx, self.lfnst, isp, max_tb=self.max_tb,
+                        sign_hiding=self.sdh, ref_idx=ref_idx, dep_quant=self.dq, mip=mip,
+                        mip_ctx=self._mip_inc if self.mip else None)
         return cu, dist + dc
 
     def dq_args(self, c_idx: int):
@@ -464,16 +497,21 @@ class _PictureEncoder(TreeSearch):
         ``ref_idx``: also intra_luma_ref_idx (> 0: the mode as an MRL CU codes it)."""
         snap = ctx.snapshot()
         est = RateEstimator(ctx)
-        if ref_idx is not None:
-            write_ref_idx(est, ref_idx)
-        if isp_flag:
-            write_isp_flags(est, ISP_NO_SPLIT)
-        write_luma_mode(est, mode, mpm, ref_idx=ref_idx or 0)
+        mip = mip_decode(mode)
+        # intra_mip_flag: not in the ISP decision's regular option (isp_trial's ISP options leave it out)
+        if self.mip and not isp_flag:
+            write_mip(est, self._mip_inc, w, h, mip)
+        if mip is None:
+            if ref_idx is not None:
+                write_ref_idx(est, ref_idx)
+            if isp_flag:
+                write_isp_flags(est, ISP_NO_SPLIT)
+            write_luma_mode(est, mode, mpm, ref_idx=ref_idx or 0)
         for lv in lvs:
             est.bin(TU_Y, 0 if lv is None else 1)
             if lv is not None:
                 code_residual(est, lv, 0, self.sdh, self.dq)
-        if lf_on and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
+        if lf_on and (mip is None or min(w, h) >= 16) and lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
             write_lfnst_idx(est, lfnst_idx)
         ctx.restore(snap)
         return est.bits
@@ -486,17 +524,18 @@ class _PictureEncoder(TreeSearch):
         LFNST trial. ``ref_idx``: the CU's intra_luma_ref_idx (None: not coded)."""
         x, y, w, h = n.x, n.y, n.w, n.h
         f = self.forced.lfnst_idx(x, y, w, h) if self.forced else None
+        no_lfnst = mode >= MIP_BASE and min(w, h) < 16  # a MIP CU below 16x16 has no lfnst_idx
         if f is not None:
             if f not in (0, 1, 2):
                 raise ValueError(f"forced lfnst_idx {f!r} is not 0, 1 or 2")
-            return 0.0, f
+            return 0.0, 0 if no_lfnst else f
         rd = ctx if self.rdoq_all else None
         line = ref_idx or 0
         if zero is None:
             (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, ref_idx=line)
             zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h, ref_idx=ref_idx),
                     any(lv is not None for lv in lvs))
-        if not zero[1]:
+        if not zero[1] or no_lfnst:
             return zero[0], 0
         best = (zero[0], 0)
         for k in (1, 2):
@@ -550,7 +589,7 @@ class _PictureEncoder(TreeSearch):
                                max_mtt_depth=lim.max_mtt_depth, log2_max_bt=lim.max_bt.bit_length() - 1,
                                log2_max_tt=lim.max_tt.bit_length() - 1, lfnst=self.lfnst,
                                isp=self.isp, tb64=self.max_tb == 64, sign_hiding=self.sdh, sao=self.sao,
-                               mrl=self.mrl, dep_quant=self.dq)
+                               mrl=self.mrl, dep_quant=self.dq, mip=self.mip)
         wctx = ContextStates(self.qp)
         writer = CabacWriter(wctx)
         ectx = wctx.copy()
@@ -633,7 +672,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
                    lfnst: bool | None = None, isp: bool | None = None,
                    tb64: bool | None = None, sign_hiding: bool | None = None,
                    sao: bool | None = None, mrl: bool | None = None,
-                   dep_quant: bool | None = None) -> EncodeResult:
+                   dep_quant: bool | None = None, mip: bool | None = None) -> EncodeResult:
     """Encode one 4:2:0 picture (uint8/uint16 planes, cb/cr = ceil(h/2) x ceil(w/2)) as an H.266
     intra stream at slice QP ``qp`` (0..63). ``deblocking`` enables the in-loop deblocking filter
     (``recon`` is always the decoder's output, deblocked or not). ``ctu_size`` is 32 or 64; None =
@@ -646,8 +685,9 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
     sample adaptive offset (sao.py), ``mrl`` multiple reference lines (sps_mrl_enabled_flag and the
     encoder's intra_luma_ref_idx decision, mrl.py), ``dep_quant`` dependent quantisation (sps/sh
-    flags and the trellis quantiser, dep_quant.py; excludes ``sign_hiding``); None = the preset's
-    (tb64: off at CTU 32).
+    flags and the trellis quantiser, dep_quant.py; excludes ``sign_hiding``), ``mip`` matrix-based
+    intra prediction (sps_mip_enabled_flag and the encoder's MIP candidates, mip.py); None = the
+    preset's (tb64: off at CTU 32).
     ``forced`` is a test hook fixing decisions."""
     from ssgc_format.errors import InputError
 
@@ -668,7 +708,7 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     elif tb64 and ctu_size != 64:
         raise InputError("VVC encoder: 64-point transforms (tb64) need CTU size 64")
     asked = {"lfnst": lfnst, "isp": isp, "sign_hiding": sign_hiding, "sao": sao, "mrl": mrl,
-             "dep_quant": dep_quant}
+             "dep_quant": dep_quant, "mip": mip}
     on = {k: tools[k] if v is None else bool(v) for k, v in asked.items()}
     if on["sign_hiding"] and on["dep_quant"]:
         raise InputError("VVC encoder: sign data hiding and dependent quantisation exclude each other")

@@ -1,4 +1,4 @@
-"""The encoder's test hook: decisions a test fixes (splits, modes, LFNST, ISP, reference line), so
+"""The encoder's test hook: decisions a test fixes (splits, modes, LFNST, ISP, reference line, MIP), so
 that FFmpeg can be checked on streams the rate-distortion search would rarely produce."""
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ class Forced:
     def ref_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover
         """intra_luma_ref_idx of the CU (0, 1, 2; used only where it is coded: MRL enabled, the CU
         not on its CTU's top row)."""
+        return None
+
+    def mip(self, x: int, y: int, w: int, h: int) -> tuple[int, int] | None:  # pragma: no cover
+        """(intra_mip_mode, intra_mip_transposed_flag) to code the CU with (MIP enabled only; no ISP
+        or intra_luma_ref_idx then); None = the encoder decides (with a forced luma_mode: regular)."""
         return None
 
     def mpm_idx(self, x: int, y: int, w: int, h: int) -> int | None:  # pragma: no cover

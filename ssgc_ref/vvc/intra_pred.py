@@ -1,6 +1,7 @@
 """H.266/VVC intra sample prediction, mirroring the decoder bit-exactly (H.266 clause 8.4.5.2).
 
-Scope (the tool set of the SSGC VVC profile, spec §7): no MIP, no CCLM, no BDPCM, no intra
+Scope (the tool set of the SSGC VVC profile, spec §7): matrix-based prediction (MIP) is in mip.py
+(it reads the unfiltered substituted references of reference_samples()); no CCLM, no BDPCM, no intra
 smoothing disable; intra sub-partitions (ISP) for luma, where a sub-partition's prediction differs
 from a plain block's in three places (8.4.5.2): the reference line is nCbW + nTbW / nCbH + nTbH
 samples long, the wide-angle mapping uses the CU's shape, and neither reference smoothing nor the

@@ -38,6 +38,7 @@ class PictureParams:
     tb64: bool = False  # sps_max_luma_transform_size_64_flag: MaxTbSizeY 64 (CTU 64 only), else 32
     mrl: bool = False  # sps_mrl_enabled_flag
     dep_quant: bool = False  # sps_dep_quant_enabled_flag = sh_dep_quant_used_flag (no sign hiding then)
+    mip: bool = False  # sps_mip_enabled_flag
 
 
 def _profile_tier_level(w: BitWriter) -> None:
@@ -135,7 +136,7 @@ def sps_rbsp(p: PictureParams) -> bytes:
     w.ue(0)  # sps_log2_parallel_merge_level_minus2
     w.u(1, 1 if p.isp else 0)  # sps_isp_enabled_flag
     w.u(1, 1 if p.mrl else 0)  # sps_mrl_enabled_flag
-    w.u(1, 0)  # sps_mip_enabled_flag
+    w.u(1, 1 if p.mip else 0)  # sps_mip_enabled_flag
     w.u(1, 0)  # sps_cclm_enabled_flag
     w.u(1, 1)  # sps_chroma_horizontal_collocated_flag
     w.u(1, 1)  # sps_chroma_vertical_collocated_flag

@@ -4,8 +4,9 @@ candidate list (§8.4.2) and the chroma mode table (§8.4.3, CCLM off).
 
 Profile: I slice, single tree, CTU 32 or 64, quad-tree plus (optionally) binary/ternary splits
 (partition.py), MinCb 8, MaxTb 32 or 64 (larger CUs are split into TUs), the 67 regular modes with
-optional intra sub-partitions (isp.py), multiple reference lines (intra_luma_ref_idx, mrl.py) and
-LFNST (lfnst_idx after the transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
+optional intra sub-partitions (isp.py), multiple reference lines (intra_luma_ref_idx, mrl.py),
+matrix-based intra prediction (intra_mip_flag first, mip.py) and LFNST (lfnst_idx after the
+transform tree, lfnst.py), every other intra tool off. Writers take a ``sink``
 (CabacWriter or RateEstimator).
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 from . import contexts as C
 from .lfnst import lfnst_signalled, write_lfnst_idx
 from .isp import write_isp_flags, write_isp_transform_tree
+from .mip import write_mip
 from .mrl import write_ref_idx
 from .residual_coding import code_residual
 
@@ -136,11 +138,17 @@ class CodingUnit:
     # CTU's top row), inferred 0
     ref_idx: int | None = None
     dep_quant: bool = False  # sh_dep_quant_used_flag (the levels are dependent quantisation's k)
+    # (intra_mip_mode, intra_mip_transposed_flag) of a MIP CU, None = regular intra prediction
+    mip: tuple[int, int] | None = None
+    # ctxInc of intra_mip_flag (mip.mip_flag_ctx); None = absent (sps_mip_enabled_flag 0)
+    mip_ctx: int | None = None
 
 
 def cu_lfnst_signalled(cu: CodingUnit) -> bool:
     """Whether coding_unit() carries lfnst_idx for this CU (its blocks as coded; an ISP CU's
-    lfnstWidth/Height are its sub-partitions', and its DC-only rule does not apply)."""
+    lfnstWidth/Height are its sub-partitions', and its DC-only rule does not apply; a MIP CU needs Min(W, H) >= 16)."""
+    if cu.mip is not None and min(cu.w, cu.h) < 16:
+        return False
     return cu.lfnst_enabled and lfnst_signalled((lv for tu in cu.tus for lv in tu), cu.w, cu.h,
                                                 isp_split=cu.isp or 0, max_tb=cu.max_tb)
 
@@ -150,14 +158,23 @@ def write_coding_unit(sink, cu: CodingUnit) -> None:
     than MaxTbSizeY (32, or 64 with sps_max_luma_transform_size_64_flag) has several TUs, in the order of transform_blocks(); an ISP CU one per
     sub-partition), then lfnst_idx when the CU's blocks let it be coded (a CU whose lfnst_idx is
     not coded must have lfnst_idx 0). intra_luma_ref_idx comes first; a CU with ref_idx > 0 has no
-    ISP syntax."""
-    if cu.ref_idx is not None:
-        write_ref_idx(sink, cu.ref_idx)
-    if cu.ref_idx and cu.isp is not None:
-        raise ValueError(f"CU at ({cu.x}, {cu.y}): intra_luma_ref_idx {cu.ref_idx} leaves no ISP syntax")
-    if cu.isp is not None:
-        write_isp_flags(sink, cu.isp)
-    write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp), ref_idx=cu.ref_idx or 0)
+    ISP syntax. With MIP enabled, intra_mip_flag opens the CU; a MIP CU codes its MIP mode and no
+    other luma-mode syntax."""
+    if cu.mip_ctx is not None:
+        write_mip(sink, cu.mip_ctx, cu.w, cu.h, cu.mip)
+    elif cu.mip is not None:
+        raise ValueError(f"CU at ({cu.x}, {cu.y}): a MIP CU needs intra_mip_flag (sps_mip_enabled_flag)")
+    if cu.mip is not None:
+        if cu.ref_idx is not None or cu.isp is not None:
+            raise ValueError(f"CU at ({cu.x}, {cu.y}): a MIP CU has no intra_luma_ref_idx / ISP syntax")
+    else:
+        if cu.ref_idx is not None:
+            write_ref_idx(sink, cu.ref_idx)
+        if cu.ref_idx and cu.isp is not None:
+            raise ValueError(f"CU at ({cu.x}, {cu.y}): intra_luma_ref_idx {cu.ref_idx} leaves no ISP syntax")
+        if cu.isp is not None:
+            write_isp_flags(sink, cu.isp)
+        write_luma_mode(sink, cu.luma_mode, cu.mpm, isp=bool(cu.isp), ref_idx=cu.ref_idx or 0)
     write_chroma_mode(sink, cu.chroma_idx)
     if cu.isp:
         write_isp_transform_tree(sink, cu.tus, cu.sign_hiding, cu.dep_quant)
