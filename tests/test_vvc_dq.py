@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ssgc_format.errors import InputError
-from ssgc_ref.vvc import dep_quant, encode_picture, encoder, isp as isp_mod
+from ssgc_ref.vvc import cu_search, dep_quant, encode_picture, isp as isp_mod
 from ssgc_ref.vvc.bitwriter import BitWriter
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.dep_quant import dq_dequantize, dq_quantize, trans_levels
@@ -223,7 +223,7 @@ def _random_levels(monkeypatch, seed: int, lfnst: bool = False) -> None:
             out = lv
         return out
 
-    monkeypatch.setattr(encoder, "dq_quantize", rand)
+    monkeypatch.setattr(cu_search, "dq_quantize", rand)
     monkeypatch.setattr(isp_mod, "dq_quantize", rand)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+import ssgc_ref.vvc.cu_search as cu_search
 import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
@@ -43,14 +44,14 @@ class ShapeISP(OneShape):
 def isp_log(monkeypatch):
     """(w, h, split, luma levels per sub-partition) of every CU's ISP decision."""
     log = []
-    orig = encoder_mod.choose_isp
+    orig = cu_search.choose_isp
 
     def wrapped(enc, x, y, w, h, *args):
         out = orig(enc, x, y, w, h, *args)
         log.append((w, h, out[0], out[1]))
         return out
 
-    monkeypatch.setattr(encoder_mod, "choose_isp", wrapped)
+    monkeypatch.setattr(cu_search, "choose_isp", wrapped)
     return log
 
 

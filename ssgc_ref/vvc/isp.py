@@ -148,7 +148,7 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
         dq = enc.dq_args(0)
-        if dq is not None:  # as encoder._code_block
+        if dq is not None:  # as cu_search._code_block
             lv = dq_quantize(coef, qp, bd, 0, lam, dq[2] if rd is None else rd, 1 if rd is None else 2)
         else:
             lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
