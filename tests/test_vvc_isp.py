@@ -11,12 +11,11 @@ import pytest
 from skimage import data
 
 import ssgc_ref.vvc.cu_search as cu_search
-import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_ref.vvc import encode_picture
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.isp import (ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT, isp_allowed, isp_signalled,
                               sub_partitions, write_isp_transform_tree)
-from vvc_checks import OneShape, decodes_to_recon, textured_planes
+from vvc_checks import OneShape, WrittenCUs, decodes_to_recon, textured_planes
 
 # planar, DC, near-diagonal, pure horizontal / vertical, the diagonals, and modes that the
 # wide-angle mapping of a non-square CU replaces (2..7 when wider, 61..66 when taller)
@@ -141,14 +140,7 @@ def test_forced_isp_with_lfnst_decodes_bit_exactly(monkeypatch):
     from ssgc_ref.vvc.lfnst import lfnst_pred_mode, tr_set_idx
     from ssgc_ref.vvc.syntax import cu_lfnst_signalled
 
-    cus = []
-    orig = encoder_mod.write_coding_unit
-
-    def spy(sink, cu):
-        cus.append(cu)
-        return orig(sink, cu)
-
-    monkeypatch.setattr(encoder_mod, "write_coding_unit", spy)
+    cus = WrittenCUs(monkeypatch).cus
     rng = np.random.default_rng(7)
     for (w, h, split), qp in zip([(16, 16, ISP_HOR_SPLIT), (16, 16, ISP_VER_SPLIT), (32, 16, ISP_HOR_SPLIT),
                                   (16, 32, ISP_VER_SPLIT), (32, 32, ISP_HOR_SPLIT)], (22, 27, 22, 32, 27)):

@@ -24,7 +24,7 @@ from ssgc_ref.vvc.mip import (mip_code, mip_decode, mip_flag_ctx, mip_num_modes,
 from ssgc_ref.vvc.mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 from ssgc_ref.vvc.parameter_sets import PictureParams, sps_rbsp
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit
-from vvc_checks import OneShape, decodes_to_recon, textured_planes
+from vvc_checks import OneShape, WrittenCUs, decodes_to_recon, textured_planes
 
 _MODES = (0, 1, 2, 18, 34, 50, 66, 10, 26, 42, 58)  # luma modes of the regular CUs between MIP CUs
 _CHROMA = (4, 0, 1, 2, 3)  # intra_chroma_pred_mode: DM (PLANAR after a MIP CU), planar (-> 66), ...
@@ -65,17 +65,9 @@ class ShapeMIP(OneShape):
 
 
 @pytest.fixture
-def cus(monkeypatch):
+def cus(monkeypatch) -> list[CodingUnit]:
     """Every CodingUnit the encoder writes."""
-    log: list[CodingUnit] = []
-    orig = encoder_mod.write_coding_unit
-
-    def spy(sink, cu):
-        log.append(cu)
-        return orig(sink, cu)
-
-    monkeypatch.setattr(encoder_mod, "write_coding_unit", spy)
-    return log
+    return WrittenCUs(monkeypatch).cus
 
 
 # (w, h, CTU size, preset, tb64): square shapes, binary-split ones, and 64-sided CUs of one TU

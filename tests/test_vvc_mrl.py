@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage import data
 
-import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_format.ycbcr import rgb_to_ycbcr420
 from ssgc_ref.vvc import contexts as C
 from ssgc_ref.vvc import encode_picture
@@ -23,7 +22,7 @@ from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference, reference_samples
 from ssgc_ref.vvc.mrl import mrl_signalled, write_ref_idx
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit, write_luma_mode
-from vvc_checks import OneShape, decodes_to_recon, substitute, textured_planes
+from vvc_checks import OneShape, WrittenCUs, decodes_to_recon, substitute, textured_planes
 
 _MODES = (0, 1, 2, 18, 34, 50, 66, 10, 26, 42, 58)  # the CUs on a CTU's top row (no MRL syntax)
 
@@ -58,17 +57,9 @@ class ShapeMRL(OneShape):
 
 
 @pytest.fixture
-def cus(monkeypatch):
+def cus(monkeypatch) -> list[CodingUnit]:
     """Every CodingUnit the encoder writes."""
-    log: list[CodingUnit] = []
-    orig = encoder_mod.write_coding_unit
-
-    def spy(sink, cu):
-        log.append(cu)
-        return orig(sink, cu)
-
-    monkeypatch.setattr(encoder_mod, "write_coding_unit", spy)
-    return log
+    return WrittenCUs(monkeypatch).cus
 
 
 # (w, h, CTU size, preset): the square shapes, binary-split ones, and 64x32 CUs (two 32x32 TUs;
