@@ -95,7 +95,7 @@ def add_arguments(p) -> None:
                    help="give the ROI as many bytes as the semantic part (labels + colors), as in the paper")
     g.add_argument("--bit-depth", type=int, choices=(8, 10), default=8, help="VVC internal bit depth")
     g.add_argument("--preset", choices=PRESETS, default="medium",
-                   help="VVC encoder speed: fast (about 3x faster than medium, 13-45%% more bytes on photos), "
+                   help="VVC encoder speed: fast (about 4x faster than medium, 11-40%% more bytes on photos), "
                         "medium, slow (deeper search)")
     s = p.add_argument_group("semantics")
     s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx | labels-file")
