@@ -24,7 +24,7 @@ from ssgc_ref.vvc.mip import (mip_code, mip_decode, mip_flag_ctx, mip_num_modes,
 from ssgc_ref.vvc.mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 from ssgc_ref.vvc.parameter_sets import PictureParams, sps_rbsp
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit
-from vvc_checks import OneShape, WrittenCUs, decodes_to_recon, textured_planes
+from vvc_checks import BinLog, OneShape, WrittenCUs, decodes_to_recon, textured_planes
 
 _MODES = (0, 1, 2, 18, 34, 50, 66, 10, 26, 42, 58)  # luma modes of the regular CUs between MIP CUs
 _CHROMA = (4, 0, 1, 2, 3)  # intra_chroma_pred_mode: DM (PLANAR after a MIP CU), planar (-> 66), ...
@@ -282,26 +282,15 @@ def test_flat_references_predict_flat():
 
 # ---- syntax ---------------------------------------------------------------------------------------
 
-class _Log:
-    def __init__(self):
-        self.bins = []
-
-    def bin(self, ci, b):
-        self.bins.append((ci, b))
-
-    def bypass_bits(self, v, n):
-        self.bins.append(("bypass", v, n))
-
-
 def test_syntax_and_guards():
     # truncated binary: cMax 5 (6 modes): 0, 1 in 2 bits, 2..5 as value + 2 in 3 bits; cMax 7 and 15
     # fixed 3 and 4 bits
     for (w, h), mode, code in (((16, 16), 0, (0, 2)), ((16, 16), 1, (1, 2)), ((16, 16), 2, (4, 3)),
                                ((64, 32), 5, (7, 3)), ((8, 8), 7, (7, 3)), ((4, 4), 9, (9, 4))):
-        log = _Log()
+        log = BinLog()
         write_mip(log, 1, w, h, (mode, 1))
         assert log.bins == [(C.MIP_FLAG + 1, 1), ("bypass", 1, 1), ("bypass",) + code]
-    log = _Log()
+    log = BinLog()
     write_mip(log, 3, 32, 8, None)
     assert log.bins == [(C.MIP_FLAG + 3, 0)]
     assert C.INIT_VALUE[C.MIP_FLAG:C.MIP_FLAG + 4] == [33, 49, 50, 25]
@@ -310,17 +299,17 @@ def test_syntax_and_guards():
             mip_flag_ctx(16, 16, False, True), mip_flag_ctx(8, 16, False, False)] == [3, 3, 2, 1, 0]
     assert mip_decode(mip_code(5, 1)) == (5, 1) and mip_decode(66) is None
     with pytest.raises(ValueError):
-        write_mip(_Log(), 0, 16, 16, (6, 0))
+        write_mip(BinLog(), 0, 16, 16, (6, 0))
     with pytest.raises(ValueError):
         mip_predict(np.zeros(16), np.zeros(16), 8, 8, 8, 0, 8)
     tus = [(None, None, None)]
     cu = CodingUnit(0, 0, 16, 16, 0, 4, (1, 50, 18, 46, 54), tus, mip=(1, 0), mip_ctx=0, isp=0)
     with pytest.raises(ValueError, match="MIP"):
-        write_coding_unit(_Log(), cu)
+        write_coding_unit(BinLog(), cu)
     with pytest.raises(ValueError, match="intra_mip_flag"):
-        write_coding_unit(_Log(), CodingUnit(0, 0, 16, 16, 0, 4, (1, 50, 18, 46, 54), tus, mip=(1, 0)))
+        write_coding_unit(BinLog(), CodingUnit(0, 0, 16, 16, 0, 4, (1, 50, 18, 46, 54), tus, mip=(1, 0)))
     # a MIP CU writes the MIP syntax, then the chroma mode (no MPM syntax)
-    log = _Log()
+    log = BinLog()
     write_coding_unit(log, CodingUnit(0, 0, 16, 16, 0, 4, (1, 50, 18, 46, 54), tus, mip=(3, 0), mip_ctx=2))
     assert log.bins[:4] == [(C.MIP_FLAG + 2, 1), ("bypass", 0, 1), ("bypass", 5, 3), (C.CHROMA_MODE, 0)]
 

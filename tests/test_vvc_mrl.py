@@ -22,7 +22,7 @@ from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference, reference_samples
 from ssgc_ref.vvc.mrl import mrl_signalled, write_ref_idx
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit, write_luma_mode
-from vvc_checks import OneShape, WrittenCUs, decodes_to_recon, substitute, textured_planes
+from vvc_checks import BinLog, OneShape, WrittenCUs, decodes_to_recon, substitute, textured_planes
 
 _MODES = (0, 1, 2, 18, 34, 50, 66, 10, 26, 42, 58)  # the CUs on a CTU's top row (no MRL syntax)
 
@@ -179,29 +179,19 @@ def test_farther_line_processes():
 def test_syntax_and_guards():
     assert mrl_signalled(8, 64) and not mrl_signalled(64, 64) and not mrl_signalled(0, 32)
 
-    class Log:
-        def __init__(self):
-            self.bins = []
-
-        def bin(self, ci, b):
-            self.bins.append((ci, b))
-
-        def bypass_bits(self, v, n):
-            self.bins.append(("bypass", v, n))
-
     for ref, bins in ((0, [(C.REF_IDX, 0)]), (1, [(C.REF_IDX, 1), (C.REF_IDX + 1, 0)]),
                       (2, [(C.REF_IDX, 1), (C.REF_IDX + 1, 1)])):
-        s = Log()
+        s = BinLog()
         write_ref_idx(s, ref)
         assert s.bins == bins
     with pytest.raises(ValueError):
-        write_ref_idx(Log(), 3)
+        write_ref_idx(BinLog(), 3)
     mpm = (1, 50, 18, 46, 54)
-    s = Log()
+    s = BinLog()
     write_luma_mode(s, 18, mpm, ref_idx=1)  # only intra_luma_mpm_idx 2: bypass 110
     assert s.bins == [("bypass", 0b110, 3)]
     with pytest.raises(ValueError):
-        write_luma_mode(Log(), 0, mpm, ref_idx=2)  # planar is not an MPM candidate
+        write_luma_mode(BinLog(), 0, mpm, ref_idx=2)  # planar is not an MPM candidate
     cu = CodingUnit(0, 8, 16, 16, 50, 4, mpm, [(None, None, None)], isp=0, ref_idx=1)
     with pytest.raises(ValueError):
         write_coding_unit(RateEstimator(ContextStates(30)), cu)

@@ -1,6 +1,7 @@
 """Helpers shared by the H.266 encoder tests: the FFmpeg oracle check (C and SIMD paths), a spy on
 the coding units the encoder writes, a test picture, the reference-sample substitution of H.266
-8.4.5.2.8 written sample by sample, and a test hook splitting CTUs down to one CU shape."""
+8.4.5.2.8 written sample by sample, a test hook splitting CTUs down to one CU shape, and a sink
+that logs syntax bins."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ def decodes_to_recon(res) -> None:
     for simd in (False, True):
         for d, r in zip(decode_annexb(res.data, simd=simd), res.recon):
             np.testing.assert_array_equal(d[: r.shape[0], : r.shape[1]], r, err_msg=f"simd={simd}")
+
+
+class BinLog:
+    """A syntax sink that records what it is given: (ctxInc, bin) per context-coded bin, ("bypass",
+    value, n) per bypass_bits call."""
+
+    def __init__(self) -> None:
+        self.bins: list = []
+
+    def bin(self, ci: int, b: int) -> None:
+        self.bins.append((ci, b))
+
+    def bypass_bits(self, v: int, n: int) -> None:
+        self.bins.append(("bypass", v, n))
 
 
 class WrittenCUs:
