@@ -11,9 +11,10 @@ fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits onl
 `fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-tb32` (medium
 without the 64-point transforms: MaxTbSizeY 32, a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the
 same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets), `medium-mrl`, `slow-mrl`
-(with multiple reference lines, off in the presets), `medium-dq`, `fast-dq` (with dependent
+(with multiple reference lines, off in the presets), `medium-dq`, `fast-dq`, `slow-dq` (with dependent
 quantisation, off in the presets), `medium-mip`, `fast-mip`, `slow-mip` (with matrix-based intra
-prediction), `medium-nomip`, `fast-nomip` (without it, whatever the preset's default). Reported: luma BD-rate against all-intra VVenC 1.6.1 `faster` and
+prediction), `medium-nomip`, `fast-nomip` (without it, whatever the preset's default). Reported:
+luma BD-rate against all-intra VVenC 1.6.1 `faster` and
 `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
 or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
 process, single-threaded BLAS asked for through the environment before numpy loads) as a ratio to
@@ -52,7 +53,7 @@ CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": (
            "medium-sdh": ("medium", None), "fast-sdh": ("fast", None), "medium-nosao": ("medium", None),
            "fast-nosao": ("fast", None), "slow": ("slow", None), "slow-tb32": ("slow", None),
            "medium-mrl": ("medium", None), "slow-mrl": ("slow", None), "medium-dq": ("medium", None),
-           "fast-dq": ("fast", None), "medium-mip": ("medium", None),
+           "fast-dq": ("fast", None), "slow-dq": ("slow", None), "medium-mip": ("medium", None),
            "fast-mip": ("fast", None), "medium-nomip": ("medium", None), "slow-mip": ("slow", None),
            "fast-nomip": ("fast", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
@@ -60,7 +61,7 @@ TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-no
          "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
          "medium-sdh": {"sign_hiding": True}, "fast-sdh": {"sign_hiding": True}, "medium-nosao": {"sao": False},
          "fast-nosao": {"sao": False}, "medium-mrl": {"mrl": True}, "slow-mrl": {"mrl": True},
-         "medium-dq": {"dep_quant": True}, "fast-dq": {"dep_quant": True},
+         "medium-dq": {"dep_quant": True}, "fast-dq": {"dep_quant": True}, "slow-dq": {"dep_quant": True},
          "medium-mip": {"mip": True}, "fast-mip": {"mip": True}, "medium-nomip": {"mip": False},
          "slow-mip": {"mip": True}, "fast-nomip": {"mip": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")

@@ -154,7 +154,8 @@ def _chroma_filter(L: np.ndarray, tc: int, beta: int, lp: int, lq: int, maxv: in
         p3 = p[1] if lp == 1 else p[3]
         p2 = p[1] if lp == 1 else p[2]
         d = np.abs(p2 - 2 * p[1] + p[0]) + np.abs(q[2] - 2 * q[1] + q[0])
-        ok = ((d << 1) < beta >> 2) & (np.abs(p3 - p[0]) + np.abs(q[0] - q[3]) < beta >> 3) & (np.abs(p[0] - q[0]) < tc25)
+        ok = (((d << 1) < beta >> 2) & (np.abs(p3 - p[0]) + np.abs(q[0] - q[3]) < beta >> 3)
+              & (np.abs(p[0] - q[0]) < tc25))
         big = (d[:, 0] + d[:, 1] < beta) & ok[:, 0] & ok[:, 1]
     sel = big[:, None] & np.ones((1, L.shape[1]), dtype=bool)
     if lq == 3 and big.any():
