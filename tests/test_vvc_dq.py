@@ -292,3 +292,11 @@ def test_switch_and_exclusion(monkeypatch):
     assert on.data != off.data
     with pytest.raises(InputError, match="exclude"):
         encode_picture(*planes, qp=30, dep_quant=True, sign_hiding=True)
+    # slow's dependent quantisation yields to sign hiding asked for, and is left by dep_quant=False
+    rec.cus.clear()
+    encode_picture(*planes, qp=30, preset="slow")
+    assert rec.cus and all(cu.dep_quant for cu in rec.cus)
+    for kw in ({"sign_hiding": True}, {"dep_quant": False}):
+        rec.cus.clear()
+        encode_picture(*planes, qp=30, preset="slow", **kw)
+        assert rec.cus and not any(cu.dep_quant for cu in rec.cus)

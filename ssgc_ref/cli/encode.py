@@ -96,7 +96,8 @@ def add_arguments(p) -> None:
     g.add_argument("--bit-depth", type=int, choices=(8, 10), default=8, help="VVC internal bit depth")
     g.add_argument("--preset", choices=PRESETS, default="medium",
                    help="VVC encoder speed: fast (about 4x faster than medium, 11-40%% more bytes on photos), "
-                        "medium, slow (deeper search)")
+                        "medium, slow (deeper search and dependent quantization, which saves 1-6%% of the "
+                        "bytes there; much slower)")
     s = p.add_argument_group("semantics")
     s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx | labels-file")
     s.add_argument("--segmenter-weights", metavar="PATH", help="weights for deeplab-v2 (.pth) or onnx (.onnx)")

@@ -16,7 +16,7 @@ also on the runner-up when its cost is within 10% ("medium"), on every compared 
 a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
 residuals do not let the stream carry falls back to 0);
 RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); with dependent
-quantisation (``dep_quant=True``, dep_quant.py) a four-state trellis replaces both the plain
+quantisation ("slow", or ``dep_quant=True``, dep_quant.py) a four-state trellis replaces both the plain
 quantiser and RDOQ everywhere (the RDOQ codings with two trellis passes); intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
@@ -76,9 +76,10 @@ _MAX_BT_TB64 = 64
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
 # MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
 # by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
-# dependent quantisation is off: in medium it changed luma BD-rate by -1.5..-0.5% for 2.0-2.65x the
-# CPU time, in fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq on astronaut, coffee,
-# chelsea and the 200x200 face crop)
+# dependent quantisation is off in fast and medium: in medium it changed luma BD-rate by -2.4..-1.3%
+# on the whole pictures and the face crop (+2.9% on the 96x64 crop) for 1.5-3.6x the CPU time, in
+# fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq); on in slow (no time target):
+# -2.1 / -0.9 / -5.7% on chelsea / the face crop / the 96x64 crop for 1.8-2.9x (slow-dq / slow)
 # MIP is on in medium: -0.9 / 0.0 / -3.7 / -0.1% luma BD-rate on astronaut / coffee / chelsea / the
 # 200x200 face crop for 1.02-1.34x CPU (configs medium-mip / medium), and in fast: -1.8 / -2.8 / -4.4 /
 # -1.9% for 1.04-1.50x (fast-mip / fast), and in slow: -3.4 / -1.7% on chelsea / the face crop (the
@@ -88,7 +89,7 @@ _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hid
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
                              "mrl": False, "dep_quant": False, "mip": True},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": False, "mip": True}}
+                           "mrl": False, "dep_quant": True, "mip": True}}
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     one TU; CTU 64 only), ``sign_hiding`` sign data hiding (sps/sh flags; sign_hiding.py), ``sao``
     sample adaptive offset (sao.py), ``mrl`` multiple reference lines (sps_mrl_enabled_flag and the
     encoder's intra_luma_ref_idx decision, mrl.py), ``dep_quant`` dependent quantisation (sps/sh
-    flags and the trellis quantiser, dep_quant.py; excludes ``sign_hiding``), ``mip`` matrix-based
+    flags and the trellis quantiser, dep_quant.py; excludes ``sign_hiding``, which, asked for, turns
+    the preset's off), ``mip`` matrix-based
     intra prediction (sps_mip_enabled_flag and the encoder's MIP candidates, mip.py); None = the
     preset's (tb64: off at CTU 32).
     ``forced`` is a test hook fixing decisions."""
@@ -374,6 +376,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     asked = {"lfnst": lfnst, "isp": isp, "sign_hiding": sign_hiding, "sao": sao, "mrl": mrl,
              "dep_quant": dep_quant, "mip": mip}
     on = {k: tools[k] if v is None else bool(v) for k, v in asked.items()}
+    if sign_hiding and dep_quant is None:
+        on["dep_quant"] = False  # asked-for sign hiding replaces the preset's dependent quantisation
     if on["sign_hiding"] and on["dep_quant"]:
         raise InputError("VVC encoder: sign data hiding and dependent quantisation exclude each other")
     enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
