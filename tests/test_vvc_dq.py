@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ssgc_format.errors import InputError
-from ssgc_ref.vvc import cu_search, dep_quant, encode_picture, isp as isp_mod
+from ssgc_ref.vvc import block_coding, dep_quant, encode_picture
 from ssgc_ref.vvc.bitwriter import BitWriter
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
 from ssgc_ref.vvc.dep_quant import dq_dequantize, dq_quantize, trans_levels
@@ -223,8 +223,7 @@ def _random_levels(monkeypatch, seed: int, lfnst: bool = False) -> None:
             out = lv
         return out
 
-    monkeypatch.setattr(cu_search, "dq_quantize", rand)
-    monkeypatch.setattr(isp_mod, "dq_quantize", rand)
+    monkeypatch.setattr(block_coding, "dq_quantize", rand)
 
 
 class _Shape(OneShape):

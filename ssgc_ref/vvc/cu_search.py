@@ -9,48 +9,20 @@ import math
 
 import numpy as np
 
+from .block_coding import quantise, reconstruct
 from .cabac import ContextStates, RateEstimator
 from .contexts import TU_Y
 from .intra_pred import predict_from_refs, reference_samples
-from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
+from .lfnst import forward_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
 from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, write_isp_flags
 from .mip import (MIP_BASE, MIP_RD, forced_mip_code, mip_candidates, mip_decode, mip_flag_ctx, mip_predict,
                   write_mip)
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .mrl import choose_mrl, mrl_signalled, write_ref_idx
-from .quant import dequantize, quantize
-from .rdoq import rdoq
-from .dep_quant import dq_dequantize, dq_quantize
-from .sign_hiding import hide_signs
 from .partition import Node
 from .residual_coding import code_residual
 from .syntax import CHROMA_DM, CodingUnit, chroma_mode, transform_blocks, write_chroma_mode, write_luma_mode
-from .transform import forward_dct2, inverse_dct2
-
-
-def _code_block(coef: np.ndarray, pred: np.ndarray, qp: int, bd: int, rd=None, lfnst=None,
-                sdh_lam: float | None = None, dq=None):
-    """Quantise (RDOQ when ``rd`` = (c_idx, lambda, context states)) the transformed residual
-    ``coef`` of one block predicted by ``pred`` and reconstruct it: (levels or None, reconstruction
-    int32). ``lfnst`` = (predModeIntra, lfnst_idx): ``coef`` holds LFNST coefficients, inverted
-    between the scaling and the DCT-II as the decoder does. ``sdh_lam``: sign data hiding is on,
-    the levels get its parity (sign_hiding.hide_signs, with this lambda). ``dq`` = (c_idx, lambda,
-    context states): dependent quantisation is on, the levels are the trellis' (dep_quant.py) with
-    the rates of ``rd``'s context states, or of these when ``rd`` is None."""
-    if dq is not None:
-        # the RDOQ codings (a preset's final ones) with a second trellis pass
-        lv = dq_quantize(coef, qp, bd, dq[0], dq[1], dq[2] if rd is None else rd[2], 1 if rd is None else 2)
-    else:
-        lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, rd[0], rd[1], rd[2])
-    if not lv.any():
-        return None, pred
-    if sdh_lam is not None:
-        lv = hide_signs(lv, coef, qp, bd, sdh_lam)
-    d = dq_dequantize(lv, qp, bd) if dq is not None else dequantize(lv, qp, bd)
-    if lfnst is not None:
-        d = inverse_lfnst(d, lfnst[0], lfnst[1])
-    r = inverse_dct2(d, bd)
-    return lv, np.minimum(np.maximum(pred + r, 0), (1 << bd) - 1).astype(np.int32)
+from .transform import forward_dct2
 
 
 def _ssd(a: np.ndarray, b: np.ndarray) -> int:
@@ -144,8 +116,11 @@ class CuSearch:
                     # a MIP CU's LFNST reads PLANAR
                     lf = (lfnst_pred_mode(0 if mode >= MIP_BASE else mode, tw, th), lfnst)
                     coef = forward_lfnst(coef, lf[0], lfnst)
-                lv, rec = _code_block(coef, pred, qp, bd, None if rd is None else (k, self.lam, rd), lf,
-                                      self.lam if self.sdh else None, self.dq_args(k))
+                lv = quantise(coef, qp, bd, k, self.lam, rd, self.dq_ctx, self.sdh)
+                if lv.any():
+                    rec = reconstruct(lv, pred, qp, bd, lf, self.dq)
+                else:
+                    lv, rec = None, pred
                 levels[i].append(lv)
                 dist += _ssd(org, rec)
                 self.rec[k][ty:ty + th, tx:tx + tw] = rec
@@ -292,14 +267,6 @@ class CuSearch:
                         sign_hiding=self.sdh, ref_idx=ref_idx, dep_quant=self.dq, mip=mip,
                         mip_ctx=self._mip_inc if self.mip else None)
         return cu, dist + dc
-
-    def dq_args(self, c_idx: int):
-        """_code_block's ``dq`` for a block of component ``c_idx``: None without dependent quantisation.
-        Every trial uses the trellis: in development, medium-dq of benchmarks/vvc_presets.py with
-        plain scalar quantisation in the trials (never the coded levels in medium) measured +3.9% /
-        -0.2% luma BD-rate against medium on the face / 96x64 crops, with a one-path greedy choice
-        +1.4% / +2.4% at about the same CPU time, with the trellis -1.1% / -2.1%."""
-        return None if self.dq_ctx is None else (c_idx, self.lam, self.dq_ctx)
 
     def _luma_bits(self, ctx: ContextStates, mode: int, mpm, lvs, lfnst_idx: int, lf_on: bool, w: int,
                    h: int, isp_flag: bool = False, ref_idx: int | None = None) -> float:

@@ -118,7 +118,11 @@ class _PictureEncoder(TreeSearch, CuSearch):
             raise ValueError("sign data hiding and dependent quantisation exclude each other")
         self.dq = dep_quant
         # dependent quantisation: the trellis' rates in trials without RDOQ context states (fixed:
-        # the slice's initial states)
+        # the slice's initial states); None when off. Every trial uses the trellis: in development,
+        # medium-dq of benchmarks/vvc_presets.py with plain scalar quantisation in the trials (never
+        # the coded levels in medium) measured +3.9% / -0.2% luma BD-rate against medium on the face
+        # / 96x64 crops, with a one-path greedy choice +1.4% / +2.4% at about the same CPU time, with
+        # the trellis -1.1% / -2.1%
         self.dq_ctx = ContextStates(qp) if dep_quant else None
         self.sao = sao
         self.sao_grid: list | None = None  # per CTU SAO parameters once decided (sao.decide)

@@ -31,16 +31,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import contexts as C
+from .block_coding import quantise, reconstruct
 from .cabac import RateEstimator
 from .intra_pred import predict_from_refs, reference_samples
 from .lfnst import ISP_HOR_SPLIT, ISP_NO_SPLIT, ISP_VER_SPLIT  # IntraSubPartitionsSplitType (7.4.12.5)
-from .lfnst import forward_lfnst, inverse_lfnst, lfnst_pred_mode
-from .quant import dequantize, quantize
-from .rdoq import rdoq
-from .dep_quant import dq_dequantize, dq_quantize
-from .sign_hiding import hide_signs
+from .lfnst import forward_lfnst, lfnst_pred_mode
 from .residual_coding import code_residual
-from .transform import forward_dct2, inverse_dct2
+from .transform import forward_dct2
 
 MAX_TB = 32  # the encoder's ISP range (MaxTbSizeY without 64-point transforms)
 MIN_TB = 4  # MinTbSizeY
@@ -147,21 +144,13 @@ def isp_trial(enc, x: int, y: int, w: int, h: int, split: int, mode: int, mpm: t
         coef = forward_dct2(o - pred, bd)
         if lfnst_idx:
             coef = forward_lfnst(coef, lf_mode, lfnst_idx)
-        dq = enc.dq_args(0)
-        if dq is not None:  # as cu_search._code_block
-            lv = dq_quantize(coef, qp, bd, 0, lam, dq[2] if rd is None else rd, 1 if rd is None else 2)
-        else:
-            lv = quantize(coef, qp, bd) if rd is None else rdoq(coef, qp, bd, 0, lam, rd)
-        if enc.sdh and lv.any():
-            lv = hide_signs(lv, coef, qp, bd, lam)
+        lv = quantise(coef, qp, bd, 0, lam, rd, enc.dq_ctx, enc.sdh)
         if last and infer and not lv.any():
             lv = np.zeros_like(lv)
             lv[0, 0] = 1 if coef[0, 0] >= 0 else -1
         cbf = 1 if lv.any() else 0
         if cbf:
-            d = dq_dequantize(lv, qp, bd) if dq is not None else dequantize(lv, qp, bd)
-            r = inverse_dct2(inverse_lfnst(d, lf_mode, lfnst_idx) if lfnst_idx else d, bd)
-            out = np.clip(pred + r, 0, (1 << bd) - 1).astype(np.int32)
+            out = reconstruct(lv, pred, qp, bd, (lf_mode, lfnst_idx) if lfnst_idx else None, enc.dq)
         else:
             out = pred
         levels.append(lv if cbf else None)
