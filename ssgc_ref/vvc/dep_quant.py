@@ -37,7 +37,7 @@ from . import contexts as C
 from .cabac import _COST0, _COST1
 from .quant import COEFF_MAX, _scale_params, dequantize
 from .rdoq import _abs_bits, _energy_gain
-from .residual_coding import _RICE, QSTATE_TRANS, ZERO_OUT, _last_prefix, last_ctx, tables, zero_out
+from .residual_coding import _RICE, QSTATE_TRANS, _last_prefix, last_ctx, tables, zero_out, zero_out_levels
 
 __all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
 
@@ -92,12 +92,7 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     delta = ls / float(1 << bd_shift)
     gain = _energy_gain(h, w, bd)
     log2s = (w.bit_length() - 1, h.bit_length() - 1)
-    if w <= ZERO_OUT and h <= ZERO_OUT:
-        return _trellis(coeffs, delta, gain, log2s, c_idx, lam, ctx, passes)
-    out = np.zeros((h, w), dtype=np.int32)
-    zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
-    out[:zh, :zw] = _trellis(coeffs[:zh, :zw], delta, gain, log2s, c_idx, lam, ctx, passes)
-    return out
+    return zero_out_levels(coeffs, lambda c: _trellis(c, delta, gain, log2s, c_idx, lam, ctx, passes))
 
 
 # the context templates of the first pass read the levels k = floor(|c| / (2 Delta) + _KP_OFF)

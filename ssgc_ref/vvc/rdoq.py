@@ -17,7 +17,7 @@ import numpy as np
 from . import contexts as C
 from .cabac import _COST0, _COST1
 from .quant import _scale_params
-from .residual_coding import _RICE, ZERO_OUT, _last_prefix, last_ctx, tables
+from .residual_coding import _RICE, ZERO_OUT, _last_prefix, last_ctx, tables, zero_out_levels
 from .transform import inverse_dct2
 
 
@@ -50,12 +50,7 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
     step = ls / float(1 << bd_shift)
     gain = _energy_gain(h, w, bd)
     log2s = (w.bit_length() - 1, h.bit_length() - 1)
-    if w <= ZERO_OUT and h <= ZERO_OUT:
-        return _rdoq_region(coeffs, step, gain, log2s, c_idx, lam, ctx)
-    out = np.zeros((h, w), dtype=np.int32)
-    zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
-    out[:zh, :zw] = _rdoq_region(coeffs[:zh, :zw], step, gain, log2s, c_idx, lam, ctx)
-    return out
+    return zero_out_levels(coeffs, lambda c: _rdoq_region(c, step, gain, log2s, c_idx, lam, ctx))
 
 
 def _rdoq_region(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[int, int], c_idx: int,

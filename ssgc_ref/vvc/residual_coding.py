@@ -106,6 +106,17 @@ def zero_out(levels: np.ndarray) -> tuple[np.ndarray, int, int]:
     return levels[:ZERO_OUT, :ZERO_OUT], log2w, log2h
 
 
+def zero_out_levels(coeffs: np.ndarray, region_levels) -> np.ndarray:
+    """Levels (h, w) int32 of a block of coefficients ``coeffs`` from ``region_levels`` (a quantiser
+    of the coded region: its top-left Min(side, 32) coefficients -> their levels); zero past it."""
+    h, w = coeffs.shape
+    if w <= ZERO_OUT and h <= ZERO_OUT:
+        return region_levels(coeffs)
+    out = np.zeros((h, w), dtype=np.int32)
+    out[:ZERO_OUT, :ZERO_OUT] = region_levels(coeffs[:ZERO_OUT, :ZERO_OUT])
+    return out
+
+
 def _last_prefix(v: int) -> tuple[int, int, int]:
     """(prefix, suffix, suffix length) of a last significant coefficient coordinate (§7.4.11.11)."""
     if v < 4:
