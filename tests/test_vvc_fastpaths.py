@@ -62,7 +62,7 @@ def test_residual_bits_equals_per_bin_estimator(seed, h, w, c_idx, density, scal
     code_residual(fast, lv, c_idx, sdh, dq)
     code_residual(slow, lv, c_idx, sdh, dq)
     assert fast.bits == slow.bits
-    assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
+    assert np.array_equal(fast.ctx.s0, slow.ctx.s0) and np.array_equal(fast.ctx.s1, slow.ctx.s1)
 
 
 @settings(max_examples=60, deadline=None)

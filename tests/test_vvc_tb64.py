@@ -122,7 +122,7 @@ def test_residual_bits_equals_per_bin_estimator_64(seed, shape, c_idx, density, 
     code_residual(fast, lv, c_idx, dep_quant=dq)
     code_residual(slow, lv, c_idx, dep_quant=dq)
     assert fast.bits == slow.bits
-    assert fast.ctx.s0 == slow.ctx.s0 and fast.ctx.s1 == slow.ctx.s1
+    assert np.array_equal(fast.ctx.s0, slow.ctx.s0) and np.array_equal(fast.ctx.s1, slow.ctx.s1)
 
 
 def test_last_position_binarisation_64():

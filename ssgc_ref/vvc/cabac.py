@@ -16,27 +16,30 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .contexts import init_states
 
 
 class ContextStates:
-    """The context variables of one slice; shared by a writer and estimators."""
+    """The context variables of one slice; shared by a writer and estimators. int64 arrays (the
+    compiled rate kernels update them in place): s0/s1 = pStateIdx0/1, r0/r1 = shift0/1."""
 
     __slots__ = ("s0", "s1", "r0", "r1")
 
     def __init__(self, slice_qp: int) -> None:
-        self.s0, self.s1, self.r0, self.r1 = init_states(slice_qp)
+        self.s0, self.s1, self.r0, self.r1 = (np.array(v, dtype=np.int64) for v in init_states(slice_qp))
 
-    def snapshot(self) -> tuple[list[int], list[int]]:
-        return self.s0[:], self.s1[:]
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.s0.copy(), self.s1.copy()
 
-    def restore(self, snap: tuple[list[int], list[int]]) -> None:
+    def restore(self, snap: tuple[np.ndarray, np.ndarray]) -> None:
         self.s0[:] = snap[0]
         self.s1[:] = snap[1]
 
     def copy(self) -> "ContextStates":
         c = ContextStates.__new__(ContextStates)
-        c.s0, c.s1, c.r0, c.r1 = self.s0[:], self.s1[:], self.r0, self.r1
+        c.s0, c.s1, c.r0, c.r1 = self.s0.copy(), self.s1.copy(), self.r0, self.r1
         return c
 
 
@@ -55,8 +58,8 @@ class CabacWriter:
     # -- regular, bypass and terminate bins ------------------------------------------------
     def bin(self, ci: int, b: int) -> None:
         ctx = self.ctx
-        s0 = ctx.s0[ci]
-        s1 = ctx.s1[ci]
+        s0 = int(ctx.s0[ci])
+        s1 = int(ctx.s1[ci])
         p = s1 + (s0 << 4)
         mps = p >> 14
         q = 32767 - p if mps else p
@@ -151,6 +154,8 @@ class CabacWriter:
 # cost in bits of coding a 1 (index 0) / 0 (index 1) when pState >> 5 == i
 _COST1 = [-math.log2(min(max((i + 0.5) / 1024.0, 1e-4), 1 - 1e-4)) for i in range(1024)]
 _COST0 = [-math.log2(min(max(1.0 - (i + 0.5) / 1024.0, 1e-4), 1 - 1e-4)) for i in range(1024)]
+COST1 = np.array(_COST1)  # the same tables for the compiled kernels
+COST0 = np.array(_COST0)
 
 
 class RateEstimator:
