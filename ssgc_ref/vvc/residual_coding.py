@@ -19,7 +19,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import contexts as C
-from .cabac import _COST0, _COST1, ContextStates, RateEstimator
+from .cabac import COST0, COST1, ContextStates, RateEstimator
+from .jit import kernel
 from .transform import ZERO_OUT  # the DCT-II zero-out size of a 64-sample side
 
 # Rice parameter from the clipped template sum (Table 128)
@@ -312,212 +313,54 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
                   sign_hiding: bool = False, dep_quant: bool = False) -> float:
     """``bits`` plus the RateEstimator code length of code_residual(levels, c_idx, ...), updating the
     context states ``ctx`` like it: the same bins, contexts and additions in the same order (so
-    the float result is identical), with the estimator's bin inlined (the encoder's hot path)."""
-    s0l, s1l, r0l, r1l = ctx.s0, ctx.s1, ctx.r0, ctx.r1
-    c1, c0 = _COST1, _COST0
-
+    the float result is identical), compiled (_bits_kernel; the encoder's hot path)."""
     levels, log2w_tb, log2h_tb = zero_out(levels)
     h, n = levels.shape  # n: width (the raster stride) of the coded region
-    T = tables(n, h)
-    flat = levels.ravel()
-    absl = np.abs(flat).tolist()
-    sc = flat[T.scan]
-    nz = np.flatnonzero(sc)
-    last_k = int(nz[-1])
-    last_sb, last_n = last_k >> 4, last_k & 15
-    last_p = int(T.scan[last_k])
-    lx, ly = last_p % n, last_p // n
+    K = _kernel_tables(n, h)
     chroma = c_idx > 0
-    px, sx, lsx = _last_prefix(lx)
-    py, sy, lsy = _last_prefix(ly)
-    for base, pref, log2, log2_zo in ((C.LAST_X, px, log2w_tb, T.log2w), (C.LAST_Y, py, log2h_tb, T.log2h)):
-        off, shift = last_ctx(log2, chroma)
-        cmax = 2 * log2_zo - 1
-        for i in range(pref + (1 if pref < cmax else 0)):
-            ci = base + off + (i >> shift)
-            a0, a1 = s0l[ci], s1l[ci]
-            z0, z1 = r0l[ci], r1l[ci]
-            if i < pref:
-                bits += c1[(a1 + (a0 << 4)) >> 5]
-                s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-            else:
-                bits += c0[(a1 + (a0 << 4)) >> 5]
-                s0l[ci] = a0 - (a0 >> z0)
-                s1l[ci] = a1 - (a1 >> z1)
-    if lsx:
-        bits += lsx
-    if lsy:
-        bits += lsy
+    offx, shx = last_ctx(log2w_tb, chroma)
+    offy, shy = last_ctx(log2h_tb, chroma)
+    return _bits_kernel(ctx.s0, ctx.s1, ctx.r0, ctx.r1, COST0, COST1, levels.ravel(), n, h,
+                        offx, shx, offy, shy, chroma, sign_hiding, dep_quant, float(bits), *K)
 
-    budget = (n * h * 7) >> 2
-    pass1 = [0] * (n * h)
-    csbf = [0] * len(T.sb_scan)
-    tmpl, diag = T.tmpl, T.diag
-    sig_base = C.SIG + (36 if chroma else 0)
-    sb_base = C.SB_CODED + (2 if chroma else 0)
-    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
-    qs = 0  # QState (dep_quant)
-    qs_step = 8 if chroma else 12
-    for i in range(last_sb, -1, -1):
-        pos = T.sb_pos[i]
-        if 0 < i < last_sb:
-            coded = 1 if any(absl[p] for p in pos) else 0
-            r, b = T.sb_nb[i]
-            ci = sb_base + (1 if (r is not None and csbf[r]) or (b is not None and csbf[b]) else 0)
-            a0, a1 = s0l[ci], s1l[ci]
-            z0, z1 = r0l[ci], r1l[ci]
-            if coded:
-                bits += c1[(a1 + (a0 << 4)) >> 5]
-                s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-            else:
-                bits += c0[(a1 + (a0 << 4)) >> 5]
-                s0l[ci] = a0 - (a0 >> z0)
-                s1l[ci] = a1 - (a1 >> z1)
-            infer_dc = True
-        else:
-            coded = 1
-            infer_dc = False
-        csbf[i] = coded
-        if not coded:
-            continue
-        start = last_n if i == last_sb else 15
-        nn = start
-        while nn >= 0 and budget >= 4:
-            p = pos[nn]
-            a = absl[p]
-            is_last = i == last_sb and nn == last_n
-            if is_last:
-                sig = 1
-            elif nn == 0 and infer_dc:
-                sig = 1
-            else:
-                s = 0
-                for q in tmpl[p]:
-                    s += pass1[q]
-                d = diag[p]
-                s = (s + 1) >> 1
-                if s > 3:
-                    s = 3
-                if chroma:
-                    ci = sig_base + s + (4 if d < 2 else 0)
-                else:
-                    ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
-                if qs > 1:
-                    ci += qs_step * (qs - 1)
-                a0, a1 = s0l[ci], s1l[ci]
-                z0, z1 = r0l[ci], r1l[ci]
-                if a:
-                    sig = 1
-                    bits += c1[(a1 + (a0 << 4)) >> 5]
-                    s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                    s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-                    infer_dc = False
-                else:
-                    sig = 0
-                    bits += c0[(a1 + (a0 << 4)) >> 5]
-                    s0l[ci] = a0 - (a0 >> z0)
-                    s1l[ci] = a1 - (a1 >> z1)
-                budget -= 1
-            if sig:
-                if is_last:
-                    inc = 21 if chroma else 0
-                else:
-                    s = 0
-                    ns = 0
-                    for q in tmpl[p]:
-                        v = pass1[q]
-                        if v:
-                            s += v
-                            ns += 1
-                    o = s - ns
-                    if o > 4:
-                        o = 4
-                    d = diag[p]
-                    if chroma:
-                        inc = 22 + o + (5 if d == 0 else 0)
-                    else:
-                        inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
-                ci = gtx + inc
-                a0, a1 = s0l[ci], s1l[ci]
-                z0, z1 = r0l[ci], r1l[ci]
-                budget -= 1
-                if a > 1:
-                    bits += c1[(a1 + (a0 << 4)) >> 5]
-                    s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                    s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-                    ci = par_c + inc
-                    a0, a1 = s0l[ci], s1l[ci]
-                    z0, z1 = r0l[ci], r1l[ci]
-                    par = (a - 2) & 1
-                    if par:
-                        bits += c1[(a1 + (a0 << 4)) >> 5]
-                        s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                        s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-                    else:
-                        bits += c0[(a1 + (a0 << 4)) >> 5]
-                        s0l[ci] = a0 - (a0 >> z0)
-                        s1l[ci] = a1 - (a1 >> z1)
-                    ci = gt3_c + inc
-                    a0, a1 = s0l[ci], s1l[ci]
-                    z0, z1 = r0l[ci], r1l[ci]
-                    if a >= 4:
-                        bits += c1[(a1 + (a0 << 4)) >> 5]
-                        s0l[ci] = a0 - (a0 >> z0) + (1023 >> z0)
-                        s1l[ci] = a1 - (a1 >> z1) + (16383 >> z1)
-                        pass1[p] = 4 + par
-                    else:
-                        bits += c0[(a1 + (a0 << 4)) >> 5]
-                        s0l[ci] = a0 - (a0 >> z0)
-                        s1l[ci] = a1 - (a1 >> z1)
-                        pass1[p] = 2 + par
-                    budget -= 2
-                else:
-                    bits += c0[(a1 + (a0 << 4)) >> 5]
-                    s0l[ci] = a0 - (a0 >> z0)
-                    s1l[ci] = a1 - (a1 >> z1)
-                    pass1[p] = 1
-            if dep_quant:
-                qs = QSTATE_TRANS[qs][a & 1]
-            nn -= 1
-        first_mode1 = nn
-        for m in range(start, first_mode1, -1):
-            p = pos[m]
-            a = absl[p]
-            if a >= 4:
-                s = 0
-                for q in tmpl[p]:
-                    s += absl[q]
-                s -= 20
-                rice = _RICE[0 if s < 0 else (31 if s > 31 else s)]
-                bits = _abs_add(bits, (a - pass1[p]) >> 1, rice)
-        for m in range(first_mode1, -1, -1):
-            p = pos[m]
-            a = absl[p]
-            s = 0
-            for q in tmpl[p]:
-                s += absl[q]
-            rice = _RICE[31 if s > 31 else s]
-            zero = (1 if qs < 2 else 2) << rice  # ZeroPos
-            bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
-            if dep_quant:
-                qs = QSTATE_TRANS[qs][a & 1]
-        cnt, lo, hi = 0, -1, -1
-        for m in range(start, -1, -1):
-            if absl[pos[m]]:
-                cnt += 1
-                lo = m
-                if hi < 0:
-                    hi = m
-        if sign_hiding and hi - lo >= SBH_THRESHOLD:
-            cnt -= 1  # the sign at firstSigScanPosSb is hidden
-        for _ in range(cnt):  # one addition per sign bin, as the per-bin path adds them
-            bits += 1.0
+
+@lru_cache(maxsize=None)
+def _kernel_tables(w: int, h: int) -> tuple[np.ndarray, ...]:
+    """tables(w, h) as arrays: scan, sub-block positions (n_sb, 16), sub-block neighbours (n_sb, 2;
+    -1 = none), templates (w * h, 5; index w * h = none, a zero entry), diagonal x + y."""
+    T = tables(w, h)
+    tm = np.full((w * h, 5), w * h, dtype=np.int64)
+    for p, t in enumerate(T.tmpl):
+        tm[p, :len(t)] = t
+    nb = np.array([[-1 if r is None else r, -1 if b is None else b] for r, b in T.sb_nb], dtype=np.int64)
+    return (T.scan, np.array(T.sb_pos, dtype=np.int64), nb, tm, np.array(T.diag, dtype=np.int64),
+            T.log2w, T.log2h)
+
+
+_RICE_A = np.array(_RICE, dtype=np.int64)
+_QS_NEXT = np.array([t for pair in QSTATE_TRANS for t in pair], dtype=np.int64)  # [2 * QState + parity]
+
+
+@kernel
+def _ctx_bin(s0, s1, r0, r1, c0, c1, ci, b, bits):
+    """One regular bin's cost added to ``bits`` and its context updated (RateEstimator.bin)."""
+    a0 = s0[ci]
+    a1 = s1[ci]
+    z0 = r0[ci]
+    z1 = r1[ci]
+    if b:
+        bits += c1[(a1 + (a0 << 4)) >> 5]
+        s0[ci] = a0 - (a0 >> z0) + (1023 >> z0)
+        s1[ci] = a1 - (a1 >> z1) + (16383 >> z1)
+    else:
+        bits += c0[(a1 + (a0 << 4)) >> 5]
+        s0[ci] = a0 - (a0 >> z0)
+        s1[ci] = a1 - (a1 >> z1)
     return bits
 
 
-def _abs_add(bits: float, value: int, rice: int) -> float:
+@kernel
+def _abs_add(bits, value, rice):
     """``bits`` after the bypass_bits() calls of _write_abs(), added one call at a time."""
     q = value >> rice
     if q < 6:
@@ -537,4 +380,169 @@ def _abs_add(bits: float, value: int, rice: int) -> float:
     else:
         bits += pre + 1
         bits += pre + k
+    return bits
+
+
+@kernel
+def _last_bits(s0, s1, r0, r1, c0, c1, base, off, shift, cmax, v, bits):
+    """The last_sig_coeff prefix bins of coordinate ``v`` (contexts base + off + (i >> shift),
+    truncated unary with cMax ``cmax``), then its suffix's bypass bins."""
+    pre = v
+    suffix_len = 0
+    if v >= 4:  # _last_prefix()
+        lg = 0
+        while (2 << lg) <= v:
+            lg += 1
+        pre = 2 * lg
+        if v >= 3 << ((pre >> 1) - 1):
+            pre += 1
+        suffix_len = (pre >> 1) - 1
+    stop = pre + 1 if pre < cmax else pre
+    for i in range(stop):
+        bits = _ctx_bin(s0, s1, r0, r1, c0, c1, base + off + (i >> shift), 1 if i < pre else 0, bits)
+    return bits, suffix_len
+
+
+@kernel
+def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, h, offx, shx, offy, shy, chroma, sign_hiding,
+                 dep_quant, bits, scan, sb_pos, sb_nb, tmpl, diag, log2w, log2h):
+    """residual_bits() of the coded region ``flat`` (raster, width n)."""
+    size = n * h
+    absl = np.zeros(size + 1, dtype=np.int64)  # entry ``size``: the templates' "no neighbour"
+    for p in range(size):
+        v = flat[p]
+        absl[p] = -v if v < 0 else v
+    last_k = -1
+    for k in range(size - 1, -1, -1):
+        if absl[scan[k]]:
+            last_k = k
+            break
+    if last_k < 0:
+        raise ValueError("residual_bits: a block without a non-zero level has no residual_coding()")
+    last_sb, last_n = last_k >> 4, last_k & 15
+    last_p = scan[last_k]
+    bits, lsx = _last_bits(s0, s1, r0, r1, c0, c1, C.LAST_X, offx, shx, 2 * log2w - 1, last_p % n, bits)
+    bits, lsy = _last_bits(s0, s1, r0, r1, c0, c1, C.LAST_Y, offy, shy, 2 * log2h - 1, last_p // n, bits)
+    if lsx:
+        bits += lsx
+    if lsy:
+        bits += lsy
+
+    budget = (size * 7) >> 2
+    pass1 = np.zeros(size + 1, dtype=np.int64)
+    csbf = np.zeros(sb_pos.shape[0], dtype=np.int64)
+    sig_base = C.SIG + (36 if chroma else 0)
+    sb_base = C.SB_CODED + (2 if chroma else 0)
+    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
+    qs = 0  # QState (dep_quant)
+    qs_step = 8 if chroma else 12
+    for i in range(last_sb, -1, -1):
+        infer_dc = False
+        coded = 1
+        if 0 < i < last_sb:
+            coded = 0
+            for m in range(16):
+                if absl[sb_pos[i, m]]:
+                    coded = 1
+                    break
+            r, b = sb_nb[i, 0], sb_nb[i, 1]
+            ci = sb_base + (1 if (r >= 0 and csbf[r]) or (b >= 0 and csbf[b]) else 0)
+            bits = _ctx_bin(s0, s1, r0, r1, c0, c1, ci, coded, bits)
+            infer_dc = True
+        csbf[i] = coded
+        if not coded:
+            continue
+        start = last_n if i == last_sb else 15
+        nn = start
+        while nn >= 0 and budget >= 4:
+            p = sb_pos[i, nn]
+            a = absl[p]
+            is_last = i == last_sb and nn == last_n
+            sig = 1
+            if not is_last and not (nn == 0 and infer_dc):
+                s = 0
+                for t in range(5):
+                    s += pass1[tmpl[p, t]]
+                d = diag[p]
+                s = (s + 1) >> 1
+                if s > 3:
+                    s = 3
+                if chroma:
+                    ci = sig_base + s + (4 if d < 2 else 0)
+                else:
+                    ci = sig_base + s + (8 if d < 2 else (4 if d < 5 else 0))
+                if qs > 1:
+                    ci += qs_step * (qs - 1)
+                sig = 1 if a else 0
+                if a:
+                    infer_dc = False
+                bits = _ctx_bin(s0, s1, r0, r1, c0, c1, ci, sig, bits)
+                budget -= 1
+            if sig:
+                if is_last:
+                    inc = 21 if chroma else 0
+                else:
+                    s = 0
+                    ns = 0
+                    for t in range(5):
+                        v = pass1[tmpl[p, t]]
+                        if v:
+                            s += v
+                            ns += 1
+                    o = s - ns
+                    if o > 4:
+                        o = 4
+                    d = diag[p]
+                    if chroma:
+                        inc = 22 + o + (5 if d == 0 else 0)
+                    else:
+                        inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
+                budget -= 1
+                if a > 1:
+                    bits = _ctx_bin(s0, s1, r0, r1, c0, c1, gtx + inc, 1, bits)
+                    par = (a - 2) & 1
+                    bits = _ctx_bin(s0, s1, r0, r1, c0, c1, par_c + inc, par, bits)
+                    gt3 = 1 if a >= 4 else 0
+                    bits = _ctx_bin(s0, s1, r0, r1, c0, c1, gt3_c + inc, gt3, bits)
+                    pass1[p] = (4 if gt3 else 2) + par
+                    budget -= 2
+                else:
+                    bits = _ctx_bin(s0, s1, r0, r1, c0, c1, gtx + inc, 0, bits)
+                    pass1[p] = 1
+            if dep_quant:
+                qs = _QS_NEXT[2 * qs + (a & 1)]
+            nn -= 1
+        first_mode1 = nn
+        for m in range(start, first_mode1, -1):
+            p = sb_pos[i, m]
+            a = absl[p]
+            if a >= 4:
+                s = 0
+                for t in range(5):
+                    s += absl[tmpl[p, t]]
+                s -= 20
+                rice = _RICE_A[0 if s < 0 else (31 if s > 31 else s)]
+                bits = _abs_add(bits, (a - pass1[p]) >> 1, rice)
+        for m in range(first_mode1, -1, -1):
+            p = sb_pos[i, m]
+            a = absl[p]
+            s = 0
+            for t in range(5):
+                s += absl[tmpl[p, t]]
+            rice = _RICE_A[31 if s > 31 else s]
+            zero = (1 if qs < 2 else 2) << rice  # ZeroPos
+            bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
+            if dep_quant:
+                qs = _QS_NEXT[2 * qs + (a & 1)]
+        cnt, lo, hi = 0, -1, -1
+        for m in range(start, -1, -1):
+            if absl[sb_pos[i, m]]:
+                cnt += 1
+                lo = m
+                if hi < 0:
+                    hi = m
+        if sign_hiding and hi - lo >= SBH_THRESHOLD:
+            cnt -= 1  # the sign at firstSigScanPosSb is hidden
+        for _ in range(cnt):  # one addition per sign bin, as the per-bin path adds them
+            bits += 1.0
     return bits
