@@ -1,14 +1,18 @@
 """The encoder's fast paths equal their slow references exactly (same floats, same states, same
-decisions): the inlined residual rate estimate against the per-bin RateEstimator, the cached-index
-intra prediction against the step-by-step one, the float64 (BLAS) products of the DCT-II against
-integer ones."""
+decisions): the compiled residual rate estimate against the per-bin RateEstimator, the cached-index
+intra prediction against the step-by-step one, the DCT-II's compiled loops and float64 (BLAS)
+products against integer matrix products, the compiled quantiser and small-block reconstruction
+against their numpy formulas."""
 
 from __future__ import annotations
 
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
+from ssgc_ref.vvc.block_coding import reconstruct
 from ssgc_ref.vvc.cabac import ContextStates, RateEstimator
+from ssgc_ref.vvc.dep_quant import trans_levels
+from ssgc_ref.vvc.quant import _scale_params, dequantize, quantize
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference
 from ssgc_ref.vvc.residual_coding import SBH_THRESHOLD, code_residual, tables
 from ssgc_ref.vvc.transform import dct2_matrix, forward_dct2, inverse_dct2
@@ -112,9 +116,10 @@ def _inverse_int(d: np.ndarray, bd: int) -> np.ndarray:
 @settings(max_examples=120, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES + (64,)), st.sampled_from(SIDES + (64,)),
        st.sampled_from((8, 10, 12)), st.booleans())
-def test_dct2_float_products_equal_integer_ones(seed, h, w, bd, extreme):
-    """The residual and coefficient ranges the float64 path accepts, extremes included, give the
-    integer path's result exactly."""
+def test_dct2_fast_paths_equal_integer_products(seed, h, w, bd, extreme):
+    """The fast paths (the compiled loops below 16x16, the float64 products from it), over the
+    residual and coefficient ranges they accept, extremes included, give the integer matrix
+    products' result exactly."""
     rng = np.random.default_rng(seed)
     m = (1 << bd) - 1
     x = rng.integers(-m, m + 1, (h, w))
@@ -124,3 +129,25 @@ def test_dct2_float_products_equal_integer_ones(seed, h, w, bd, extreme):
         d = np.where(rng.random((h, w)) < 0.5, 32767, -32768)
     np.testing.assert_array_equal(forward_dct2(x, bd), _forward_int(x, bd))
     np.testing.assert_array_equal(inverse_dct2(d, bd), _inverse_int(d, bd))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.sampled_from((8, 10)),
+       st.integers(0, 63), st.booleans(), st.floats(0.5, 3000.0))
+def test_compiled_quantiser_and_reconstruction_equal_numpy_formulas(seed, h, w, bd, qp, dq, scale):
+    rng = np.random.default_rng(seed)
+    coef = np.clip(np.round(rng.laplace(0, scale, (h, w))), -32768, 32767).astype(np.int32)
+    ls, sh = _scale_params((h, w), qp, bd)
+    for den, dz in ((3, True), (2, False)):
+        mag = np.abs(coef.astype(np.int64)) << sh
+        expect = np.sign(coef) * np.minimum((den * mag + ls) // (den * ls), 32767)
+        np.testing.assert_array_equal(quantize(coef, qp, bd, intra_deadzone=dz), expect)
+    levels = np.clip(np.round(rng.laplace(0, scale / 8, (h, w))), -32768, 32767).astype(np.int32)
+    levels[0, 0] = levels[0, 0] or 1
+    pred = rng.integers(0, 1 << bd, (h, w)).astype(np.int32)
+    tl = trans_levels(levels) if dq else levels
+    d = dequantize(tl, qp, bd, dep_quant=dq)
+    expect = np.clip(pred + _inverse_int(d, bd), 0, (1 << bd) - 1)
+    got = reconstruct(levels, pred, qp, bd, None, dq)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, expect)

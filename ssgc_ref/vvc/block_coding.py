@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dep_quant import dq_dequantize, dq_quantize
+from .dep_quant import dq_dequantize, dq_quantize, trans_levels
+from .jit import kernel
 from .lfnst import inverse_lfnst
-from .quant import dequantize, quantize
+from .quant import _scale_params, dequantize, quantize
 from .rdoq import rdoq
 from .sign_hiding import hide_signs
-from .transform import inverse_dct2
+from .transform import _BLAS_MIN, _inverse_small, dct2_matrix, inverse_dct2
 
 
 def quantise(coef: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, rd=None, dq=None,
@@ -37,8 +38,33 @@ def reconstruct(levels: np.ndarray, pred: np.ndarray, qp: int, bd: int, lfnst=No
     ``levels``; ``lfnst`` = (predModeIntra, lfnst_idx) when the levels are LFNST coefficients,
     inverted between the scaling and the DCT-II; ``dep_quant``: the levels are dependent
     quantisation's k."""
+    h, w = levels.shape
+    if lfnst is None and h * w < _BLAS_MIN:
+        ls, q_shift = _scale_params(levels.shape, qp, bd, dep_quant)
+        return _reconstruct_small(trans_levels(levels) if dep_quant else levels, pred, ls, q_shift,
+                                  dct2_matrix(h), dct2_matrix(w), 20 - bd, (1 << bd) - 1)
     d = dq_dequantize(levels, qp, bd) if dep_quant else dequantize(levels, qp, bd)
     if lfnst is not None:
         d = inverse_lfnst(d, lfnst[0], lfnst[1])
     r = inverse_dct2(d, bd)
     return np.minimum(np.maximum(pred + r, 0), (1 << bd) - 1).astype(np.int32)
+
+
+@kernel
+def _reconstruct_small(levels, pred, ls, q_shift, th, tw, tr_shift, max_val):
+    """reconstruct() of a small block without LFNST in one compiled call: the scaling (as
+    quant.dequantize), transform._inverse_small, then Clip1(pred + r)."""
+    h, w = levels.shape
+    d = np.empty((h, w), dtype=np.int64)
+    rnd = (1 << q_shift) >> 1
+    for y in range(h):
+        for x in range(w):
+            v = (np.int64(levels[y, x]) * ls + rnd) >> q_shift
+            d[y, x] = -32768 if v < -32768 else (32767 if v > 32767 else v)
+    r = _inverse_small(d, th, tw, tr_shift)
+    out = np.empty((h, w), dtype=np.int32)
+    for y in range(h):
+        for x in range(w):
+            v = np.int64(pred[y, x]) + r[y, x]
+            out[y, x] = 0 if v < 0 else (max_val if v > max_val else v)
+    return out

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .intmath import clip3, log2i
+from .jit import kernel
 
 __all__ = ["chroma_qp", "chroma_qp_table", "dequantize", "quantize"]
 
@@ -63,14 +64,23 @@ def quantize(coeffs: np.ndarray, qp: int, bit_depth: int, *, intra_deadzone: boo
     """Informative forward quantiser: |level| = floor(|c| * 2^bdShift / ls + o), o = 1/3 (intra, as
     in HM) or 1/2, sign of c; levels clipped to -32768..32767 (the range the syntax allows)."""
     ls, bd_shift = _scale_params(coeffs.shape, qp, bit_depth)
-    c = np.asarray(coeffs, dtype=np.int64)
-    mag = np.abs(c) << bd_shift
-    if intra_deadzone:
-        lv = (3 * mag + ls) // (3 * ls)
-    else:
-        lv = (2 * mag + ls) // (2 * ls)
-    lv = np.minimum(lv, COEFF_MAX)
-    return (np.sign(c) * lv).astype(np.int32)
+    return _quantize_kernel(np.asarray(coeffs, dtype=np.int64), ls, bd_shift, 3 if intra_deadzone else 2)
+
+
+@kernel
+def _quantize_kernel(c, ls, bd_shift, den):
+    """quantize(): |level| = (den |c| 2^bdShift + ls) // (den ls), den = 3 (o = 1/3) or 2 (o = 1/2)."""
+    h, w = c.shape
+    out = np.empty((h, w), dtype=np.int32)
+    step = den * ls
+    for y in range(h):
+        for x in range(w):
+            v = c[y, x]
+            a = (den * ((-v if v < 0 else v) << bd_shift) + ls) // step
+            if a > COEFF_MAX:
+                a = COEFF_MAX
+            out[y, x] = -a if v < 0 else a
+    return out
 
 
 def chroma_qp_table(bit_depth: int, start: int = 26, delta_in_minus1: tuple[int, ...] = (0,),

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .intmath import clip3
+from .jit import kernel
 
 __all__ = ["dct2_matrix", "forward_dct2", "inverse_dct2"]
 
@@ -89,14 +90,63 @@ def _check_block(a: np.ndarray, what: str) -> tuple[int, int]:
     return h, w
 
 
+@kernel
+def _inverse_small(d, th, tw, bd_shift):
+    """inverse_dct2 of a block without zero-out, in int64 loops (the same integer sums as the
+    matrix products; a small block's numpy products cost more in calls than in arithmetic)."""
+    h, w = d.shape
+    g = np.empty((h, w), dtype=np.int64)
+    for y in range(h):
+        for x in range(w):
+            e = 0
+            for k in range(h):
+                e += th[k, y] * d[k, x]
+            e = (e + 64) >> 7
+            g[y, x] = COEFF_MIN if e < COEFF_MIN else (COEFF_MAX if e > COEFF_MAX else e)
+    r = np.empty((h, w), dtype=np.int32)
+    rnd = 1 << (bd_shift - 1)
+    for y in range(h):
+        for x in range(w):
+            v = 0
+            for k in range(w):
+                v += g[y, k] * tw[k, x]
+            r[y, x] = (v + rnd) >> bd_shift
+    return r
+
+
+@kernel
+def _forward_small(x, tw, th, shift1, shift2):
+    """forward_dct2 of a block without zero-out, in int64 loops (as _inverse_small)."""
+    h, w = x.shape
+    t = np.empty((h, w), dtype=np.int64)
+    for y in range(h):
+        for k in range(w):
+            v = 0
+            for i in range(w):
+                v += x[y, i] * tw[k, i]
+            t[y, k] = (v + (1 << (shift1 - 1))) >> shift1 if shift1 > 0 else v << -shift1
+    c = np.empty((h, w), dtype=np.int32)
+    rnd = 1 << (shift2 - 1)
+    for k in range(h):
+        for xx in range(w):
+            v = 0
+            for y in range(h):
+                v += th[k, y] * t[y, xx]
+            v = (v + rnd) >> shift2
+            c[k, xx] = COEFF_MIN if v < COEFF_MIN else (COEFF_MAX if v > COEFF_MAX else v)
+    return c
+
+
 def inverse_dct2(coeffs: np.ndarray, bit_depth: int) -> np.ndarray:
     """Scaled transform coefficients d (h, w) -> residual r (h, w) int32, bit-exact per 8.7.4/8.7.2."""
     h, w = _check_block(coeffs, "coefficient block")
+    if h * w < _BLAS_MIN:
+        return _inverse_small(np.asarray(coeffs, dtype=np.int64), dct2_matrix(h), dct2_matrix(w), 20 - bit_depth)
     # nonZeroW/H = Min(nTbW/H, 32) (8.7.4.2): the 1-D transforms read only the first 32 inputs
     zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
     # the products in float64 (BLAS), exact: |d| <= 2^15 (the decoder clips scaled coefficients to
     # 16 bits; larger inputs take the integer product), |T| <= 91, at most 32 terms, so every
-    # partial sum is an integer below 2^53; below 16x16 numpy's integer product is as fast
+    # partial sum is an integer below 2^53
     d = np.asarray(coeffs)[:zh, :zw]
     if h * w >= _BLAS_MIN and np.abs(d).max(initial=0) <= -COEFF_MIN:
         e = _exact_int(_fmatrix(h)[:zh].T @ d.astype(np.float64))
@@ -118,6 +168,8 @@ def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     x = np.asarray(residual)
     shift1 = (w.bit_length() - 1) + bit_depth - 9
     shift2 = (h.bit_length() - 1) + 6
+    if h * w < _BLAS_MIN:
+        return _forward_small(np.asarray(x, dtype=np.int64), dct2_matrix(w), dct2_matrix(h), shift1, shift2)
     # float64 products (BLAS) where they are exact: |x| <= 2^16 and |T| <= 91 keep the first
     # stage's sums below 2^29 and, with shift1 >= 0, the second's below 2^52
     if h * w >= _BLAS_MIN and shift1 >= 0 and np.abs(x).max(initial=0) <= 1 << 16:
