@@ -43,6 +43,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import contexts as C
+from .jit import kernel
 from .mode_decision import satd
 from .mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 
@@ -88,70 +89,14 @@ def _weights(size_id: int) -> np.ndarray:
     return np.asarray(flat, dtype=np.int64).reshape(MIP_SHAPES[size_id])
 
 
-def _reduce(side: np.ndarray, n: int, bs: int) -> np.ndarray:
-    """Boundary reduction of n reference samples to bs."""
-    if n == bs:
-        return side[:n].astype(np.int64)
-    f = n // bs
-    s = side[:n].astype(np.int64).reshape(bs, f).sum(axis=1)
-    return (s + (f >> 1)) >> (f.bit_length() - 1)
-
-
-def _inputs(top: np.ndarray, left: np.ndarray, w: int, h: int, bd: int) -> tuple[np.ndarray, np.ndarray]:
-    """(p, red[0]) of both orderings: p (2, inSize) for transposed 0 and 1, red0 (2,)."""
-    sid = mip_size_id(w, h)
-    bs = _BOUNDARY[sid]
-    rt, rl = _reduce(top, w, bs), _reduce(left, h, bs)
-    red = np.stack([np.concatenate([rt, rl]), np.concatenate([rl, rt])])
-    r0 = red[:, :1]
-    if sid < 2:
-        p = red - r0
-        p[:, 0] = (1 << (bd - 1)) - red[:, 0]
-    else:
-        p = red[:, 1:] - r0
-    return p, red[:, 0]
-
-
-def _upsample(grid: np.ndarray, top: np.ndarray, left: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Linear upsampling of reduced predictions grid (..., ps, ps) to (..., h, w): horizontal then
-    vertical, from the unfiltered reference samples."""
-    ps = grid.shape[-1]
-    uh, uv = w // ps, h // ps
-    lead = grid.shape[:-2]
-    if uh > 1:
-        # rows (y + 1) * uv - 1: interpolate between left[row] (or the previous grid sample) and each
-        # grid sample
-        rows = np.arange(1, ps + 1) * uv - 1
-        lb = np.broadcast_to(left[rows].astype(np.int64)[:, None], lead + (ps, 1))
-        anchors = np.concatenate([lb, grid], axis=-1)  # (..., ps, ps + 1)
-        k = np.arange(1, uh + 1)
-        before, after = anchors[..., :-1, None], anchors[..., 1:, None]
-        vals = ((uh - k) * before + k * after + (uh >> 1)) // uh  # k = uh gives after itself
-        grid = vals.reshape(lead + (ps, w))
-    if uv > 1:
-        tb = np.broadcast_to(top[:w].astype(np.int64)[None, :], lead + (1, w))
-        anchors = np.concatenate([tb, grid], axis=-2)  # (..., ps + 1, w)
-        k = np.arange(1, uv + 1)[:, None]
-        before, after = anchors[..., :-1, None, :], anchors[..., 1:, None, :]
-        vals = ((uv - k) * before + k * after + (uv >> 1)) // uv
-        grid = vals.reshape(lead + (h, w))
-    return grid
-
-
 def mip_predict_all(top: np.ndarray, left: np.ndarray, w: int, h: int, bd: int) -> np.ndarray:
     """Predictions (2 * modes, h, w) int64 of every MIP mode of a w x h block, index 2 * mode +
     transposed, from the unfiltered substituted references top[0..w-1] and left[0..h-1]."""
-    sid = mip_size_id(w, h)
-    ps = _PRED_SIZE[sid]
-    wt = _weights(sid)  # (M, O, I)
-    p, r0 = _inputs(top, left, w, h, bd)
-    # one matrix product per orientation: (M, O, I) @ (I,) with the -32 offset folded in
-    acc = np.einsum("moi,ti->mto", wt - 32, p)  # (M, 2, O)
-    red = ((acc + 32) >> 6) + r0[None, :, None]
-    red = np.minimum(np.maximum(red, 0), (1 << bd) - 1)
-    grid = red.reshape(-1, 2, ps, ps)
-    grid = np.stack([grid[:, 0], grid[:, 1].swapaxes(-1, -2)], axis=1).reshape(-1, ps, ps)
-    return _upsample(grid, top, left, w, h)
+    n = mip_num_modes(w, h)
+    return _predict(top, left, w, h, bd, np.repeat(np.arange(n, dtype=np.int64), 2), np.tile(_T01, n))
+
+
+_T01 = np.array([0, 1], dtype=np.int64)
 
 
 def mip_predict(top: np.ndarray, left: np.ndarray, w: int, h: int, mode: int, transposed: int,
@@ -160,15 +105,83 @@ def mip_predict(top: np.ndarray, left: np.ndarray, w: int, h: int, mode: int, tr
     n = mip_num_modes(w, h)
     if not 0 <= mode < n:
         raise ValueError(f"intra_mip_mode {mode} outside 0..{n - 1} for a {w}x{h} block")
+    one = np.array([mode], dtype=np.int64)
+    return _predict(top, left, w, h, bd, one, np.array([1 if transposed else 0], dtype=np.int64))[0].astype(np.int32)
+
+
+def _predict(top, left, w: int, h: int, bd: int, modes: np.ndarray, transposed: np.ndarray) -> np.ndarray:
     sid = mip_size_id(w, h)
-    ps = _PRED_SIZE[sid]
-    p, r0 = _inputs(top, left, w, h, bd)
-    t = 1 if transposed else 0
-    acc = (_weights(sid)[mode] - 32) @ p[t]
-    red = np.minimum(np.maximum(((acc + 32) >> 6) + r0[t], 0), (1 << bd) - 1).reshape(ps, ps)
-    if t:
-        red = red.T
-    return _upsample(red, top, left, w, h).astype(np.int32)
+    return _mip_kernel(np.asarray(top, dtype=np.int64), np.asarray(left, dtype=np.int64), w, h, bd,
+                       _BOUNDARY[sid], _PRED_SIZE[sid], sid == 2, _weights(sid), modes, transposed)
+
+
+@kernel
+def _reduce(side, n, bs, out, at):
+    """Boundary reduction of side[0..n-1] to bs samples, written to out[at..at + bs - 1]."""
+    f = n // bs
+    sh = 0
+    while (2 << sh) <= f:
+        sh += 1
+    for j in range(bs):
+        s = 0
+        for i in range(j * f, (j + 1) * f):
+            s += side[i]
+        out[at + j] = s if f == 1 else (s + (f >> 1)) >> sh
+
+
+@kernel
+def _mip_kernel(top, left, w, h, bd, bs, ps, size2, wt, modes, transposed):
+    """MIP predictions (len(modes), h, w) int64 of the (mode, transposed) pairs: the input vector of
+    each ordering, the matrix product, the transposition of the grid, then the two upsampling
+    passes (module docstring)."""
+    red = np.empty((2, 2 * bs), dtype=np.int64)
+    _reduce(top, w, bs, red[0], 0)
+    _reduce(left, h, bs, red[0], bs)
+    _reduce(left, h, bs, red[1], 0)
+    _reduce(top, w, bs, red[1], bs)
+    n_in = wt.shape[2]
+    p = np.empty((2, n_in), dtype=np.int64)
+    for t in range(2):
+        for i in range(n_in):
+            p[t, i] = red[t, i + 1] - red[t, 0] if size2 else red[t, i] - red[t, 0]
+        if not size2:
+            p[t, 0] = (1 << (bd - 1)) - red[t, 0]
+    max_v = (1 << bd) - 1
+    uh, uv = w // ps, h // ps
+    out = np.empty((modes.shape[0], h, w), dtype=np.int64)
+    grid = np.empty((ps, ps), dtype=np.int64)
+    for k in range(modes.shape[0]):
+        m, t = modes[k], transposed[k]
+        for o in range(ps * ps):
+            acc = 0
+            for i in range(n_in):
+                acc += (wt[m, o, i] - 32) * p[t, i]
+            v = ((acc + 32) >> 6) + red[t, 0]
+            v = 0 if v < 0 else (max_v if v > max_v else v)
+            if t:
+                grid[o % ps, o // ps] = v
+            else:
+                grid[o // ps, o % ps] = v
+        o_k = out[k]
+        # horizontal: the grid rows land on rows (y + 1) * uv - 1, interpolated from left[row]
+        for y in range(ps):
+            row = (y + 1) * uv - 1
+            before = left[row]
+            for x in range(ps):
+                after = grid[y, x]
+                for j in range(1, uh + 1):
+                    o_k[row, x * uh + j - 1] = ((uh - j) * before + j * after + (uh >> 1)) // uh
+                before = after
+        # vertical: every column from top[column] through the rows just written
+        if uv > 1:
+            for x in range(w):
+                before = top[x]
+                for y in range(ps):
+                    after = o_k[(y + 1) * uv - 1, x]
+                    for j in range(1, uv):
+                        o_k[y * uv + j - 1, x] = ((uv - j) * before + j * after + (uv >> 1)) // uv
+                    before = after
+    return out
 
 
 def mip_flag_ctx(w: int, h: int, left_mip: bool, above_mip: bool) -> int:
