@@ -27,6 +27,7 @@ import numpy as np
 
 from .intmath import clip3
 from .intra_pred import wide_angle_mode
+from .jit import kernel
 from .lfnst_kernels import KERNEL_4X4, KERNEL_8X8
 
 __all__ = ["ISP_HOR_SPLIT", "ISP_NO_SPLIT", "ISP_VER_SPLIT", "forward_lfnst", "inverse_lfnst", "lfnst_pred_mode",
@@ -158,14 +159,26 @@ def residual_flags(levels: np.ndarray) -> tuple[bool, bool]:
     LfnstDcOnly = 0 when lastSubBlock == 0 and lastScanPos > 0; LfnstZeroOutSigCoeffFlag = 0 when
     lastSubBlock > 0, or lastScanPos > 7 in a 4x4 or 8x8 block."""
     h, w = levels.shape
-    n = np.count_nonzero(levels)
-    if n == 0 or (n == 1 and levels[0, 0]):
-        return False, False
-    sub = levels[:4, :4] != 0
-    if np.count_nonzero(sub) != n:
-        return False, True  # lastSubBlock > 0
-    last = int(_SCAN_POS4[sub].max())  # the last coefficient is in sub-block 0: its scan position
+    last = _last_scan_pos4(levels, _SCAN_POS4)
+    if last < 0:
+        return False, last == -2  # -2: lastSubBlock > 0
     return last > 0, last > 7 and (w, h) in ((4, 4), (8, 8))
+
+
+@kernel
+def _last_scan_pos4(levels, scan_pos4) -> int:
+    """The largest diagonal-scan position of a non-zero level, when they all lie in the top-left 4x4
+    sub-block; -1 when there is none, -2 when one lies outside it (compiled: called per trial)."""
+    h, w = levels.shape
+    last = -1
+    for y in range(h):
+        for x in range(w):
+            if levels[y, x]:
+                if y >= 4 or x >= 4:
+                    return -2
+                if scan_pos4[y, x] > last:
+                    last = scan_pos4[y, x]
+    return last
 
 
 def lfnst_size(cb_w: int, cb_h: int, isp_split: int = ISP_NO_SPLIT) -> tuple[int, int]:
