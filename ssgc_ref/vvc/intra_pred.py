@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from .intmath import clip3, log2i
+from .jit import kernel
 
 __all__ = [
     "ReferenceSamples",
@@ -121,32 +122,51 @@ def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) ->
     return out
 
 
-def _ref_line_aligned(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, n_left: int, n_top: int,
-                      u: int, bit_depth: int):
+@kernel
+def _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth):
     """(availability, samples) of the reference line [p[-1][n_left-1] .. p[-1][0], corner,
-    p[0][-1] .. p[n_top-1][-1]] read with slices; the block lies on the ``u``-sample grid.
-    Unavailable entries hold 1 << (bitDepth - 1)."""
+    p[0][-1] .. p[n_top-1][-1]], each sample with its own unit's availability; the block lies on
+    the ``u``-sample grid. Unavailable entries hold 1 << (bitDepth - 1)."""
     rows, cols = avail.shape
     n = n_left + 1 + n_top
-    ok = np.zeros(n, dtype=bool)
+    ok = np.zeros(n, dtype=np.bool_)
     seq = np.full(n, 1 << (bit_depth - 1), dtype=np.int64)
     if x0 > 0:
-        a = avail[y0 // u:min((y0 + n_left) // u, rows), (x0 - 1) // u]
-        k = a.size * u
-        if k:
-            ok[n_left - k:n_left] = np.repeat(a, u)[::-1]
-            seq[n_left - k:n_left] = plane[y0:y0 + k, x0 - 1][::-1]
+        col = (x0 - 1) // u
+        for j in range(n_left):
+            by = (y0 + j) // u
+            if by < rows and avail[by, col]:
+                ok[n_left - 1 - j] = True
+                seq[n_left - 1 - j] = plane[y0 + j, x0 - 1]
     if y0 > 0:
-        a = avail[(y0 - 1) // u, x0 // u:min((x0 + n_top) // u, cols)]
-        k = a.size * u
-        if k:
-            ok[n_left + 1:n_left + 1 + k] = np.repeat(a, u)
-            seq[n_left + 1:n_left + 1 + k] = plane[y0 - 1, x0:x0 + k]
-        if x0 > 0 and avail[(y0 - 1) // u, (x0 - 1) // u]:
+        row = (y0 - 1) // u
+        for i in range(n_top):
+            bx = (x0 + i) // u
+            if bx < cols and avail[row, bx]:
+                ok[n_left + 1 + i] = True
+                seq[n_left + 1 + i] = plane[y0 - 1, x0 + i]
+        if x0 > 0 and avail[row, (x0 - 1) // u]:
             ok[n_left] = True
             seq[n_left] = plane[y0 - 1, x0 - 1]
-    seq[~ok] = 1 << (bit_depth - 1)
     return ok, seq
+
+
+@kernel
+def _substitute(ok, seq):
+    """8.4.5.2.9 in place: an unavailable first entry takes the first available value, then every
+    unavailable entry copies its predecessor (nothing available: left as it is)."""
+    first = -1
+    for i in range(seq.shape[0]):
+        if ok[i]:
+            first = i
+            break
+    if first < 0:
+        return
+    if first > 0:
+        seq[0] = seq[first]
+    for i in range(1, seq.shape[0]):
+        if not ok[i]:
+            seq[i] = seq[i - 1]
 
 
 def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w: int, h: int,
@@ -181,13 +201,7 @@ def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w:
         ok = _avail_line(avail, u, xs, ys)
         seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
         seq[ok] = plane[ys[ok], xs[ok]]
-    if ok.any() and not ok.all():
-        if not ok[0]:
-            seq[0] = seq[int(np.argmax(ok))]
-            ok = ok.copy()
-            ok[0] = True
-        src = np.maximum.accumulate(np.where(ok, np.arange(seq.size), 0))
-        seq = seq[src]
+    _substitute(ok, seq)
     return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]), ref_idx=r)
 
 
