@@ -14,7 +14,6 @@ The per-coefficient walk is one compiled kernel (jit.kernel) on array tables of 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
@@ -49,29 +48,40 @@ def _abs_bits(value: int, rice: int) -> int:
     return 6 + (pre + 15 if pre == 11 else 2 * pre + 1 + k)
 
 
-class _KernelTables(NamedTuple):
-    """Array forms of residual_coding.tables(w, h) for the kernel: ``scan`` (w*h,) raster index per
-    scan position, ``tmpl`` (w*h, 5) the template neighbours of each raster position, padded with
-    w*h (an always-zero entry of the kernel's level arrays), ``diag`` (w*h,) x + y."""
-
-    scan: np.ndarray
-    tmpl: np.ndarray
-    diag: np.ndarray
+# columns of _shape_table(w, h), one row per raster position p (the scan column by scan index)
+_T_TMPL = 0  # 0..4: the template's neighbours of p, padded with w*h (an always-zero level entry)
+_T_DIAG = 5  # x + y of p
+_T_SCAN = 6  # the raster position at scan index p
 
 
 @lru_cache(maxsize=None)
-def _kernel_tables(w: int, h: int) -> _KernelTables:
+def _shape_table(w: int, h: int) -> np.ndarray:
+    """residual_coding.tables(w, h) as one (w*h, 7) int64 array for the kernel (columns _T_*)."""
     T = tables(w, h)
-    tmpl = np.full((w * h, 5), w * h, dtype=np.int64)
+    tab = np.full((w * h, 7), w * h, dtype=np.int64)
     for p, t in enumerate(T.tmpl):
-        tmpl[p, :len(t)] = t
-    return _KernelTables(T.scan.copy(), tmpl, np.array(T.diag, dtype=np.int64))
+        tab[p, _T_TMPL:_T_TMPL + len(t)] = t
+    tab[:, _T_DIAG] = T.diag
+    tab[:, _T_SCAN] = T.scan
+    return tab
 
 
-# last_sig_coeff prefix and suffix length of a coordinate 0..31 (residual_coding._last_prefix)
-_LAST_PRE = np.array([_last_prefix(v)[0] for v in range(ZERO_OUT)], dtype=np.int64)
-_LAST_SUFFIX_LEN = np.array([_last_prefix(v)[2] for v in range(ZERO_OUT)], dtype=np.int64)
-_RICE_A = np.array(_RICE, dtype=np.int64)
+# rows: the Rice parameter by clipped template sum (Table 128); the last_sig_coeff prefix and the
+# suffix length of a coordinate 0..31 (residual_coding._last_prefix)
+_CODES = np.array([_RICE, [_last_prefix(v)[0] for v in range(ZERO_OUT)],
+                   [_last_prefix(v)[2] for v in range(ZERO_OUT)]], dtype=np.int64)
+
+
+@lru_cache(maxsize=None)
+def _kernel_tables(w: int, h: int, log2w_tb: int, log2h_tb: int, chroma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(_shape_table(w, h), the block's parameters [chroma, then per coordinate x, y: the first
+    last_sig_coeff prefix context + ctxOffset, ctxShift, cMax]) of a coded region w x h of a block
+    of log2 sides log2w_tb, log2h_tb."""
+    ox, shx = last_ctx(log2w_tb, chroma)
+    oy, shy = last_ctx(log2h_tb, chroma)
+    blk = np.array([int(chroma), C.LAST_X + ox, shx, 2 * (w.bit_length() - 1) - 1,
+                    C.LAST_Y + oy, shy, 2 * (h.bit_length() - 1) - 1], dtype=np.int64)
+    return _shape_table(w, h), blk
 
 
 def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
@@ -91,15 +101,8 @@ def _region_levels(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[in
     height), quantisation step ``step`` and energy gain ``gain``: the shapes and tables around
     :func:`_rdoq_region`."""
     hh, n = coeffs.shape  # n: width (the raster stride)
-    T = _kernel_tables(n, hh)
-    chroma = c_idx > 0
-    ox, shx = last_ctx(log2s[0], chroma)
-    oy, shy = last_ctx(log2s[1], chroma)
-    flat = np.ascontiguousarray(coeffs, dtype=np.float64).reshape(-1)
-    out = _rdoq_region(flat, T.scan, T.tmpl, T.diag, step, gain, lam, chroma, ctx.s0, ctx.s1, COST0, COST1,
-                       _RICE_A, _LAST_PRE, _LAST_SUFFIX_LEN, C.LAST_X + ox, shx, 2 * (n.bit_length() - 1) - 1,
-                       C.LAST_Y + oy, shy, 2 * (hh.bit_length() - 1) - 1, n)
-    return out.reshape(hh, n)
+    tab, blk = _kernel_tables(n, hh, log2s[0], log2s[1], c_idx > 0)
+    return _rdoq_region(coeffs, step, gain, lam, ctx.s0, ctx.s1, COST0, COST1, tab, _CODES, blk)
 
 
 @kernel
@@ -110,44 +113,47 @@ def _ctx_index(s0: np.ndarray, s1: np.ndarray, ci: int) -> int:
 
 @kernel
 def _last_terms_sum(r: float, v: int, base: int, shift: int, cmax: int, s0: np.ndarray, s1: np.ndarray,
-                    c0: np.ndarray, c1: np.ndarray, last_pre: np.ndarray, last_sl: np.ndarray) -> float:
+                    c0: np.ndarray, c1: np.ndarray, codes: np.ndarray) -> float:
     """``r`` plus, one addition each in this order, the costs of coordinate ``v``'s last_sig_coeff
     prefix bins (contexts from ``base`` = the syntax element's first context + ctxOffset) and its
     suffix length."""
-    pre = last_pre[v]
+    pre = codes[1, v]
     for i in range(pre):
         r += c1[_ctx_index(s0, s1, base + (i >> shift))]
     if pre < cmax:
         r += c0[_ctx_index(s0, s1, base + (pre >> shift))]
-    return r + last_sl[v]
+    return r + codes[2, v]
 
 
 @kernel
-def _rdoq_region(flat: np.ndarray, scan: np.ndarray, tmpl: np.ndarray, diag: np.ndarray, step: float,
-                 gain: float, lam: float, chroma: bool, s0: np.ndarray, s1: np.ndarray, c0: np.ndarray,
-                 c1: np.ndarray, rice: np.ndarray, last_pre: np.ndarray, last_sl: np.ndarray, bx: int,
-                 shx: int, cmx: int, by: int, shy: int, cmy: int, n: int) -> np.ndarray:
-    """Levels (int32, raster order) of the coded region ``flat`` (float64, raster order, width ``n``):
-    tables from _kernel_tables, context states ``s0``/``s1`` (read only), bit costs ``c0``/``c1``,
-    Rice parameters ``rice`` by clipped template sum, last_sig_coeff x/y prefix contexts from
-    ``bx``/``by`` (first context + ctxOffset) with ctxShift ``shx``/``shy`` and cMax ``cmx``/``cmy``,
-    the prefix and suffix length of each coordinate ``last_pre``/``last_sl``."""
-    size = flat.shape[0]
+def _rdoq_region(coeffs: np.ndarray, step: float, gain: float, lam: float, s0: np.ndarray, s1: np.ndarray,
+                 c0: np.ndarray, c1: np.ndarray, tab: np.ndarray, codes: np.ndarray, blk: np.ndarray) -> np.ndarray:
+    """Levels (hh, n) int32 of the coded region ``coeffs`` (hh, n): context states ``s0``/``s1``
+    (read only), bit costs ``c0``/``c1``, the tables of _kernel_tables and _CODES."""
+    hh, n = coeffs.shape
+    size = hh * n
+    chroma = blk[0] != 0
+    bx, shx, cmx, by, shy, cmy = blk[1], blk[2], blk[3], blk[4], blk[5], blk[6]
     mag = np.empty(size, dtype=np.float64)
     l0 = np.empty(size, dtype=np.int64)
-    for p in range(size):
-        m = abs(flat[p])
-        q = m / step + 0.5
-        mag[p] = m
-        l0[p] = 32767 if q >= 32767.0 else int(q)  # floor (q > 0), clipped to the TransCoeffLevel range
+    neg = np.zeros(size, dtype=np.bool_)
+    for y in range(hh):
+        for x in range(n):
+            c = float(coeffs[y, x])
+            m = abs(c)
+            q = m / step + 0.5
+            p = y * n + x
+            neg[p] = c < 0
+            mag[p] = m
+            l0[p] = 32767 if q >= 32767.0 else int(q)  # floor (q > 0), clipped to the TransCoeffLevel range
     out = np.zeros(size, dtype=np.int32)
     last_k = -1
     for k in range(size - 1, -1, -1):
-        if l0[scan[k]]:
+        if l0[tab[k, _T_SCAN]]:
             last_k = k
             break
     if last_k < 0:
-        return out
+        return out.reshape(hh, n)
     sig_base = C.SIG + (36 if chroma else 0)
     gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
     pass1 = np.zeros(size + 1, dtype=np.int64)  # entry ``size``: the templates' padding, always 0
@@ -158,17 +164,17 @@ def _rdoq_region(flat: np.ndarray, scan: np.ndarray, tmpl: np.ndarray, diag: np.
     zero_d = np.zeros(last_k + 1, dtype=np.float64)
     sigbits1 = np.zeros(last_k + 1, dtype=np.float64)  # sig_coeff_flag = 1 cost (saved when last)
     for k in range(last_k, -1, -1):
-        p = scan[k]
+        p = tab[k, _T_SCAN]
         m = mag[p]
         lv = l0[p]
         zd = gain * m * m * lam_inv
         zero_d[k] = zd
-        d = diag[p]
+        d = tab[p, _T_DIAG]
         s = 0
         ns = 0
         sr = 0
         for j in range(5):
-            t = tmpl[p, j]
+            t = tab[p, _T_TMPL + j]
             v = pass1[t]
             if v:
                 s += v
@@ -202,7 +208,7 @@ def _rdoq_region(flat: np.ndarray, scan: np.ndarray, tmpl: np.ndarray, diag: np.
                 i3 = _ctx_index(s0, s1, gt3_c + inc)
                 r += (c1[i] if (cand - 2) & 1 else c0[i]) + (c1[i3] if cand >= 4 else c0[i3])
                 if cand >= 4:
-                    r += _abs_bits((cand - 4) >> 1, rice[min(max(sr - 20, 0), 31)])
+                    r += _abs_bits((cand - 4) >> 1, codes[0, min(max(sr - 20, 0), 31)])
             else:
                 r = sig1 + 1.0 + c0[i_gt1]
             e = m - cand * step
@@ -234,13 +240,13 @@ def _rdoq_region(flat: np.ndarray, scan: np.ndarray, tmpl: np.ndarray, diag: np.
     best_total = 0.0
     best_last = -1
     for k in range(last_k, -1, -1):
-        p = scan[k]
+        p = tab[k, _T_SCAN]
         if out[p]:
             vx, vy = p % n, p // n
             if not have_x[vx]:
-                xpart[vx] = _last_terms_sum(0.0, vx, bx, shx, cmx, s0, s1, c0, c1, last_pre, last_sl)
+                xpart[vx] = _last_terms_sum(0.0, vx, bx, shx, cmx, s0, s1, c0, c1, codes)
                 have_x[vx] = True
-            lb = _last_terms_sum(xpart[vx], vy, by, shy, cmy, s0, s1, c0, c1, last_pre, last_sl)
+            lb = _last_terms_sum(xpart[vx], vy, by, shy, cmy, s0, s1, c0, c1, codes)
             total = prefix[k] - sigbits1[k] + tail_zero + lb
             if best_last < 0 or total < best_total:
                 best_total = total
@@ -248,10 +254,10 @@ def _rdoq_region(flat: np.ndarray, scan: np.ndarray, tmpl: np.ndarray, diag: np.
         tail_zero += zero_d[k]
     if best_last < 0 or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
         out[:] = 0
-        return out
+        return out.reshape(hh, n)
     for k in range(best_last + 1, last_k + 1):
-        out[scan[k]] = 0
+        out[tab[k, _T_SCAN]] = 0
     for p in range(size):
-        if flat[p] < 0:
+        if neg[p]:
             out[p] = -out[p]
-    return out
+    return out.reshape(hh, n)
