@@ -102,7 +102,9 @@ def _region_levels(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[in
     :func:`_rdoq_region`."""
     hh, n = coeffs.shape  # n: width (the raster stride)
     tab, blk = _kernel_tables(n, hh, log2s[0], log2s[1], c_idx > 0)
-    return _rdoq_region(coeffs, step, gain, lam, ctx.s0, ctx.s1, COST0, COST1, tab, _CODES, blk)
+    # C order: one compiled specialisation, also for a 64-sample side's region (a view)
+    return _rdoq_region(np.ascontiguousarray(coeffs), step, gain, lam, ctx.s0, ctx.s1, COST0, COST1, tab,
+                        _CODES, blk)
 
 
 @kernel
