@@ -6,6 +6,9 @@ coefficient error times the transform's energy gain), R the bins of sig/gt1/par/
 current context states (read-only) with contexts from the already-decided neighbours, plus the
 Rice-coded remainder and the sign. Then the last significant position is chosen by the same cost.
 The regular-bin budget and sb_coded_flag are ignored in the estimate.
+
+The per-coefficient walk is one compiled kernel (jit.kernel) on array tables of the coded region
+(scan, templates, diagonals); ``NUMBA_DISABLE_JIT=1`` runs the same function in CPython.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import contexts as C
-from .cabac import _COST0, _COST1
+from .cabac import COST0, COST1
+from .jit import kernel
 from .quant import _scale_params
 from .residual_coding import _RICE, ZERO_OUT, _last_prefix, last_ctx, tables, zero_out_levels
 from .transform import inverse_dct2
@@ -30,7 +34,9 @@ def _energy_gain(h: int, w: int, bd: int) -> float:
     return float((r * r).sum()) / 4096.0 ** 2
 
 
-def _abs_bits(value: int, rice: int) -> float:
+@kernel
+def _abs_bits(value: int, rice: int) -> int:
+    """Bins of abs_remainder ``value`` with Rice parameter ``rice`` (residual_coding._write_abs)."""
     q = value >> rice
     if q < 6:
         return q + 1 + rice
@@ -42,6 +48,42 @@ def _abs_bits(value: int, rice: int) -> float:
     return 6 + (pre + 15 if pre == 11 else 2 * pre + 1 + k)
 
 
+# columns of _shape_table(w, h), one row per raster position p (the scan column by scan index)
+_T_TMPL = 0  # 0..4: the template's neighbours of p, padded with w*h (an always-zero level entry)
+_T_DIAG = 5  # x + y of p
+_T_SCAN = 6  # the raster position at scan index p
+
+
+@lru_cache(maxsize=None)
+def _shape_table(w: int, h: int) -> np.ndarray:
+    """residual_coding.tables(w, h) as one (w*h, 7) int64 array for the kernel (columns _T_*)."""
+    T = tables(w, h)
+    tab = np.full((w * h, 7), w * h, dtype=np.int64)
+    for p, t in enumerate(T.tmpl):
+        tab[p, _T_TMPL:_T_TMPL + len(t)] = t
+    tab[:, _T_DIAG] = T.diag
+    tab[:, _T_SCAN] = T.scan
+    return tab
+
+
+# rows: the Rice parameter by clipped template sum (Table 128); the last_sig_coeff prefix and the
+# suffix length of a coordinate 0..31 (residual_coding._last_prefix)
+_CODES = np.array([_RICE, [_last_prefix(v)[0] for v in range(ZERO_OUT)],
+                   [_last_prefix(v)[2] for v in range(ZERO_OUT)]], dtype=np.int64)
+
+
+@lru_cache(maxsize=None)
+def _kernel_tables(w: int, h: int, log2w_tb: int, log2h_tb: int, chroma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(_shape_table(w, h), the block's parameters [chroma, then per coordinate x, y: the first
+    last_sig_coeff prefix context + ctxOffset, ctxShift, cMax]) of a coded region w x h of a block
+    of log2 sides log2w_tb, log2h_tb."""
+    ox, shx = last_ctx(log2w_tb, chroma)
+    oy, shy = last_ctx(log2h_tb, chroma)
+    blk = np.array([int(chroma), C.LAST_X + ox, shx, 2 * (w.bit_length() - 1) - 1,
+                    C.LAST_Y + oy, shy, 2 * (h.bit_length() - 1) - 1], dtype=np.int64)
+    return _shape_table(w, h), blk
+
+
 def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:
     """Levels (h, w) int32 for the scaled coefficients ``coeffs`` (forward_dct2 output); a 64-sample
     side gets levels in its first 32 positions only (the DCT-II zero-out)."""
@@ -50,157 +92,174 @@ def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> n
     step = ls / float(1 << bd_shift)
     gain = _energy_gain(h, w, bd)
     log2s = (w.bit_length() - 1, h.bit_length() - 1)
-    return zero_out_levels(coeffs, lambda c: _rdoq_region(c, step, gain, log2s, c_idx, lam, ctx))
+    return zero_out_levels(coeffs, lambda c: _region_levels(c, step, gain, log2s, c_idx, lam, ctx))
 
 
-def _rdoq_region(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[int, int], c_idx: int,
-                 lam: float, ctx) -> np.ndarray:
+def _region_levels(coeffs: np.ndarray, step: float, gain: float, log2s: tuple[int, int], c_idx: int,
+                   lam: float, ctx) -> np.ndarray:
     """rdoq() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s`` = (width,
-    height), quantisation step ``step`` and energy gain ``gain``."""
+    height), quantisation step ``step`` and energy gain ``gain``: the shapes and tables around
+    :func:`_rdoq_region`."""
     hh, n = coeffs.shape  # n: width (the raster stride)
-    T = tables(n, hh)
-    flat = coeffs.ravel().astype(np.float64)
-    mag = np.abs(flat)
-    l0 = np.minimum(np.floor(mag / step + 0.5), 32767).astype(np.int64)  # TransCoeffLevel range
-    sc = l0[T.scan]
-    nz = np.flatnonzero(sc)
-    out = np.zeros(n * hh, dtype=np.int64)
-    if nz.size == 0:
-        return out.reshape(hh, n).astype(np.int32)
-    last_k = int(nz[-1])
-    s0, s1 = ctx.s0, ctx.s1
-    c0, c1 = _COST0, _COST1
+    tab, blk = _kernel_tables(n, hh, log2s[0], log2s[1], c_idx > 0)
+    # C order: one compiled specialisation, also for a 64-sample side's region (a view)
+    return _rdoq_region(np.ascontiguousarray(coeffs), step, gain, lam, ctx.s0, ctx.s1, COST0, COST1, tab,
+                        _CODES, blk)
 
-    def cost(ci: int, b: int) -> float:
-        i = (s1[ci] + (s0[ci] << 4)) >> 5
-        return c1[i] if b else c0[i]
 
-    chroma = c_idx > 0
+@kernel
+def _ctx_index(s0: np.ndarray, s1: np.ndarray, ci: int) -> int:
+    """Row of the bit-cost tables for context ``ci``'s probability (RateEstimator.bin)."""
+    return (s1[ci] + (s0[ci] << 4)) >> 5
+
+
+@kernel
+def _last_terms_sum(r: float, v: int, base: int, shift: int, cmax: int, s0: np.ndarray, s1: np.ndarray,
+                    c0: np.ndarray, c1: np.ndarray, codes: np.ndarray) -> float:
+    """``r`` plus, one addition each in this order, the costs of coordinate ``v``'s last_sig_coeff
+    prefix bins (contexts from ``base`` = the syntax element's first context + ctxOffset) and its
+    suffix length."""
+    pre = codes[1, v]
+    for i in range(pre):
+        r += c1[_ctx_index(s0, s1, base + (i >> shift))]
+    if pre < cmax:
+        r += c0[_ctx_index(s0, s1, base + (pre >> shift))]
+    return r + codes[2, v]
+
+
+@kernel
+def _rdoq_region(coeffs: np.ndarray, step: float, gain: float, lam: float, s0: np.ndarray, s1: np.ndarray,
+                 c0: np.ndarray, c1: np.ndarray, tab: np.ndarray, codes: np.ndarray, blk: np.ndarray) -> np.ndarray:
+    """Levels (hh, n) int32 of the coded region ``coeffs`` (hh, n): context states ``s0``/``s1``
+    (read only), bit costs ``c0``/``c1``, the tables of _kernel_tables and _CODES."""
+    hh, n = coeffs.shape
+    size = hh * n
+    chroma = blk[0] != 0
+    bx, shx, cmx, by, shy, cmy = blk[1], blk[2], blk[3], blk[4], blk[5], blk[6]
+    mag = np.empty(size, dtype=np.float64)
+    l0 = np.empty(size, dtype=np.int64)
+    neg = np.zeros(size, dtype=np.bool_)
+    for y in range(hh):
+        for x in range(n):
+            c = float(coeffs[y, x])
+            m = abs(c)
+            q = m / step + 0.5
+            p = y * n + x
+            neg[p] = c < 0
+            mag[p] = m
+            l0[p] = 32767 if q >= 32767.0 else int(q)  # floor (q > 0), clipped to the TransCoeffLevel range
+    out = np.zeros(size, dtype=np.int32)
+    last_k = -1
+    for k in range(size - 1, -1, -1):
+        if l0[tab[k, _T_SCAN]]:
+            last_k = k
+            break
+    if last_k < 0:
+        return out.reshape(hh, n)
     sig_base = C.SIG + (36 if chroma else 0)
-    tmpl, diag = T.tmpl, T.diag
-    pass1 = [0] * (n * hh)
-    absl = [0] * (n * hh)
-    lam_inv = 1.0 / lam
-    mag_l = mag.tolist()
-    l0_l = l0.tolist()
-    scan = T.scan.tolist()
-    out_l = [0] * (n * hh)
-    # per scan position: cost (in bits-equivalent units D/lam + R) of the chosen level and of zero
-    chosen_j = [0.0] * (last_k + 1)
-    zero_d = [0.0] * (last_k + 1)
-    sigbits1 = [0.0] * (last_k + 1)  # sig_coeff_flag = 1 cost (saved when the position is last)
     gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
+    pass1 = np.zeros(size + 1, dtype=np.int64)  # entry ``size``: the templates' padding, always 0
+    absl = np.zeros(size + 1, dtype=np.int64)
+    lam_inv = 1.0 / lam
+    # per scan position: cost (in bits-equivalent units D/lam + R) of the chosen level and of zero
+    chosen_j = np.zeros(last_k + 1, dtype=np.float64)
+    zero_d = np.zeros(last_k + 1, dtype=np.float64)
+    sigbits1 = np.zeros(last_k + 1, dtype=np.float64)  # sig_coeff_flag = 1 cost (saved when last)
     for k in range(last_k, -1, -1):
-        p = scan[k]
-        m = mag_l[p]
-        lv = l0_l[p]
+        p = tab[k, _T_SCAN]
+        m = mag[p]
+        lv = l0[p]
         zd = gain * m * m * lam_inv
         zero_d[k] = zd
-        if lv == 0:
-            s = 0
-            for t in tmpl[p]:
-                s += pass1[t]
-            d = diag[p]
-            s = min((s + 1) >> 1, 3)
-            ci = sig_base + s + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
-            chosen_j[k] = zd + c0[(s1[ci] + (s0[ci] << 4)) >> 5]
-            continue
+        d = tab[p, _T_DIAG]
         s = 0
         ns = 0
         sr = 0
-        for t in tmpl[p]:
+        for j in range(5):
+            t = tab[p, _T_TMPL + j]
             v = pass1[t]
             if v:
                 s += v
                 ns += 1
             sr += absl[t]
-        d = diag[p]
         sg = min((s + 1) >> 1, 3)
-        ci = sig_base + sg + ((4 if d < 2 else 0) if chroma else (8 if d < 2 else (4 if d < 5 else 0)))
+        if chroma:
+            ci = sig_base + sg + (4 if d < 2 else 0)
+        else:
+            ci = sig_base + sg + (8 if d < 2 else (4 if d < 5 else 0))
+        i_sig = _ctx_index(s0, s1, ci)
+        if lv == 0:
+            chosen_j[k] = zd + c0[i_sig]
+            continue
         o = min(s - ns, 4)
         if chroma:
             inc = 22 + o + (5 if d == 0 else 0)
         else:
             inc = 1 + o + (15 if d == 0 else (10 if d < 3 else (5 if d < 10 else 0)))
-        i_sig = (s1[ci] + (s0[ci] << 4)) >> 5
-        best_j, best_l = zd + c0[i_sig], 0
+        best_j = zd + c0[i_sig]
+        best_l = 0
         sig1 = c1[i_sig]
-        ci = gtx + inc
-        i_gt1 = (s1[ci] + (s0[ci] << 4)) >> 5
-        for cand in (lv, lv - 1):
+        i_gt1 = _ctx_index(s0, s1, gtx + inc)
+        for dc in range(2):
+            cand = lv - dc
             if cand <= 0:
                 continue
             if cand > 1:
                 r = sig1 + 1.0 + c1[i_gt1]
-                ci = par_c + inc
-                i = (s1[ci] + (s0[ci] << 4)) >> 5
-                ci = gt3_c + inc
-                i3 = (s1[ci] + (s0[ci] << 4)) >> 5
+                i = _ctx_index(s0, s1, par_c + inc)
+                i3 = _ctx_index(s0, s1, gt3_c + inc)
                 r += (c1[i] if (cand - 2) & 1 else c0[i]) + (c1[i3] if cand >= 4 else c0[i3])
                 if cand >= 4:
-                    r += _abs_bits((cand - 4) >> 1, _RICE[min(max(sr - 20, 0), 31)])
+                    r += _abs_bits((cand - 4) >> 1, codes[0, min(max(sr - 20, 0), 31)])
             else:
                 r = sig1 + 1.0 + c0[i_gt1]
             e = m - cand * step
-            j = gain * e * e * lam_inv + r
-            if j < best_j:
-                best_j, best_l = j, cand
+            jc = gain * e * e * lam_inv + r
+            if jc < best_j:
+                best_j = jc
+                best_l = cand
         if lv > 2 and best_l == 0:
             best_l = lv - 1
             e = m - best_l * step
             best_j = gain * e * e * lam_inv + sig1 + 3.0
         chosen_j[k] = best_j
         sigbits1[k] = sig1
-        out_l[p] = best_l
+        out[p] = best_l
         if best_l:
             absl[p] = best_l
             pass1[p] = best_l if best_l < 4 else 4 + (best_l & 1)
-    # choose the last significant position
-    (bx, ox, shx, cmx), (by, oy, shy, cmy) = (
-        (C.LAST_X,) + last_ctx(log2s[0], chroma) + (2 * T.log2w - 1,),
-        (C.LAST_Y,) + last_ctx(log2s[1], chroma) + (2 * T.log2h - 1,))
-
-    def terms(v: int, base: int, off: int, shift: int, cmax: int) -> list[float]:
-        """The additions of one coordinate's last_sig_coeff prefix bins and suffix length."""
-        pre, _, sl = _last_prefix(v)
-        t = [cost(base + off + (i >> shift), 1) for i in range(pre)]
-        if pre < cmax:
-            t.append(cost(base + off + (pre >> shift), 0))
-        t.append(sl)
-        return t
-
-    xpart: dict[int, float] = {}
-    yterms: dict[int, list[float]] = {}
-
-    def last_bits(pos: int) -> float:
-        # the sum 0.0 + x terms + y terms in that order (the x part shared by every position)
-        vx, vy = pos % n, pos // n
-        r = xpart.get(vx)
-        if r is None:
-            r = 0.0
-            for t in terms(vx, bx, ox, shx, cmx):
-                r += t
-            xpart[vx] = r
-        ty = yterms.get(vy)
-        if ty is None:
-            ty = yterms[vy] = terms(vy, by, oy, shy, cmy)
-        for t in ty:
-            r += t
-        return r
-
+    # choose the last significant position: its cost is the prefix sum of chosen_j (sequential
+    # additions from scan position 0) less its sig_coeff_flag, plus the zeros past it, plus its
+    # last_sig_coeff bins (0.0 + the x terms, then the y terms, one addition each)
+    prefix = np.empty(last_k + 1, dtype=np.float64)
+    acc = 0.0
+    for k in range(last_k + 1):
+        acc += chosen_j[k]
+        prefix[k] = acc
+    xpart = np.zeros(n, dtype=np.float64)
+    have_x = np.zeros(n, dtype=np.bool_)
     tail_zero = 0.0  # sum of zero_d beyond the candidate last
-    prefix = np.cumsum(chosen_j).tolist()
-    best_total, best_last = None, -1
+    best_total = 0.0
+    best_last = -1
     for k in range(last_k, -1, -1):
-        p = scan[k]
-        if out_l[p]:
-            total = prefix[k] - sigbits1[k] + tail_zero + last_bits(p)
-            if best_total is None or total < best_total:
-                best_total, best_last = total, k
+        p = tab[k, _T_SCAN]
+        if out[p]:
+            vx, vy = p % n, p // n
+            if not have_x[vx]:
+                xpart[vx] = _last_terms_sum(0.0, vx, bx, shx, cmx, s0, s1, c0, c1, codes)
+                have_x[vx] = True
+            lb = _last_terms_sum(xpart[vx], vy, by, shy, cmy, s0, s1, c0, c1, codes)
+            total = prefix[k] - sigbits1[k] + tail_zero + lb
+            if best_last < 0 or total < best_total:
+                best_total = total
+                best_last = k
         tail_zero += zero_d[k]
-    if best_total is None or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
-        return np.zeros((hh, n), dtype=np.int32)
+    if best_last < 0 or tail_zero <= best_total:  # all-zero block is cheaper (cbf = 0)
+        out[:] = 0
+        return out.reshape(hh, n)
     for k in range(best_last + 1, last_k + 1):
-        out_l[scan[k]] = 0
-    out = np.array(out_l, dtype=np.int64)
-    return (np.sign(flat).astype(np.int64) * out).reshape(hh, n).astype(np.int32)
+        out[tab[k, _T_SCAN]] = 0
+    for p in range(size):
+        if neg[p]:
+            out[p] = -out[p]
+    return out.reshape(hh, n)
