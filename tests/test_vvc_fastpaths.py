@@ -117,7 +117,7 @@ def _inverse_int(d: np.ndarray, bd: int) -> np.ndarray:
 @given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES + (64,)), st.sampled_from(SIDES + (64,)),
        st.sampled_from((8, 10, 12)), st.booleans())
 def test_dct2_fast_paths_equal_integer_products(seed, h, w, bd, extreme):
-    """The fast paths (the compiled loops below 16x16, the float64 products from it), over the
+    """The fast paths (the compiled loops up to 512 samples, the float64 products above), over the
     residual and coefficient ranges they accept, extremes included, give the integer matrix
     products' result exactly."""
     rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from .lfnst import inverse_lfnst
 from .quant import _scale_params, dequantize, quantize
 from .rdoq import rdoq
 from .sign_hiding import hide_signs
-from .transform import _BLAS_MIN, _inverse_small, dct2_matrix, inverse_dct2
+from .transform import _inverse_small, compiled_size, dct2_matrix, inverse_dct2
 
 
 def quantise(coef: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, rd=None, dq=None,
@@ -39,7 +39,7 @@ def reconstruct(levels: np.ndarray, pred: np.ndarray, qp: int, bd: int, lfnst=No
     inverted between the scaling and the DCT-II; ``dep_quant``: the levels are dependent
     quantisation's k."""
     h, w = levels.shape
-    if lfnst is None and h * w < _BLAS_MIN:
+    if lfnst is None and compiled_size(h, w):
         ls, q_shift = _scale_params(levels.shape, qp, bd, dep_quant)
         return _reconstruct_small(trans_levels(levels) if dep_quant else levels, pred, ls, q_shift,
                                   dct2_matrix(h), dct2_matrix(w), 20 - bd, (1 << bd) - 1)

@@ -67,6 +67,13 @@ def dct2_matrix(n: int) -> np.ndarray:
 _BLAS_MIN = 256  # samples from which a block's products go through float64 BLAS
 
 
+def compiled_size(h: int, w: int) -> bool:
+    """Blocks whose transforms take the compiled loops (_forward_small / _inverse_small): no side
+    above 32 (no zero-out) and at most 512 samples; above, BLAS is faster (measured 16x32: 12 / 19 us
+    compiled against 27 / 26 us, 32x32: 28 / 30 against 32 / 19, forward / inverse)."""
+    return h * w <= 512 and h <= ZERO_OUT and w <= ZERO_OUT
+
+
 def _exact_int(a: np.ndarray) -> np.ndarray:
     """An integer-valued float64 product back to int64 (exact: the callers bound its sums)."""
     return a.astype(np.int64)
@@ -140,7 +147,7 @@ def _forward_small(x, tw, th, shift1, shift2):
 def inverse_dct2(coeffs: np.ndarray, bit_depth: int) -> np.ndarray:
     """Scaled transform coefficients d (h, w) -> residual r (h, w) int32, bit-exact per 8.7.4/8.7.2."""
     h, w = _check_block(coeffs, "coefficient block")
-    if h * w < _BLAS_MIN:
+    if compiled_size(h, w):
         return _inverse_small(np.asarray(coeffs, dtype=np.int64), dct2_matrix(h), dct2_matrix(w), 20 - bit_depth)
     # nonZeroW/H = Min(nTbW/H, 32) (8.7.4.2): the 1-D transforms read only the first 32 inputs
     zh, zw = min(h, ZERO_OUT), min(w, ZERO_OUT)
@@ -168,7 +175,7 @@ def forward_dct2(residual: np.ndarray, bit_depth: int) -> np.ndarray:
     x = np.asarray(residual)
     shift1 = (w.bit_length() - 1) + bit_depth - 9
     shift2 = (h.bit_length() - 1) + 6
-    if h * w < _BLAS_MIN:
+    if compiled_size(h, w):
         return _forward_small(np.asarray(x, dtype=np.int64), dct2_matrix(w), dct2_matrix(h), shift1, shift2)
     # float64 products (BLAS) where they are exact: |x| <= 2^16 and |T| <= 91 keep the first
     # stage's sums below 2^29 and, with shift1 >= 0, the second's below 2^52
