@@ -280,8 +280,10 @@ def _case(seed, h, w, c_idx, qp, bd, kind):
 
 
 @settings(max_examples=150, deadline=None)
-@given(*_CASE, st.sampled_from((1, 2)))
-def test_dq_quantize_equals_the_pre_kernel_trellis(seed, h, w, c_idx, qp, bd, kind, passes):
+@given(*_CASE, st.sampled_from((1, 2)), st.integers(0, 5))
+def test_dq_quantize_equals_the_pre_kernel_trellis(seed, h, w, c_idx, qp, bd, kind, passes, wide):
+    if wide == 0:  # a 64-sample side: the 32-sample zero-out region, last_sig_coeff contexts of 64
+        h, w = (64, w) if seed & 1 else (h, 64)
     rng, ctx, coef, lam, qp = _case(seed, h, w, c_idx, qp, bd, kind)
     s0, s1 = ctx.s0.copy(), ctx.s1.copy()
     got = dq_quantize(coef, qp, bd, c_idx, lam, ctx, passes)
