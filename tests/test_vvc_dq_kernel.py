@@ -346,3 +346,17 @@ def test_all_below_the_threshold_and_the_cap():
     got = dq_quantize(coef, -12, 10, 1, 1e-3, ctx)  # Delta = 720 / 2^11 (qP 0 + 1, 10 bits)
     assert np.array_equal(got, _ref_dq_quantize(coef, -12, 10, 1, 1e-3, ctx))
     assert np.abs(got).max() >= 16383
+
+
+@pytest.mark.skipif(not hasattr(dep_quant._qstate_walk, "py_func"), reason="NUMBA_DISABLE_JIT=1: nothing compiled")
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(SIDES), st.sampled_from(SIDES), st.floats(0.0, 1.0))
+def test_qstate_walk_kernel_equals_its_interpreted_function(seed, h, w, density):
+    """trans_levels' walk (also checked against a walk written from the spec in test_vvc_dq.py)."""
+    rng = np.random.default_rng(seed)
+    lv = np.round(rng.laplace(0, rng.uniform(0.5, 50), (h, w))).astype(np.int64)
+    lv[rng.random((h, w)) > density] = 0
+    lv *= np.kron(rng.random((h // 4, w // 4)) < 0.6, np.ones((4, 4), dtype=np.int64))  # uncoded sub-blocks
+    args = (lv.ravel(), dep_quant._kernel_tables(w, h).scan, dep_quant._TRANS)
+    a, b = dep_quant._qstate_walk(*args), dep_quant._qstate_walk.py_func(*args)
+    assert a.dtype == b.dtype == np.int32 and np.array_equal(a, b)

@@ -52,31 +52,47 @@ def trans_levels(levels: np.ndarray) -> np.ndarray:
     walk (7.3.11.11); a 64-sample side's levels past 32 must be zero (the DCT-II zero-out)."""
     region, _, _ = zero_out(levels)
     hh, n = region.shape
-    T = tables(n, hh)
-    flat = region.ravel().tolist()
-    out = [0] * (n * hh)
-    scan_k = np.flatnonzero(region.ravel()[T.scan])
-    if scan_k.size:
-        last_k = int(scan_k[-1])
-        last_sb = last_k >> 4
-        qs = 0
-        for i in range(last_sb, -1, -1):
-            pos = T.sb_pos[i]
-            if 0 < i < last_sb and not any(flat[p] for p in pos):
-                continue  # sb_coded_flag 0: QState unchanged
-            for m in range((last_k & 15) if i == last_sb else 15, -1, -1):
-                p = pos[m]
-                v = flat[p]
-                if v:
-                    a = -v if v < 0 else v
-                    t = 2 * a - (1 if qs > 1 else 0)
-                    out[p] = -t if v < 0 else t
-                    qs = QSTATE_TRANS[qs][a & 1]
-                else:
-                    qs = QSTATE_TRANS[qs][0]
+    out = _qstate_walk(np.asarray(region, dtype=np.int64).ravel(), _kernel_tables(n, hh).scan, _TRANS)
     res = np.zeros(levels.shape, dtype=np.int32)
-    res[:hh, :n] = np.array(out, dtype=np.int32).reshape(hh, n)
+    res[:hh, :n] = out.reshape(hh, n)
     return res
+
+
+@kernel
+def _qstate_walk(flat, scan, trans):
+    """trans_levels() of the coded region ``flat`` (int64, raster) with scan order ``scan``
+    (sub-block by sub-block): integer arithmetic only."""
+    size = flat.shape[0]
+    out = np.zeros(size, dtype=np.int32)
+    last_k = -1
+    for k in range(size - 1, -1, -1):
+        if flat[scan[k]] != 0:
+            last_k = k
+            break
+    if last_k < 0:
+        return out
+    last_sb = last_k >> 4
+    qs = 0
+    for i in range(last_sb, -1, -1):
+        if 0 < i < last_sb:
+            coded = False
+            for m in range(16):
+                if flat[scan[16 * i + m]] != 0:
+                    coded = True
+                    break
+            if not coded:
+                continue  # sb_coded_flag 0: QState unchanged
+        for m in range((last_k & 15) if i == last_sb else 15, -1, -1):
+            p = scan[16 * i + m]
+            v = flat[p]
+            if v:
+                a = -v if v < 0 else v
+                t = 2 * a - (1 if qs > 1 else 0)
+                out[p] = -t if v < 0 else t
+                qs = trans[qs, a & 1]
+            else:
+                qs = trans[qs, 0]
+    return out
 
 
 def dq_dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
