@@ -23,7 +23,8 @@ budget and the inferred DC flag of a coded sub-block are ignored. Sub-blocks may
 The last significant position is part of the search (each position may start a path in state 0,
 paying its last_sig_coeff bins). benchmarks/dq_trellis.py (luma blocks 4x16..32x32 of astronaut, QP
 27 and 37): D + lambda R with the real rate 0.0-2.5% below RDOQ's (rdoq.py) with one pass, 0.6-3.0%
-with two, at 2.2-2.5x / 3.6-4.9x RDOQ's CPU time (both interpreted Python then).
+with two, at 0.09-0.33x / 0.10-0.35x the CPU time of RDOQ in Python (1.8-2.1x / 3.3-4.0x with the
+trellis in Python too).
 
 The search over one block is one compiled kernel (jit.kernel) on array tables of the coded region;
 its paths are back-pointers per scan position and state (and per sub-block for the skips) instead
@@ -105,7 +106,7 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     output) under dependent quantisation, chosen by the trellis with rates from the context states
     ``ctx`` (read-only); a 64-sample side gets levels in its first 32 positions only. ``passes`` > 1
     runs the trellis again with the context templates reading the previous run's levels
-    (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.7-1.9x the time)."""
+    (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.06-1.2x the time)."""
     h, w = coeffs.shape
     ls, bd_shift = _scale_params(coeffs.shape, qp, bd, True)
     delta = ls / float(1 << bd_shift)
