@@ -3,10 +3,10 @@ rounding (quant.quantize), block by block: D + lambda * R with R the real code l
 levels (residual_bits under the slice's initial context states, plus one bin for the coded flag)
 and the quantiser's CPU time, summed over luma blocks of scikit-image's astronaut (512x512, BT.601
 4:2:0, 8-bit) predicted by the mean of the row above, at slice QP 27 and 37. Printed as ratios to
-RDOQ measured in the same run; the trellis with one pass (trials) and two (the encoder's RDOQ
-codings).
+RDOQ measured in the same run (after a warm-up call of each: compiled kernels load first); the
+trellis with one pass (trials) and two (the encoder's RDOQ codings).
 
-Run: .venv/bin/python benchmarks/dq_trellis.py   (about a minute)
+Run: .venv/bin/python benchmarks/dq_trellis.py   (seconds; a minute with the quantisers in Python)
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main() -> None:
 
     y = rgb_to_ycbcr420(load_image("astronaut"), 8)[0].astype(np.int32)
     bd = 8
+    warm = forward_dct2(y[:8, :8] - 128, bd)  # compile or load the compiled kernels before timing
+    dq_quantize(warm, 27, bd, 0, 30.0, ContextStates(27), 2)
+    rdoq(warm, 27, bd, 0, 30.0, ContextStates(27))
     print(f"{'QP':>3} {'block':>6} {'blocks':>6}  D+lR / RDOQ's: {'plain':>6} {'dq1':>6} {'dq2':>6}"
           f"   time / RDOQ's: {'plain':>6} {'dq1':>6} {'dq2':>6}")
     for qp in (27, 37):

@@ -23,57 +23,77 @@ budget and the inferred DC flag of a coded sub-block are ignored. Sub-blocks may
 The last significant position is part of the search (each position may start a path in state 0,
 paying its last_sig_coeff bins). benchmarks/dq_trellis.py (luma blocks 4x16..32x32 of astronaut, QP
 27 and 37): D + lambda R with the real rate 0.0-2.5% below RDOQ's (rdoq.py) with one pass, 0.6-3.0%
-with two, at 2.2-2.5x / 3.6-4.9x RDOQ's CPU time.
+with two, at 0.09-0.33x / 0.10-0.35x the CPU time of RDOQ in Python (1.8-2.1x / 3.3-4.0x with the
+trellis in Python too).
+
+The search over one block is one compiled kernel (jit.kernel) on array tables of the coded region;
+its paths are back-pointers per scan position and state (and per sub-block for the skips) instead
+of linked lists. ``NUMBA_DISABLE_JIT=1`` runs the same function in CPython.
 """
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 from . import contexts as C
-from .cabac import _COST0, _COST1
-from .quant import COEFF_MAX, _scale_params, dequantize
+from .cabac import COST0, COST1
+from .jit import kernel
+from .quant import _scale_params, dequantize
 from .rdoq import _abs_bits, _energy_gain
 from .residual_coding import _RICE, QSTATE_TRANS, _last_prefix, last_ctx, tables, zero_out, zero_out_levels
+from .transform import ZERO_OUT
 
 __all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
-
-_INF = math.inf
-
 
 def trans_levels(levels: np.ndarray) -> np.ndarray:
     """TransCoeffLevel (h, w) int32 of the coded levels k (h, w) of one block, by the decoder's QState
     walk (7.3.11.11); a 64-sample side's levels past 32 must be zero (the DCT-II zero-out)."""
     region, _, _ = zero_out(levels)
     hh, n = region.shape
-    T = tables(n, hh)
-    flat = region.ravel().tolist()
-    out = [0] * (n * hh)
-    scan_k = np.flatnonzero(region.ravel()[T.scan])
-    if scan_k.size:
-        last_k = int(scan_k[-1])
-        last_sb = last_k >> 4
-        qs = 0
-        for i in range(last_sb, -1, -1):
-            pos = T.sb_pos[i]
-            if 0 < i < last_sb and not any(flat[p] for p in pos):
-                continue  # sb_coded_flag 0: QState unchanged
-            for m in range((last_k & 15) if i == last_sb else 15, -1, -1):
-                p = pos[m]
-                v = flat[p]
-                if v:
-                    a = -v if v < 0 else v
-                    t = 2 * a - (1 if qs > 1 else 0)
-                    out[p] = -t if v < 0 else t
-                    qs = QSTATE_TRANS[qs][a & 1]
-                else:
-                    qs = QSTATE_TRANS[qs][0]
+    out = _qstate_walk(np.asarray(region, dtype=np.int64).ravel(), _kernel_tables(n, hh).scan, _TRANS)
     res = np.zeros(levels.shape, dtype=np.int32)
-    res[:hh, :n] = np.array(out, dtype=np.int32).reshape(hh, n)
+    res[:hh, :n] = out.reshape(hh, n)
     return res
+
+
+@kernel
+def _qstate_walk(flat, scan, trans):
+    """trans_levels() of the coded region ``flat`` (int64, raster) with scan order ``scan``
+    (sub-block by sub-block): integer arithmetic only."""
+    size = flat.shape[0]
+    out = np.zeros(size, dtype=np.int32)
+    last_k = -1
+    for k in range(size - 1, -1, -1):
+        if flat[scan[k]] != 0:
+            last_k = k
+            break
+    if last_k < 0:
+        return out
+    last_sb = last_k >> 4
+    qs = 0
+    for i in range(last_sb, -1, -1):
+        if 0 < i < last_sb:
+            coded = False
+            for m in range(16):
+                if flat[scan[16 * i + m]] != 0:
+                    coded = True
+                    break
+            if not coded:
+                continue  # sb_coded_flag 0: QState unchanged
+        for m in range((last_k & 15) if i == last_sb else 15, -1, -1):
+            p = scan[16 * i + m]
+            v = flat[p]
+            if v:
+                a = -v if v < 0 else v
+                t = 2 * a - (1 if qs > 1 else 0)
+                out[p] = -t if v < 0 else t
+                qs = trans[qs, a & 1]
+            else:
+                qs = trans[qs, 0]
+    return out
 
 
 def dq_dequantize(levels: np.ndarray, qp: int, bit_depth: int) -> np.ndarray:
@@ -86,7 +106,7 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     output) under dependent quantisation, chosen by the trellis with rates from the context states
     ``ctx`` (read-only); a 64-sample side gets levels in its first 32 positions only. ``passes`` > 1
     runs the trellis again with the context templates reading the previous run's levels
-    (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.7-1.9x the time)."""
+    (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.06-1.2x the time)."""
     h, w = coeffs.shape
     ls, bd_shift = _scale_params(coeffs.shape, qp, bd, True)
     delta = ls / float(1 << bd_shift)
@@ -95,24 +115,50 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     return zero_out_levels(coeffs, lambda c: _trellis(c, delta, gain, log2s, c_idx, lam, ctx, passes))
 
 
-# the context templates of the first pass read the levels k = floor(|c| / (2 Delta) + _KP_OFF)
-_KP_OFF = 0.5
+class _KernelTables(NamedTuple):
+    """Array forms of residual_coding.tables(w, h) for the kernel: ``scan`` (w*h,) raster index per
+    scan position (sub-block by sub-block), ``tmpl`` (w*h, 5) each raster position's template
+    neighbours padded with w*h (an always-zero entry), ``diag`` (w*h,) x + y, ``sb_nb`` (sub-blocks,
+    2) the scan indices of the right and lower neighbour sub-blocks (-1: none)."""
+
+    scan: np.ndarray
+    tmpl: np.ndarray
+    diag: np.ndarray
+    sb_nb: np.ndarray
 
 
 @lru_cache(maxsize=None)
-def _templates(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """(positions (w * h, 5) of each position's template, index w * h = none; diagonal x + y)."""
+def _kernel_tables(w: int, h: int) -> _KernelTables:
     T = tables(w, h)
     tm = np.full((w * h, 5), w * h, dtype=np.int64)
     for p, t in enumerate(T.tmpl):
         tm[p, :len(t)] = t
-    return tm, np.array(T.diag, dtype=np.int64)
+    sb_nb = np.array([[-1 if r is None else r, -1 if b is None else b] for r, b in T.sb_nb], dtype=np.int64)
+    return _KernelTables(T.scan.copy(), tm, np.array(T.diag, dtype=np.int64), sb_nb.reshape(-1, 2))
 
 
-_SIG_DIAG = (np.array([8, 8, 4, 4, 4] + [0] * 60), np.array([4, 4] + [0] * 63))  # luma, chroma by x + y
-_GTX_DIAG = (np.array([15, 10, 10] + [5] * 7 + [0] * 55), np.array([5] + [0] * 64))
+@lru_cache(maxsize=None)
+def _last_params(log2w_tb: int, log2h_tb: int, chroma: bool, log2w: int, log2h: int) -> np.ndarray:
+    """(first context, ctxShift, cMax) of last_sig_coeff_x_prefix, then of _y_prefix: the context
+    offset and shift of the block's sides, cMax of the coded region's (9.3.4.2.4)."""
+    ox, shx = last_ctx(log2w_tb, chroma)
+    oy, shy = last_ctx(log2h_tb, chroma)
+    return np.array([C.LAST_X + ox, shx, 2 * log2w - 1, C.LAST_Y + oy, shy, 2 * log2h - 1], dtype=np.int64)
+
+
+# context offsets by x + y (row 0 luma, row 1 chroma): sig_coeff_flag's and abs_level_gtx_flag's
+_SIG_DIAG = np.array([[8, 8, 4, 4, 4] + [0] * 60, [4, 4] + [0] * 63], dtype=np.int64)
+_GTX_DIAG = np.array([[15, 10, 10] + [5] * 7 + [0] * 55, [5] + [0] * 64], dtype=np.int64)
 _RICE_A = np.array(_RICE, dtype=np.int64)
-_C0, _C1 = np.array(_COST0), np.array(_COST1)
+# last_sig_coeff prefix and suffix length of a coordinate 0..31
+_LAST_PRE = np.array([_last_prefix(v)[0] for v in range(ZERO_OUT)], dtype=np.int64)
+_LAST_SL = np.array([_last_prefix(v)[2] for v in range(ZERO_OUT)], dtype=np.int64)
+_TRANS = np.array(QSTATE_TRANS, dtype=np.int64)
+# the kernel's context indices (arguments, not globals: numba would freeze globals into its cache)
+_CTX = np.array([C.SIG, C.GTX, C.PAR, C.SB_CODED], dtype=np.int64)
+_NO_KP = np.zeros(0, dtype=np.int64)
+# rdoq's remainder length, compiled (rdoq.py may already hold it as a kernel)
+_abs_bits_k = _abs_bits if hasattr(_abs_bits, "py_func") else kernel(_abs_bits)
 
 
 def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int, lam: float,
@@ -132,164 +178,253 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
     """dq_quantize() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s``;
     ``kp``: the levels the context templates read (None: a rounding of the coefficients)."""
     hh, n = coeffs.shape
-    T = tables(n, hh)
-    flat = coeffs.ravel().astype(np.float64)
-    mag = np.abs(flat)
-    # the coefficient in units of Delta, capped so that TransCoeffLevel (2 k, 2 k - 1) stays <= 32767
-    tq = np.minimum(mag / delta, 32765.0)
-    sc = tq[T.scan]
-    starts = np.flatnonzero(sc >= 1.0)  # a last position reconstructs at 2 Delta at least (QState 0)
-    if starts.size == 0:
-        return np.zeros((hh, n), dtype=np.int32)
-    start_k = int(starts[-1])
+    T = _kernel_tables(n, hh)
     chroma = c_idx > 0
-    # bits of a 0 / 1 bin of every context under the current states
-    si = (np.asarray(ctx.s1) + (np.asarray(ctx.s0) << 4)) >> 5
-    b0, b1 = _C0[si].tolist(), _C1[si].tolist()
-    lam_inv = 1.0 / lam
-    # per position: contexts from the neighbours' levels kp (the context templates of 9.3.4.2.5..8)
-    if kp is None:
-        kp = np.minimum(np.floor(tq * 0.5 + _KP_OFF), COEFF_MAX).astype(np.int64)
-    tm, dg = _templates(n, hh)
-    kpa = np.append(kp, 0)
-    p1a = np.where(kpa < 4, kpa, 4 + (kpa & 1))
-    nb = p1a[tm]
-    ssum = nb.sum(axis=1)
-    nsig = (nb > 0).sum(axis=1)
-    sr = kpa[tm].sum(axis=1)
+    last = _last_params(log2s[0], log2s[1], chroma, n.bit_length() - 1, hh.bit_length() - 1)
+    kpa = _NO_KP if kp is None else np.asarray(kp, dtype=np.int64)
+    out = _viterbi(coeffs.ravel().astype(np.float64), n, float(delta), float(gain), float(lam), chroma, kpa,
+                   ctx.s0, ctx.s1, COST0, COST1, T.scan, T.tmpl, T.diag, T.sb_nb, last, _CTX, _TRANS,
+                   _SIG_DIAG, _GTX_DIAG, _RICE_A, _LAST_PRE, _LAST_SL)
+    return out.reshape(hh, n)
+
+
+@kernel
+def _level_bits(k: int, inc: int, rice: int, b0: np.ndarray, b1: np.ndarray, gtx: int, par_c: int) -> float:
+    """Bits of a level k >= 1 after its sig_coeff_flag: gt1, par, gt3, remainder, sign."""
+    if k == 1:
+        return b0[gtx + inc] + 1.0
+    r = b1[gtx + inc] + (b1[par_c + inc] if (k - 2) & 1 else b0[par_c + inc]) + 1.0
+    if k >= 4:
+        return r + b1[gtx + 32 + inc] + _abs_bits_k((k - 4) >> 1, rice)
+    return r + b0[gtx + 32 + inc]
+
+
+@kernel
+def _viterbi(flat, n, delta, gain, lam, chroma, kp_in, s0, s1, cost0, cost1, scan, tm, dg, sb_nb, last, ctxs,
+             trans, sig_diag, gtx_diag, rice_t, last_pre, last_sl):
+    """Signed levels k (raster, int32) of the coded region ``flat`` (float64, raster, width ``n``):
+    the four-state Viterbi search. Paths are kept as back-pointers: per scan position and state
+    reached, the state it came from (-1: the path starts here, the last significant position) and
+    the level chosen; per sub-block and state, whether the path skips the sub-block (its path is then
+    the same state's path before it)."""
+    size = flat.shape[0]
+    hh = size // n
+    out = np.zeros(size, dtype=np.int32)
+    mag = np.empty(size)
+    tq = np.empty(size)
+    for p in range(size):
+        m = abs(flat[p])
+        mag[p] = m
+        # the coefficient in units of Delta, capped so that TransCoeffLevel (2 k, 2 k - 1) <= 32767
+        tq[p] = min(m / delta, 32765.0)
+    start_k = -1  # a last position reconstructs at 2 Delta at least (QState 0)
+    for k in range(size - 1, -1, -1):
+        if tq[scan[k]] >= 1.0:
+            start_k = k
+            break
+    if start_k < 0:
+        return out
     ch = 1 if chroma else 0
-    ci_sig_l = (C.SIG + 36 * ch + np.minimum((ssum + 1) >> 1, 3) + _SIG_DIAG[ch][dg]).tolist()
-    inc_l = ((22 if chroma else 1) + np.minimum(ssum - nsig, 4) + _GTX_DIAG[ch][dg]).tolist()
-    rice_l = _RICE_A[np.clip(sr - 20, 0, 31)].tolist()
-    mag_l = mag.tolist()
-    tq_l = tq.tolist()
+    sig0, gtx, par_c, sb_base = ctxs[0] + 36 * ch, ctxs[1], ctxs[2], ctxs[3] + 2 * ch
+    # bits of a 0 / 1 bin of every context under the current states
+    nctx = s0.shape[0]
+    b0 = np.empty(nctx)
+    b1 = np.empty(nctx)
+    for ci in range(nctx):
+        si = (s1[ci] + (s0[ci] << 4)) >> 5
+        b0[ci] = cost0[si]
+        b1[ci] = cost1[si]
+    lam_inv = 1.0 / lam
     gl = gain * lam_inv
-    zd_l = (gl * mag * mag).tolist()
-    qs_step = 8 if chroma else 12
-    gtx, par_c, gt3_c = C.GTX, C.PAR, C.GTX + 32
-
-    def level_bits(k: int, inc: int, rice: int) -> float:
-        """Bits of a level k >= 1 after its sig_coeff_flag: gt1, par, gt3, remainder, sign."""
-        if k == 1:
-            return b0[gtx + inc] + 1.0
-        r = b1[gtx + inc] + (b1 if (k - 2) & 1 else b0)[par_c + inc] + 1.0
-        if k >= 4:
-            return r + b1[gt3_c + inc] + _abs_bits((k - 4) >> 1, rice)
-        return r + b0[gt3_c + inc]
-
-    # the last position's bins (as rdoq.py)
-    (bx, ox, shx), (by, oy, shy) = ((C.LAST_X,) + last_ctx(log2s[0], chroma),
-                                    (C.LAST_Y,) + last_ctx(log2s[1], chroma))
-    cmx, cmy = 2 * T.log2w - 1, 2 * T.log2h - 1
-    coord: dict[tuple[int, int], float] = {}
-
-    def coord_bits(v: int, axis: int) -> float:
-        r = coord.get((v, axis))
-        if r is None:
-            base, off, shift, cmax = (bx, ox, shx, cmx) if axis == 0 else (by, oy, shy, cmy)
-            pre, _, sl = _last_prefix(v)
-            r = 0.0
+    zd = np.empty(size)
+    for p in range(size):
+        zd[p] = gl * mag[p] * mag[p]
+    # the levels the context templates read (9.3.4.2.5..8), and their pass-1 values; index size = none.
+    # The first pass reads the rounding k = floor(|c| / (2 Delta) + 1/2).
+    kpa = np.zeros(size + 1, dtype=np.int64)
+    if kp_in.shape[0] == 0:
+        for p in range(size):
+            kpa[p] = np.int64(min(np.floor(tq[p] * 0.5 + 0.5), 32767.0))
+    else:
+        for p in range(size):
+            kpa[p] = kp_in[p]
+    p1a = np.zeros(size + 1, dtype=np.int64)
+    for p in range(size):
+        v = kpa[p]
+        p1a[p] = v if v < 4 else 4 + (v & 1)
+    # sb_coded_flag contexts read kp's coded sub-blocks
+    nsb = size >> 4
+    rough = np.zeros(nsb, dtype=np.bool_)
+    for i in range(nsb):
+        for m in range(16):
+            if kpa[scan[16 * i + m]] != 0:
+                rough[i] = True
+                break
+    # the last position's bins: prefix bins then suffix length, per coordinate (as rdoq.py)
+    cxy = np.zeros((2, 32))
+    for axis in range(2):
+        base, shift, cmax = last[3 * axis], last[3 * axis + 1], last[3 * axis + 2]
+        for v in range(n if axis == 0 else hh):
+            pre = last_pre[v]
+            bits = 0.0
             for i in range(pre):
-                r += b1[base + off + (i >> shift)]
+                bits += b1[base + (i >> shift)]
             if pre < cmax:
-                r += b0[base + off + (pre >> shift)]
-            r = coord[(v, axis)] = r + sl
-        return r
-
-    # sb_coded_flag contexts from kp's coded sub-blocks
-    rough_coded = (kp[T.scan].reshape(-1, 16) != 0).any(axis=1).tolist()  # T.scan runs sub-block by sub-block
-    sb_base = C.SB_CODED + (2 if chroma else 0)
+                bits += b0[base + (pre >> shift)]
+            cxy[axis, v] = bits + last_sl[v]
+    qs_step = 8 if chroma else 12
     linc = 21 if chroma else 0
-
-    trans = QSTATE_TRANS
-    cost_s = [_INF] * 4
-    node_s: list = [None] * 4  # per state: its path's levels as a linked list (pos, k, parent)
-    nz_s = [False] * 4  # per state: the path has a level in the current sub-block
-    tail_zero = 0.0  # zero distortion of the positions after the current one (up to start_k)
+    inc0 = 22 if chroma else 1
+    cost = np.full(4, np.inf)
+    nz = np.zeros(4, dtype=np.bool_)  # per state: the path has a level in the current sub-block
+    nc = np.empty(4)
+    nnz = np.zeros(4, dtype=np.bool_)
+    sk = np.empty(4)
+    src = np.full((start_k + 1, 4), -2, dtype=np.int8)
+    lev = np.zeros((start_k + 1, 4), dtype=np.int32)
     start_sb = start_k >> 4
+    skipped = np.zeros((start_sb + 1, 4), dtype=np.bool_)
+    dk = np.zeros(2, dtype=np.int64)  # candidates of Q0 (d0: distortion only, q0: with bits) and Q1
+    d0 = np.zeros(2)
+    q0 = np.zeros(2)
+    qk1 = np.zeros(2, dtype=np.int64)
+    q1 = np.zeros(2)
+    tail_zero = 0.0  # zero distortion of the positions after the current one (up to start_k)
     for i in range(start_sb, -1, -1):
-        pos = T.sb_pos[i]
         top = (start_k & 15) if i == start_sb else 15
-        skip = None
-        if i > 0 and any(c < _INF for c in cost_s):
-            r, b = T.sb_nb[i]
-            ci = sb_base + (1 if (r is not None and rough_coded[r]) or (b is not None and rough_coded[b]) else 0)
+        has_skip = False
+        if i > 0 and (cost[0] < np.inf or cost[1] < np.inf or cost[2] < np.inf or cost[3] < np.inf):
+            right, below = sb_nb[i, 0], sb_nb[i, 1]
+            ci = sb_base + (1 if (right >= 0 and rough[right]) or (below >= 0 and rough[below]) else 0)
             zsb = 0.0
             for m in range(top, -1, -1):
-                zsb += zd_l[pos[m]]
-            skip = [c + zsb + b0[ci] for c in cost_s], list(node_s)
+                zsb += zd[scan[16 * i + m]]
+            for st in range(4):
+                sk[st] = cost[st] + zsb + b0[ci]
             f1 = b1[ci]
-            cost_s = [c + f1 for c in cost_s]
-            nz_s = [False] * 4
+            for st in range(4):
+                cost[st] = cost[st] + f1
+                nz[st] = False
+            has_skip = True
         for m in range(top, -1, -1):
-            p = pos[m]
-            mg = mag_l[p]
-            t = tq_l[p]
-            zd = zd_l[p]
-            ci_sig = ci_sig_l[p]
-            inc = inc_l[p]
-            rice = rice_l[p]
+            k = 16 * i + m
+            p = scan[k]
+            mg = mag[p]
+            t = tq[p]
+            zdp = zd[p]
+            ssum = 0
+            nsig = 0
+            sr = 0
+            for j in range(5):
+                q = tm[p, j]
+                v = p1a[q]
+                ssum += v
+                if v > 0:
+                    nsig += 1
+                sr += kpa[q]
+            d = dg[p]
+            ci_sig = sig0 + min((ssum + 1) >> 1, 3) + sig_diag[ch, d]
+            inc = inc0 + min(ssum - nsig, 4) + gtx_diag[ch, d]
+            rice = rice_t[min(max(sr - 20, 0), 31)]
             # candidate levels: the two nearest of each quantiser (one of each parity), Q0 (QState
             # 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta, and zero
             ka = int(t * 0.5)
             kb = int((t + 1.0) * 0.5)  # ka or ka + 1
-            lb: dict[int, float] = {}
-            for k in (ka, ka + 1, kb + 1):
-                if k and k not in lb:
-                    lb[k] = level_bits(k, inc, rice)
             e = mg - 2 * (ka + 1) * delta
-            d0 = [(gl * e * e, ka + 1)]
+            dk[0] = ka + 1
+            d0[0] = gl * e * e
+            n0 = 1
             if ka:
                 e = mg - 2 * ka * delta
-                d0.append((gl * e * e, ka))
+                dk[1] = ka
+                d0[1] = gl * e * e
+                n0 = 2
             e = mg - (2 * kb + 1) * delta
-            q1 = [(gl * e * e + lb[kb + 1], kb + 1)]
+            qk1[0] = kb + 1
+            q1[0] = gl * e * e + _level_bits(kb + 1, inc, rice, b0, b1, gtx, par_c)
+            n1 = 1
             if kb:
                 e = mg - (2 * kb - 1) * delta
-                q1.append((gl * e * e + lb[kb], kb))
-            q0 = [(dd + lb[k], k) for dd, k in d0]
-            nc = [_INF] * 4
-            nn: list = [None] * 4
-            nnz = [False] * 4
+                qk1[1] = kb
+                q1[1] = gl * e * e + _level_bits(kb, inc, rice, b0, b1, gtx, par_c)
+                n1 = 2
+            for j in range(n0):
+                q0[j] = d0[j] + _level_bits(dk[j], inc, rice, b0, b1, gtx, par_c)
             for st in range(4):
-                c = cost_s[st]
-                if c == _INF:
+                nc[st] = np.inf
+                nnz[st] = False
+            for st in range(4):
+                c = cost[st]
+                if c == np.inf:
                     continue
                 ci = ci_sig + qs_step * (st - 1) if st > 1 else ci_sig
-                tr = trans[st]
-                j = c + zd + b0[ci]
-                ts = tr[0]
-                if j < nc[ts]:
-                    nc[ts], nn[ts], nnz[ts] = j, node_s[st], nz_s[st]
+                jc = c + zdp + b0[ci]
+                ts = trans[st, 0]
+                if jc < nc[ts]:
+                    nc[ts] = jc
+                    src[k, ts] = st
+                    lev[k, ts] = 0
+                    nnz[ts] = nz[st]
                 c += b1[ci]
-                for dr, k in (q1 if st > 1 else q0):
-                    j = c + dr
-                    ts = tr[k & 1]
-                    if j < nc[ts]:
-                        nc[ts], nn[ts], nnz[ts] = j, (p, k, node_s[st]), True
+                if st > 1:
+                    for j in range(n1):
+                        jc = c + q1[j]
+                        ts = trans[st, qk1[j] & 1]
+                        if jc < nc[ts]:
+                            nc[ts] = jc
+                            src[k, ts] = st
+                            lev[k, ts] = qk1[j]
+                            nnz[ts] = True
+                else:
+                    for j in range(n0):
+                        jc = c + q0[j]
+                        ts = trans[st, dk[j] & 1]
+                        if jc < nc[ts]:
+                            nc[ts] = jc
+                            src[k, ts] = st
+                            lev[k, ts] = dk[j]
+                            nnz[ts] = True
             if t >= 1.0:  # a path whose last significant position is p (QState 0, no sig bin)
-                lb_last = tail_zero + coord_bits(p % n, 0) + coord_bits(p // n, 1)
-                for dd, k in d0:
-                    j = lb_last + dd + level_bits(k, linc, rice)
-                    ts = trans[0][k & 1]
-                    if j < nc[ts]:
-                        nc[ts], nn[ts], nnz[ts] = j, (p, k, None), True
-            cost_s, node_s, nz_s = nc, nn, nnz
-            tail_zero += zd
-        if skip is not None:
-            sk_cost, sk_node = skip
+                lb_last = tail_zero + cxy[0, p % n] + cxy[1, p // n]
+                for j in range(n0):
+                    jc = lb_last + d0[j] + _level_bits(dk[j], linc, rice, b0, b1, gtx, par_c)
+                    ts = trans[0, dk[j] & 1]
+                    if jc < nc[ts]:
+                        nc[ts] = jc
+                        src[k, ts] = -1
+                        lev[k, ts] = dk[j]
+                        nnz[ts] = True
             for st in range(4):
-                if not nz_s[st] or sk_cost[st] < cost_s[st]:
+                cost[st] = nc[st]
+                nz[st] = nnz[st]
+            tail_zero += zdp
+        if has_skip:
+            for st in range(4):
+                if not nz[st] or sk[st] < cost[st]:
                     # a coded sub-block must hold a level: else the path skips it
-                    cost_s[st], node_s[st] = sk_cost[st], sk_node[st]
-                    nz_s[st] = True
-    best = min(range(4), key=lambda st: cost_s[st])
-    out = [0] * (n * hh)
-    if cost_s[best] < tail_zero:  # else the all-zero block is cheaper (cbf = 0)
-        nd = node_s[best]
-        while nd is not None:
-            p, k, nd = nd
-            out[p] = k
-    res = np.array(out, dtype=np.int64)
-    return (np.where(flat < 0, -res, res)).reshape(hh, n).astype(np.int32)
-
+                    cost[st] = sk[st]
+                    skipped[i, st] = True
+                    nz[st] = True
+    best = 0
+    for st in range(1, 4):
+        if cost[st] < cost[best]:
+            best = st
+    if not cost[best] < tail_zero:  # the all-zero block is cheaper (cbf = 0)
+        return out
+    # follow the back-pointers from position 0 up to the path's start
+    st = best
+    for i in range(start_sb + 1):
+        if skipped[i, st]:
+            continue  # the state is the same before the skipped sub-block
+        top = (start_k & 15) if i == start_sb else 15
+        for m in range(top + 1):
+            k = 16 * i + m
+            lv = lev[k, st]
+            if lv:
+                p = scan[k]
+                out[p] = -lv if flat[p] < 0 else lv
+            s = src[k, st]
+            if s < 0:
+                return out
+            st = s
+    return out
