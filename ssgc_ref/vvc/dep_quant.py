@@ -157,8 +157,6 @@ _TRANS = np.array(QSTATE_TRANS, dtype=np.int64)
 # the kernel's context indices (arguments, not globals: numba would freeze globals into its cache)
 _CTX = np.array([C.SIG, C.GTX, C.PAR, C.SB_CODED], dtype=np.int64)
 _NO_KP = np.zeros(0, dtype=np.int64)
-# rdoq's remainder length, compiled (rdoq.py may already hold it as a kernel)
-_abs_bits_k = _abs_bits if hasattr(_abs_bits, "py_func") else kernel(_abs_bits)
 
 
 def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int, lam: float,
@@ -195,7 +193,7 @@ def _level_bits(k: int, inc: int, rice: int, b0: np.ndarray, b1: np.ndarray, gtx
         return b0[gtx + inc] + 1.0
     r = b1[gtx + inc] + (b1[par_c + inc] if (k - 2) & 1 else b0[par_c + inc]) + 1.0
     if k >= 4:
-        return r + b1[gtx + 32 + inc] + _abs_bits_k((k - 4) >> 1, rice)
+        return r + b1[gtx + 32 + inc] + _abs_bits((k - 4) >> 1, rice)
     return r + b0[gtx + 32 + inc]
 
 
