@@ -357,6 +357,6 @@ def test_qstate_walk_kernel_equals_its_interpreted_function(seed, h, w, density)
     lv = np.round(rng.laplace(0, rng.uniform(0.5, 50), (h, w))).astype(np.int64)
     lv[rng.random((h, w)) > density] = 0
     lv *= np.kron(rng.random((h // 4, w // 4)) < 0.6, np.ones((4, 4), dtype=np.int64))  # uncoded sub-blocks
-    args = (lv.ravel(), dep_quant._kernel_tables(w, h).scan, dep_quant._TRANS)
+    args = (lv.ravel(), tables(w, h).scan, dep_quant._TRANS)
     a, b = dep_quant._qstate_walk(*args), dep_quant._qstate_walk.py_func(*args)
     assert a.dtype == b.dtype == np.int32 and np.array_equal(a, b)

@@ -34,7 +34,6 @@ of linked lists. ``NUMBA_DISABLE_JIT=1`` runs the same function in CPython.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
@@ -43,8 +42,8 @@ from .cabac import COST0, COST1
 from .jit import kernel
 from .quant import _scale_params, dequantize
 from .rdoq import _abs_bits, _energy_gain
-from .residual_coding import _RICE, QSTATE_TRANS, _last_prefix, last_ctx, tables, zero_out, zero_out_levels
-from .transform import ZERO_OUT
+from .residual_coding import (LAST_PRE, LAST_SL, QSTATE_TRANS, RICE_A, last_ctx, tables, zero_out,
+                              zero_out_levels)
 
 __all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
 
@@ -53,7 +52,7 @@ def trans_levels(levels: np.ndarray) -> np.ndarray:
     walk (7.3.11.11); a 64-sample side's levels past 32 must be zero (the DCT-II zero-out)."""
     region, _, _ = zero_out(levels)
     hh, n = region.shape
-    out = _qstate_walk(np.asarray(region, dtype=np.int64).ravel(), _kernel_tables(n, hh).scan, _TRANS)
+    out = _qstate_walk(np.asarray(region, dtype=np.int64).ravel(), tables(n, hh).scan, _TRANS)
     res = np.zeros(levels.shape, dtype=np.int32)
     res[:hh, :n] = out.reshape(hh, n)
     return res
@@ -115,28 +114,6 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     return zero_out_levels(coeffs, lambda c: _trellis(c, delta, gain, log2s, c_idx, lam, ctx, passes))
 
 
-class _KernelTables(NamedTuple):
-    """Array forms of residual_coding.tables(w, h) for the kernel: ``scan`` (w*h,) raster index per
-    scan position (sub-block by sub-block), ``tmpl`` (w*h, 5) each raster position's template
-    neighbours padded with w*h (an always-zero entry), ``diag`` (w*h,) x + y, ``sb_nb`` (sub-blocks,
-    2) the scan indices of the right and lower neighbour sub-blocks (-1: none)."""
-
-    scan: np.ndarray
-    tmpl: np.ndarray
-    diag: np.ndarray
-    sb_nb: np.ndarray
-
-
-@lru_cache(maxsize=None)
-def _kernel_tables(w: int, h: int) -> _KernelTables:
-    T = tables(w, h)
-    tm = np.full((w * h, 5), w * h, dtype=np.int64)
-    for p, t in enumerate(T.tmpl):
-        tm[p, :len(t)] = t
-    sb_nb = np.array([[-1 if r is None else r, -1 if b is None else b] for r, b in T.sb_nb], dtype=np.int64)
-    return _KernelTables(T.scan.copy(), tm, np.array(T.diag, dtype=np.int64), sb_nb.reshape(-1, 2))
-
-
 @lru_cache(maxsize=None)
 def _last_params(log2w_tb: int, log2h_tb: int, chroma: bool, log2w: int, log2h: int) -> np.ndarray:
     """(first context, ctxShift, cMax) of last_sig_coeff_x_prefix, then of _y_prefix: the context
@@ -149,10 +126,6 @@ def _last_params(log2w_tb: int, log2h_tb: int, chroma: bool, log2w: int, log2h: 
 # context offsets by x + y (row 0 luma, row 1 chroma): sig_coeff_flag's and abs_level_gtx_flag's
 _SIG_DIAG = np.array([[8, 8, 4, 4, 4] + [0] * 60, [4, 4] + [0] * 63], dtype=np.int64)
 _GTX_DIAG = np.array([[15, 10, 10] + [5] * 7 + [0] * 55, [5] + [0] * 64], dtype=np.int64)
-_RICE_A = np.array(_RICE, dtype=np.int64)
-# last_sig_coeff prefix and suffix length of a coordinate 0..31
-_LAST_PRE = np.array([_last_prefix(v)[0] for v in range(ZERO_OUT)], dtype=np.int64)
-_LAST_SL = np.array([_last_prefix(v)[2] for v in range(ZERO_OUT)], dtype=np.int64)
 _TRANS = np.array(QSTATE_TRANS, dtype=np.int64)
 # the kernel's context indices (arguments, not globals: numba would freeze globals into its cache)
 _CTX = np.array([C.SIG, C.GTX, C.PAR, C.SB_CODED], dtype=np.int64)
@@ -176,13 +149,13 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
     """dq_quantize() of the coded (zero-out) region ``coeffs`` of a block of log2 sides ``log2s``;
     ``kp``: the levels the context templates read (None: a rounding of the coefficients)."""
     hh, n = coeffs.shape
-    T = _kernel_tables(n, hh)
+    T = tables(n, hh)
     chroma = c_idx > 0
     last = _last_params(log2s[0], log2s[1], chroma, n.bit_length() - 1, hh.bit_length() - 1)
     kpa = _NO_KP if kp is None else np.asarray(kp, dtype=np.int64)
     out = _viterbi(coeffs.ravel().astype(np.float64), n, float(delta), float(gain), float(lam), chroma, kpa,
-                   ctx.s0, ctx.s1, COST0, COST1, T.scan, T.tmpl, T.diag, T.sb_nb, last, _CTX, _TRANS,
-                   _SIG_DIAG, _GTX_DIAG, _RICE_A, _LAST_PRE, _LAST_SL)
+                   ctx.s0, ctx.s1, COST0, COST1, T.scan, T.tmpl_a, T.diag_a, T.sb_nb_a, last, _CTX, _TRANS,
+                   _SIG_DIAG, _GTX_DIAG, RICE_A, LAST_PRE, LAST_SL)
     return out.reshape(hh, n)
 
 

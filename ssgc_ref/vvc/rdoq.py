@@ -21,7 +21,7 @@ from . import contexts as C
 from .cabac import COST0, COST1
 from .jit import kernel
 from .quant import _scale_params
-from .residual_coding import _RICE, ZERO_OUT, _last_prefix, last_ctx, tables, zero_out_levels
+from .residual_coding import LAST_PRE, LAST_SL, RICE_A, ZERO_OUT, last_ctx, tables, zero_out_levels
 from .transform import inverse_dct2
 
 
@@ -58,18 +58,16 @@ _T_SCAN = 6  # the raster position at scan index p
 def _shape_table(w: int, h: int) -> np.ndarray:
     """residual_coding.tables(w, h) as one (w*h, 7) int64 array for the kernel (columns _T_*)."""
     T = tables(w, h)
-    tab = np.full((w * h, 7), w * h, dtype=np.int64)
-    for p, t in enumerate(T.tmpl):
-        tab[p, _T_TMPL:_T_TMPL + len(t)] = t
-    tab[:, _T_DIAG] = T.diag
+    tab = np.empty((w * h, 7), dtype=np.int64)
+    tab[:, _T_TMPL:_T_TMPL + 5] = T.tmpl_a
+    tab[:, _T_DIAG] = T.diag_a
     tab[:, _T_SCAN] = T.scan
     return tab
 
 
 # rows: the Rice parameter by clipped template sum (Table 128); the last_sig_coeff prefix and the
 # suffix length of a coordinate 0..31 (residual_coding._last_prefix)
-_CODES = np.array([_RICE, [_last_prefix(v)[0] for v in range(ZERO_OUT)],
-                   [_last_prefix(v)[2] for v in range(ZERO_OUT)]], dtype=np.int64)
+_CODES = np.stack([RICE_A, LAST_PRE, LAST_SL])
 
 
 @lru_cache(maxsize=None)

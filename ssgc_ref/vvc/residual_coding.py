@@ -81,6 +81,18 @@ class _Tables:
         self.sb_nb = []
         for xs, ys in self.sb_scan:
             self.sb_nb.append((idx.get((xs + 1, ys)), idx.get((xs, ys + 1))))
+        # the same as arrays, for the compiled kernels: templates (w * h, 5) padded with w * h (an
+        # entry the kernels keep at zero), x + y, sub-block positions (n_sb, 16) and neighbours
+        # (n_sb, 2; -1 = none)
+        self.tmpl_a = np.full((w * h, 5), w * h, dtype=np.int64)
+        for p, t in enumerate(self.tmpl):
+            self.tmpl_a[p, :len(t)] = t
+        self.diag_a = np.array(self.diag, dtype=np.int64)
+        self.sb_pos_a = np.array(self.sb_pos, dtype=np.int64)
+        self.sb_nb_a = np.array([[-1 if r is None else r, -1 if b is None else b] for r, b in self.sb_nb],
+                                dtype=np.int64).reshape(-1, 2)
+        for a in (self.scan, self.tmpl_a, self.diag_a, self.sb_pos_a, self.sb_nb_a):
+            a.setflags(write=False)
 
 
 @lru_cache(maxsize=None)
@@ -316,28 +328,19 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     the float result is identical), compiled (_bits_kernel; the encoder's hot path)."""
     levels, log2w_tb, log2h_tb = zero_out(levels)
     h, n = levels.shape  # n: width (the raster stride) of the coded region
-    K = _kernel_tables(n, h)
+    T = tables(n, h)
     chroma = c_idx > 0
     offx, shx = last_ctx(log2w_tb, chroma)
     offy, shy = last_ctx(log2h_tb, chroma)
     return _bits_kernel(ctx.s0, ctx.s1, ctx.r0, ctx.r1, COST0, COST1, levels.ravel(), n, h,
-                        offx, shx, offy, shy, chroma, sign_hiding, dep_quant, float(bits), *K)
+                        offx, shx, offy, shy, chroma, sign_hiding, dep_quant, float(bits),
+                        T.scan, T.sb_pos_a, T.sb_nb_a, T.tmpl_a, T.diag_a, T.log2w, T.log2h)
 
 
-@lru_cache(maxsize=None)
-def _kernel_tables(w: int, h: int) -> tuple[np.ndarray, ...]:
-    """tables(w, h) as arrays: scan, sub-block positions (n_sb, 16), sub-block neighbours (n_sb, 2;
-    -1 = none), templates (w * h, 5; index w * h = none, a zero entry), diagonal x + y."""
-    T = tables(w, h)
-    tm = np.full((w * h, 5), w * h, dtype=np.int64)
-    for p, t in enumerate(T.tmpl):
-        tm[p, :len(t)] = t
-    nb = np.array([[-1 if r is None else r, -1 if b is None else b] for r, b in T.sb_nb], dtype=np.int64)
-    return (T.scan, np.array(T.sb_pos, dtype=np.int64), nb, tm, np.array(T.diag, dtype=np.int64),
-            T.log2w, T.log2h)
-
-
-_RICE_A = np.array(_RICE, dtype=np.int64)
+RICE_A = np.array(_RICE, dtype=np.int64)  # _RICE as an array (the kernels')
+# last_sig_coeff prefix and suffix length of a coordinate 0..31 (_last_prefix)
+LAST_PRE = np.array([_last_prefix(v)[0] for v in range(ZERO_OUT)], dtype=np.int64)
+LAST_SL = np.array([_last_prefix(v)[2] for v in range(ZERO_OUT)], dtype=np.int64)
 _QS_NEXT = np.array([t for pair in QSTATE_TRANS for t in pair], dtype=np.int64)  # [2 * QState + parity]
 
 
@@ -521,7 +524,7 @@ def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, h, offx, shx, offy, shy, chrom
                 for t in range(5):
                     s += absl[tmpl[p, t]]
                 s -= 20
-                rice = _RICE_A[0 if s < 0 else (31 if s > 31 else s)]
+                rice = RICE_A[0 if s < 0 else (31 if s > 31 else s)]
                 bits = _abs_add(bits, (a - pass1[p]) >> 1, rice)
         for m in range(first_mode1, -1, -1):
             p = sb_pos[i, m]
@@ -529,7 +532,7 @@ def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, h, offx, shx, offy, shy, chrom
             s = 0
             for t in range(5):
                 s += absl[tmpl[p, t]]
-            rice = _RICE_A[31 if s > 31 else s]
+            rice = RICE_A[31 if s > 31 else s]
             zero = (1 if qs < 2 else 2) << rice  # ZeroPos
             bits = _abs_add(bits, zero if a == 0 else (a - 1 if a <= zero else a), rice)
             if dep_quant:
