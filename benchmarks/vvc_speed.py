@@ -4,7 +4,9 @@ The baseline is the encoder at commit b306d0a (the last one before multi-type tr
 the quad-tree search with CTU 64; `fast` is unchanged since), exported with `git archive` into a
 temporary folder. Each encoder runs in its own worker process (single-threaded BLAS asked for
 through the environment before numpy loads) that imports only its own tree and times
-`encode_picture` with `time.process_time`; the work is interleaved per image, QP and preset
+`encode_picture` with `time.process_time` (after an untimed warm-up encode per preset, in which a
+tree with compiled kernels loads them from numba's cache, or compiles them on a machine's first
+run); the work is interleaved per image, QP and preset
 (baseline, then the current tree, then the optional `--ref`), so that a machine loaded by other
 work slows all of them alike and the ratios stay fair. Inputs and measurement are the anchor's
 (benchmarks/vvc_anchor.py): astronaut, coffee, chelsea, retina and the two ROI-sized crops, BT.601
@@ -51,6 +53,11 @@ _WORKER = r"""
 import json, sys, time
 import numpy as np
 from ssgc_ref.vvc.encoder import encode_picture
+# warm-up, not timed: a tree with compiled kernels loads them (or compiles them, once per machine)
+# on its first encode of each preset's tools
+for pre in ("fast", "medium", "slow"):
+    z = (np.arange(256).reshape(16, 16) * 7 % 256).astype(np.uint8)
+    encode_picture(z, z[::2, ::2].copy(), z[1::2, 1::2].copy(), qp=37, preset=pre)
 for line in sys.stdin:
     req = json.loads(line)
     p = np.load(req["planes"])
