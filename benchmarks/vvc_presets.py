@@ -55,7 +55,7 @@ CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": (
            "medium-mrl": ("medium", None), "slow-mrl": ("slow", None), "medium-dq": ("medium", None),
            "fast-dq": ("fast", None), "slow-dq": ("slow", None), "medium-mip": ("medium", None),
            "fast-mip": ("fast", None), "medium-nomip": ("medium", None), "slow-mip": ("slow", None),
-           "fast-nomip": ("fast", None)}
+           "fast-nomip": ("fast", None), "medium-nodq": ("medium", None), "fast-nodq": ("fast", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
          "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
@@ -63,7 +63,8 @@ TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-no
          "fast-nosao": {"sao": False}, "medium-mrl": {"mrl": True}, "slow-mrl": {"mrl": True},
          "medium-dq": {"dep_quant": True}, "fast-dq": {"dep_quant": True}, "slow-dq": {"dep_quant": True},
          "medium-mip": {"mip": True}, "fast-mip": {"mip": True}, "medium-nomip": {"mip": False},
-         "slow-mip": {"mip": True}, "fast-nomip": {"mip": False}}
+         "slow-mip": {"mip": True}, "fast-nomip": {"mip": False}, "medium-nodq": {"dep_quant": False},
+         "fast-nodq": {"dep_quant": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
 BASE = "medium"
 

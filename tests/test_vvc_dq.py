@@ -283,19 +283,20 @@ def test_rd_search_streams_decode(monkeypatch, preset, bd, qp):
 def test_switch_and_exclusion(monkeypatch):
     rec = WrittenCUs(monkeypatch)
     planes = textured_planes(np.random.default_rng(9), 32, 32, 8, "left")
-    on = encode_picture(*planes, qp=30, dep_quant=True)
+    on = encode_picture(*planes, qp=30)  # every preset's default
     assert rec.cus and all(cu.dep_quant for cu in rec.cus)
     rec.cus.clear()
-    off = encode_picture(*planes, qp=30)
+    off = encode_picture(*planes, qp=30, dep_quant=False)
     assert rec.cus and not any(cu.dep_quant for cu in rec.cus)
     assert on.data != off.data
     with pytest.raises(InputError, match="exclude"):
         encode_picture(*planes, qp=30, dep_quant=True, sign_hiding=True)
-    # slow's dependent quantisation yields to sign hiding asked for, and is left by dep_quant=False
-    rec.cus.clear()
-    encode_picture(*planes, qp=30, preset="slow")
-    assert rec.cus and all(cu.dep_quant for cu in rec.cus)
-    for kw in ({"sign_hiding": True}, {"dep_quant": False}):
+    # a preset's dependent quantisation yields to sign hiding asked for, and is left by dep_quant=False
+    for preset in ("fast", "medium", "slow"):
         rec.cus.clear()
-        encode_picture(*planes, qp=30, preset="slow", **kw)
-        assert rec.cus and not any(cu.dep_quant for cu in rec.cus)
+        encode_picture(*planes, qp=30, preset=preset)
+        assert rec.cus and all(cu.dep_quant for cu in rec.cus)
+        for kw in ({"sign_hiding": True}, {"dep_quant": False}):
+            rec.cus.clear()
+            encode_picture(*planes, qp=30, preset=preset, **kw)
+            assert rec.cus and not any(cu.dep_quant for cu in rec.cus)

@@ -15,9 +15,10 @@ every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma m
 also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
 a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
 residuals do not let the stream carry falls back to 0);
-RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"); with dependent
-quantisation ("slow", or ``dep_quant=True``, dep_quant.py) a four-state trellis replaces both the plain
-quantiser and RDOQ everywhere (the RDOQ codings with two trellis passes); intra sub-partitions
+dependent quantisation (dep_quant.py, every preset unless ``dep_quant=False`` or ``sign_hiding=True``):
+a four-state trellis chooses the levels in every trial, with two passes where RDOQ would run;
+without it, RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"), plain
+rounding in the other trials; intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
 lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
@@ -76,18 +77,20 @@ _MAX_BT_TB64 = 64
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
 # MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
 # by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
-# dependent quantisation is off in fast and medium: in medium it changed luma BD-rate by -2.4..-1.3%
-# on the whole pictures and the face crop (+2.9% on the 96x64 crop) for 1.5-3.6x the CPU time, in
-# fast by -4.7..-2.1% for 1.7-2.1x (configs medium-dq / fast-dq); on in slow (no time target):
-# -2.1 / -0.9 / -5.7% on chelsea / the face crop / the 96x64 crop for 1.8-2.9x (slow-dq / slow)
+# dependent quantisation is on in every preset since its trellis is compiled: in medium it changed
+# luma BD-rate by -1.4 / -1.3 / -1.9 / -2.1 / -2.4% on astronaut / coffee / chelsea / retina / the
+# face crop (+2.9% on the 96x64 crop) for 0.93-1.19x the CPU time (configs medium-dq / medium), in
+# fast by -3.0 / -0.3 / -4.0 / +0.1 / -3.1 / -3.7% (the crop included) for 0.82-1.18x (fast-dq /
+# fast), in slow by -2.1 / -0.9 / -5.7% on chelsea / the face crop / the 96x64 crop (slow-dq / slow,
+# measured with the interpreted trellis)
 # MIP is on in medium: -0.9 / 0.0 / -3.7 / -0.1% luma BD-rate on astronaut / coffee / chelsea / the
 # 200x200 face crop for 1.02-1.34x CPU (configs medium-mip / medium), and in fast: -1.8 / -2.8 / -4.4 /
 # -1.9% for 1.04-1.50x (fast-mip / fast), and in slow: -3.4 / -1.7% on chelsea / the face crop (the
 # only images measured) for 1.05-1.20x (slow-mip / slow)
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": False, "mip": True},
+                           "mrl": False, "dep_quant": True, "mip": True},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                             "mrl": False, "dep_quant": False, "mip": True},
+                             "mrl": False, "dep_quant": True, "mip": True},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
                            "mrl": False, "dep_quant": True, "mip": True}}
 
