@@ -10,10 +10,12 @@ fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits onl
 `medium-mtt2` (medium with multi-type depth 2), `medium-nolfnst`, `medium-noisp`, `medium-nosao`,
 `fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-tb32` (medium
 without the 64-point transforms: MaxTbSizeY 32, a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the
-same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets), `medium-mrl`, `slow-mrl`
-(with multiple reference lines, off in the presets), `medium-dq`, `fast-dq`, `slow-dq` (with dependent
-quantisation, off in the presets), `medium-mip`, `fast-mip`, `slow-mip` (with matrix-based intra
-prediction), `medium-nomip`, `fast-nomip` (without it, whatever the preset's default). Reported:
+same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets; it replaces
+dependent quantisation), `medium-mrl`, `slow-mrl` (with multiple reference lines, on in medium since
+this round), `medium-nomrl` (without), `medium-dq`, `fast-dq`, `slow-dq` (with dependent
+quantisation, on in every preset since this round), `medium-nodq`, `fast-nodq` (without), `medium-mip`,
+`fast-mip`, `slow-mip` (with matrix-based intra prediction), `medium-nomip`, `fast-nomip` (without
+it, whatever the preset's default). Reported:
 luma BD-rate against all-intra VVenC 1.6.1 `faster` and
 `medium` (8-bit internal rows; 10-bit in the JSON), against the baseline configuration (`medium`,
 or --baseline, or the first of --configs when medium is not run), and the encode CPU time (one
@@ -55,7 +57,8 @@ CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": (
            "medium-mrl": ("medium", None), "slow-mrl": ("slow", None), "medium-dq": ("medium", None),
            "fast-dq": ("fast", None), "slow-dq": ("slow", None), "medium-mip": ("medium", None),
            "fast-mip": ("fast", None), "medium-nomip": ("medium", None), "slow-mip": ("slow", None),
-           "fast-nomip": ("fast", None), "medium-nodq": ("medium", None), "fast-nodq": ("fast", None)}
+           "fast-nomip": ("fast", None), "medium-nodq": ("medium", None), "fast-nodq": ("fast", None),
+           "medium-nomrl": ("medium", None)}
 # tool switches of a configuration (encode_picture keyword arguments; absent = the preset's)
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
          "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
@@ -64,7 +67,7 @@ TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-no
          "medium-dq": {"dep_quant": True}, "fast-dq": {"dep_quant": True}, "slow-dq": {"dep_quant": True},
          "medium-mip": {"mip": True}, "fast-mip": {"mip": True}, "medium-nomip": {"mip": False},
          "slow-mip": {"mip": True}, "fast-nomip": {"mip": False}, "medium-nodq": {"dep_quant": False},
-         "fast-nodq": {"dep_quant": False}}
+         "fast-nodq": {"dep_quant": False}, "medium-nomrl": {"mrl": False}}
 DEFAULT_CONFIGS = ("fast", "fast-nolfnst", "medium", "medium-mtt2", "medium-nolfnst", "medium-noisp")
 BASE = "medium"
 

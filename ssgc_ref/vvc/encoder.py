@@ -20,7 +20,7 @@ a four-state trellis chooses the levels in every trial, with two passes where RD
 without it, RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"), plain
 rounding in the other trials; intra sub-partitions
 (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
-lfnst_idx 0); multiple reference lines (mrl.py, "medium"/"slow" with mrl=True): below a
+lfnst_idx 0); multiple reference lines (mrl.py, "medium", or "slow" with mrl=True): below a
 CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
 with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
 has no ISP); matrix-based intra prediction (mip.py, every preset): the MIP modes of the CU in both
@@ -75,8 +75,9 @@ _MAX_BT_TB64 = 64
 # the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl / mip
 # are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
 # this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
-# MRL is off: on, it changed luma BD-rate by -0.6..+0.4% (mean about 0) in medium for 0-24% more CPU,
-# by -0.2..+0.1% in slow for 15-22% (configs medium-mrl / slow-mrl, measured before tb64 and SAO);
+# MRL is on in medium only: with dependent quantisation and 8x8 CUs it changed luma BD-rate by -0.2 /
+# -0.5% on astronaut / coffee (without 8x8 CUs -0.1 / -1.4% for 0.97 / 1.17x CPU, configs
+# medium-mrl / medium), in slow by -0.2..+0.1% for 15-22% more CPU (slow-mrl, before tb64 and SAO);
 # dependent quantisation is on in every preset since its trellis is compiled: in medium it changed
 # luma BD-rate by -1.4 / -1.3 / -1.9 / -2.1 / -2.4% on astronaut / coffee / chelsea / retina / the
 # face crop (+2.9% on the 96x64 crop) for 0.93-1.19x the CPU time (configs medium-dq / medium), in
@@ -90,7 +91,7 @@ _MAX_BT_TB64 = 64
 _TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
                            "mrl": False, "dep_quant": True, "mip": True},
                   "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                             "mrl": False, "dep_quant": True, "mip": True},
+                             "mrl": True, "dep_quant": True, "mip": True},
                   "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
                            "mrl": False, "dep_quant": True, "mip": True}}
 
