@@ -292,17 +292,22 @@ def test_dq_quantize_equals_the_pre_kernel_trellis(seed, h, w, c_idx, qp, bd, ki
     assert got.dtype == np.int32 and np.array_equal(got, want)
 
 
+def _trellis_inputs(rng, h: int, w: int, qp: int, bd: int, given_kp: bool):
+    """_trellis1's (delta, gain, log2 sides, kp): kp random levels, as a previous pass' would be, or None."""
+    ls, sh = _scale_params((h, w), qp, bd, True)
+    kp = None
+    if given_kp:
+        kp = np.abs(np.round(rng.laplace(0, rng.uniform(0.2, 30), h * w))).astype(np.int32)
+        kp[rng.random(h * w) < rng.uniform(0, 1)] = 0
+    return ls / float(1 << sh), _energy_gain(h, w, bd), (w.bit_length() - 1, h.bit_length() - 1), kp
+
+
 @settings(max_examples=100, deadline=None)
 @given(*_CASE, st.booleans())
 def test_trellis1_equals_the_pre_kernel_one_with_given_template_levels(seed, h, w, c_idx, qp, bd, kind, given_kp):
     """One run with ``kp`` given (random levels, as a previous pass' would be) or None."""
     rng, ctx, coef, lam, qp = _case(seed, h, w, c_idx, qp, bd, kind)
-    ls, sh = _scale_params((h, w), qp, bd, True)
-    delta, gain, log2s = ls / float(1 << sh), _energy_gain(h, w, bd), (w.bit_length() - 1, h.bit_length() - 1)
-    kp = None
-    if given_kp:
-        kp = np.abs(np.round(rng.laplace(0, rng.uniform(0.2, 30), h * w))).astype(np.int32)
-        kp[rng.random(h * w) < rng.uniform(0, 1)] = 0
+    delta, gain, log2s, kp = _trellis_inputs(rng, h, w, qp, bd, given_kp)
     got = dep_quant._trellis1(coef, delta, gain, log2s, c_idx, lam, ctx, kp)
     want = _ref_trellis1(coef, delta, gain, log2s, c_idx, lam, ctx, kp)
     assert np.array_equal(got, want)
@@ -313,11 +318,7 @@ def test_trellis1_equals_the_pre_kernel_one_with_given_template_levels(seed, h, 
 @given(*_CASE, st.booleans())
 def test_kernel_equals_its_interpreted_function(seed, h, w, c_idx, qp, bd, kind, given_kp):
     rng, ctx, coef, lam, qp = _case(seed, h, w, c_idx, qp, bd, kind)
-    ls, sh = _scale_params((h, w), qp, bd, True)
-    delta, gain, log2s = ls / float(1 << sh), _energy_gain(h, w, bd), (w.bit_length() - 1, h.bit_length() - 1)
-    kp = None
-    if given_kp:
-        kp = np.abs(np.round(rng.laplace(0, rng.uniform(0.2, 30), h * w))).astype(np.int32)
+    delta, gain, log2s, kp = _trellis_inputs(rng, h, w, qp, bd, given_kp)
     calls = []
     kernel = dep_quant._viterbi
 

@@ -337,24 +337,16 @@ def _viterbi(flat, n, delta, gain, lam, chroma, kp_in, s0, s1, cost0, cost1, sca
                     lev[k, ts] = 0
                     nnz[ts] = nz[st]
                 c += b1[ci]
-                if st > 1:
-                    for j in range(n1):
-                        jc = c + q1[j]
-                        ts = trans[st, qk1[j] & 1]
-                        if jc < nc[ts]:
-                            nc[ts] = jc
-                            src[k, ts] = st
-                            lev[k, ts] = qk1[j]
-                            nnz[ts] = True
-                else:
-                    for j in range(n0):
-                        jc = c + q0[j]
-                        ts = trans[st, dk[j] & 1]
-                        if jc < nc[ts]:
-                            nc[ts] = jc
-                            src[k, ts] = st
-                            lev[k, ts] = dk[j]
-                            nnz[ts] = True
+                # the candidates of this state's quantiser: Q1 (QState 2, 3) or Q0 (0, 1)
+                qc, qk, nq = (q1, qk1, n1) if st > 1 else (q0, dk, n0)
+                for j in range(nq):
+                    jc = c + qc[j]
+                    ts = trans[st, qk[j] & 1]
+                    if jc < nc[ts]:
+                        nc[ts] = jc
+                        src[k, ts] = st
+                        lev[k, ts] = qk[j]
+                        nnz[ts] = True
             if t >= 1.0:  # a path whose last significant position is p (QState 0, no sig bin)
                 lb_last = tail_zero + cxy[0, p % n] + cxy[1, p // n]
                 for j in range(n0):
