@@ -16,7 +16,8 @@ and CABAC rate estimate), with early pruning:
   TUs;
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
   then a ternary split only in a direction whose binary split was the best option; with multi-type splits
-  on, fast/medium skip ternary splits below the first multi-type level (prune()).
+  on, fast/medium skip the quad split of 16x16 blocks and ternary splits below the first
+  multi-type level (prune()).
 
 The chosen option leaves the reconstruction, the neighbourhood maps and the context states in its
 state; the others are undone. The mixin needs the picture encoder's _leaf prerequisites (code_cu,
@@ -62,13 +63,16 @@ class TreeSearch:
     """Mixin of the picture encoder: code_tree() and the options it compares."""
 
     def prune(self, n: Node, split: int, inside: bool) -> bool:
-        """Options the search skips (fast/medium) when binary splits are available: ternary splits
-        below the first multi-type level. (The quad split of 16x16 blocks was skipped too until
-        medium's 8x8 CUs were measured: in medium, whose multi-type depth 1 cannot reach them
-        through two binary splits, trying it changed luma BD-rate by -1.6 / -1.4% on astronaut /
-        coffee for 0.90 / 0.88x the CPU time.)"""
+        """Options the search skips (fast/medium) when binary splits are available: the quad split
+        of a 16x16 block and ternary splits below the first multi-type level. Without that quad
+        split, medium (multi-type depth 1) has no 8x8 CUs: trying it changed luma BD-rate by -1.6 /
+        -1.4% on astronaut / coffee (interleaved experiment) for more CPU time than medium's target
+        leaves (benchmarks/vvc_speed.py --ref e231706: that commit tries it); fast (quad-tree only)
+        and slow (which prunes nothing) have them."""
         if not inside or not self.early_skip or self.lim.max_mtt_depth == 0:
             return False
+        if split == QT:
+            return n.w <= 16
         if split in (TT_H, TT_V):
             return n.mtt_depth >= 1
         return False
