@@ -10,7 +10,7 @@ import numpy as np
 from .dep_quant import dq_dequantize, dq_quantize, trans_levels
 from .jit import kernel
 from .lfnst import inverse_lfnst
-from .quant import _scale_params, dequantize, quantize
+from .quant import _scale_params, dequantize, quantize, scale_levels
 from .rdoq import rdoq
 from .sign_hiding import hide_signs
 from .transform import _inverse_small, compiled_size, dct2_matrix, inverse_dct2
@@ -52,16 +52,10 @@ def reconstruct(levels: np.ndarray, pred: np.ndarray, qp: int, bd: int, lfnst=No
 
 @kernel
 def _reconstruct_small(levels, pred, ls, q_shift, th, tw, tr_shift, max_val):
-    """reconstruct() of a small block without LFNST in one compiled call: the scaling (as
-    quant.dequantize), transform._inverse_small, then Clip1(pred + r)."""
+    """reconstruct() of a small block without LFNST in one compiled call: quant.scale_levels,
+    transform._inverse_small, then Clip1(pred + r)."""
     h, w = levels.shape
-    d = np.empty((h, w), dtype=np.int64)
-    rnd = (1 << q_shift) >> 1
-    for y in range(h):
-        for x in range(w):
-            v = (np.int64(levels[y, x]) * ls + rnd) >> q_shift
-            d[y, x] = -32768 if v < -32768 else (32767 if v > 32767 else v)
-    r = _inverse_small(d, th, tw, tr_shift)
+    r = _inverse_small(scale_levels(levels, ls, q_shift), th, tw, tr_shift)
     out = np.empty((h, w), dtype=np.int32)
     for y in range(h):
         for x in range(w):

@@ -33,17 +33,14 @@ of linked lists. ``NUMBA_DISABLE_JIT=1`` runs the same function in CPython.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from . import contexts as C
 from .cabac import COST0, COST1
 from .jit import kernel
 from .quant import _scale_params, dequantize
-from .rdoq import _abs_bits, _energy_gain
-from .residual_coding import (LAST_PRE, LAST_SL, QSTATE_TRANS, RICE_A, last_ctx, tables, zero_out,
-                              zero_out_levels)
+from .rdoq import _CODES, _abs_bits, _energy_gain, _last_terms_sum
+from .residual_coding import QSTATE_TRANS, last_params, tables, zero_out, zero_out_levels
 
 __all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
 
@@ -114,20 +111,11 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     return zero_out_levels(coeffs, lambda c: _trellis(c, delta, gain, log2s, c_idx, lam, ctx, passes))
 
 
-@lru_cache(maxsize=None)
-def _last_params(log2w_tb: int, log2h_tb: int, chroma: bool, log2w: int, log2h: int) -> np.ndarray:
-    """(first context, ctxShift, cMax) of last_sig_coeff_x_prefix, then of _y_prefix: the context
-    offset and shift of the block's sides, cMax of the coded region's (9.3.4.2.4)."""
-    ox, shx = last_ctx(log2w_tb, chroma)
-    oy, shy = last_ctx(log2h_tb, chroma)
-    return np.array([C.LAST_X + ox, shx, 2 * log2w - 1, C.LAST_Y + oy, shy, 2 * log2h - 1], dtype=np.int64)
-
-
 # context offsets by x + y (row 0 luma, row 1 chroma): sig_coeff_flag's and abs_level_gtx_flag's
 _SIG_DIAG = np.array([[8, 8, 4, 4, 4] + [0] * 60, [4, 4] + [0] * 63], dtype=np.int64)
 _GTX_DIAG = np.array([[15, 10, 10] + [5] * 7 + [0] * 55, [5] + [0] * 64], dtype=np.int64)
 _TRANS = np.array(QSTATE_TRANS, dtype=np.int64)
-# the kernel's context indices (arguments, not globals: numba would freeze globals into its cache)
+# the kernel's context indices
 _CTX = np.array([C.SIG, C.GTX, C.PAR, C.SB_CODED], dtype=np.int64)
 _NO_KP = np.zeros(0, dtype=np.int64)
 
@@ -151,11 +139,11 @@ def _trellis1(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, i
     hh, n = coeffs.shape
     T = tables(n, hh)
     chroma = c_idx > 0
-    last = _last_params(log2s[0], log2s[1], chroma, n.bit_length() - 1, hh.bit_length() - 1)
+    last = last_params(log2s[0], log2s[1], chroma, n.bit_length() - 1, hh.bit_length() - 1)
     kpa = _NO_KP if kp is None else np.asarray(kp, dtype=np.int64)
     out = _viterbi(coeffs.ravel().astype(np.float64), n, float(delta), float(gain), float(lam), chroma, kpa,
                    ctx.s0, ctx.s1, COST0, COST1, T.scan, T.tmpl_a, T.diag_a, T.sb_nb_a, last, _CTX, _TRANS,
-                   _SIG_DIAG, _GTX_DIAG, RICE_A, LAST_PRE, LAST_SL)
+                   _SIG_DIAG, _GTX_DIAG, _CODES)
     return out.reshape(hh, n)
 
 
@@ -172,7 +160,7 @@ def _level_bits(k: int, inc: int, rice: int, b0: np.ndarray, b1: np.ndarray, gtx
 
 @kernel
 def _viterbi(flat, n, delta, gain, lam, chroma, kp_in, s0, s1, cost0, cost1, scan, tm, dg, sb_nb, last, ctxs,
-             trans, sig_diag, gtx_diag, rice_t, last_pre, last_sl):
+             trans, sig_diag, gtx_diag, codes):
     """Signed levels k (raster, int32) of the coded region ``flat`` (float64, raster, width ``n``):
     the four-state Viterbi search. Paths are kept as back-pointers: per scan position and state
     reached, the state it came from (-1: the path starts here, the last significant position) and
@@ -236,13 +224,7 @@ def _viterbi(flat, n, delta, gain, lam, chroma, kp_in, s0, s1, cost0, cost1, sca
     for axis in range(2):
         base, shift, cmax = last[3 * axis], last[3 * axis + 1], last[3 * axis + 2]
         for v in range(n if axis == 0 else hh):
-            pre = last_pre[v]
-            bits = 0.0
-            for i in range(pre):
-                bits += b1[base + (i >> shift)]
-            if pre < cmax:
-                bits += b0[base + (pre >> shift)]
-            cxy[axis, v] = bits + last_sl[v]
+            cxy[axis, v] = _last_terms_sum(0.0, v, base, shift, cmax, s0, s1, cost0, cost1, codes)
     qs_step = 8 if chroma else 12
     linc = 21 if chroma else 0
     inc0 = 22 if chroma else 1
@@ -296,7 +278,7 @@ def _viterbi(flat, n, delta, gain, lam, chroma, kp_in, s0, s1, cost0, cost1, sca
             d = dg[p]
             ci_sig = sig0 + min((ssum + 1) >> 1, 3) + sig_diag[ch, d]
             inc = inc0 + min(ssum - nsig, 4) + gtx_diag[ch, d]
-            rice = rice_t[min(max(sr - 20, 0), 31)]
+            rice = codes[0, min(max(sr - 20, 0), 31)]
             # candidate levels: the two nearest of each quantiser (one of each parity), Q0 (QState
             # 0, 1) at 2k Delta, Q1 (2, 3) at (2k - 1) Delta, and zero
             ka = int(t * 0.5)

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .intmath import clip3, log2i
+from .intmath import log2i
 from .jit import kernel
 
 __all__ = ["chroma_qp", "chroma_qp_table", "dequantize", "quantize"]
@@ -55,9 +55,21 @@ def dequantize(levels: np.ndarray, qp: int, bit_depth: int, dep_quant: bool = Fa
     (``dep_quant``: the scaling of sh_dep_quant_used_flag = 1; TransCoeffLevel from
     dep_quant.trans_levels)."""
     ls, bd_shift = _scale_params(levels.shape, qp, bit_depth, dep_quant)
-    lv = np.asarray(levels, dtype=np.int64)
-    d = (lv * ls + ((1 << bd_shift) >> 1)) >> bd_shift
-    return clip3(d, COEFF_MIN, COEFF_MAX).astype(np.int32)
+    return scale_levels(np.asarray(levels), ls, bd_shift)
+
+
+@kernel
+def scale_levels(levels, ls, bd_shift):
+    """dequantize()'s scaling of a 2-D block: Clip3(-32768, 32767, (level * ls + (1 << bdShift >> 1))
+    >> bdShift), int32 (compiled; reconstruct's small-block kernel calls it too)."""
+    h, w = levels.shape
+    d = np.empty((h, w), dtype=np.int32)
+    rnd = (1 << bd_shift) >> 1
+    for y in range(h):
+        for x in range(w):
+            v = (np.int64(levels[y, x]) * ls + rnd) >> bd_shift
+            d[y, x] = COEFF_MIN if v < COEFF_MIN else (COEFF_MAX if v > COEFF_MAX else v)
+    return d
 
 
 def quantize(coeffs: np.ndarray, qp: int, bit_depth: int, *, intra_deadzone: bool = True) -> np.ndarray:

@@ -21,7 +21,7 @@ from . import contexts as C
 from .cabac import COST0, COST1
 from .jit import kernel
 from .quant import _scale_params
-from .residual_coding import LAST_PRE, LAST_SL, RICE_A, ZERO_OUT, last_ctx, tables, zero_out_levels
+from .residual_coding import LAST_PRE, LAST_SL, RICE_A, ZERO_OUT, last_params, tables, zero_out_levels
 from .transform import inverse_dct2
 
 
@@ -75,11 +75,8 @@ def _kernel_tables(w: int, h: int, log2w_tb: int, log2h_tb: int, chroma: bool) -
     """(_shape_table(w, h), the block's parameters [chroma, then per coordinate x, y: the first
     last_sig_coeff prefix context + ctxOffset, ctxShift, cMax]) of a coded region w x h of a block
     of log2 sides log2w_tb, log2h_tb."""
-    ox, shx = last_ctx(log2w_tb, chroma)
-    oy, shy = last_ctx(log2h_tb, chroma)
-    blk = np.array([int(chroma), C.LAST_X + ox, shx, 2 * (w.bit_length() - 1) - 1,
-                    C.LAST_Y + oy, shy, 2 * (h.bit_length() - 1) - 1], dtype=np.int64)
-    return _shape_table(w, h), blk
+    last = last_params(log2w_tb, log2h_tb, chroma, w.bit_length() - 1, h.bit_length() - 1)
+    return _shape_table(w, h), np.concatenate([[int(chroma)], last])
 
 
 def rdoq(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ctx) -> np.ndarray:

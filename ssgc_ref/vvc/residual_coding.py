@@ -330,11 +330,21 @@ def residual_bits(ctx: ContextStates, levels: np.ndarray, c_idx: int, bits: floa
     h, n = levels.shape  # n: width (the raster stride) of the coded region
     T = tables(n, h)
     chroma = c_idx > 0
-    offx, shx = last_ctx(log2w_tb, chroma)
-    offy, shy = last_ctx(log2h_tb, chroma)
-    return _bits_kernel(ctx.s0, ctx.s1, ctx.r0, ctx.r1, COST0, COST1, levels.ravel(), n, h,
-                        offx, shx, offy, shy, chroma, sign_hiding, dep_quant, float(bits),
-                        T.scan, T.sb_pos_a, T.sb_nb_a, T.tmpl_a, T.diag_a, T.log2w, T.log2h)
+    return _bits_kernel(ctx.s0, ctx.s1, ctx.r0, ctx.r1, COST0, COST1, levels.ravel(), n,
+                        last_params(log2w_tb, log2h_tb, chroma, T.log2w, T.log2h), chroma, sign_hiding,
+                        dep_quant, float(bits), T.scan, T.sb_pos_a, T.sb_nb_a, T.tmpl_a, T.diag_a)
+
+
+@lru_cache(maxsize=None)
+def last_params(log2w_tb: int, log2h_tb: int, chroma: bool, log2w: int, log2h: int) -> np.ndarray:
+    """(first context, ctxShift, cMax) of last_sig_coeff_x_prefix, then of _y_prefix, for the
+    compiled kernels: the context offset and shift of the block's sides (log2w_tb, log2h_tb), cMax
+    of the coded region's (log2w, log2h) (9.3.4.2.4)."""
+    ox, shx = last_ctx(log2w_tb, chroma)
+    oy, shy = last_ctx(log2h_tb, chroma)
+    a = np.array([C.LAST_X + ox, shx, 2 * log2w - 1, C.LAST_Y + oy, shy, 2 * log2h - 1], dtype=np.int64)
+    a.setflags(write=False)
+    return a
 
 
 RICE_A = np.array(_RICE, dtype=np.int64)  # _RICE as an array (the kernels')
@@ -387,30 +397,21 @@ def _abs_add(bits, value, rice):
 
 
 @kernel
-def _last_bits(s0, s1, r0, r1, c0, c1, base, off, shift, cmax, v, bits):
-    """The last_sig_coeff prefix bins of coordinate ``v`` (contexts base + off + (i >> shift),
-    truncated unary with cMax ``cmax``), then its suffix's bypass bins."""
-    pre = v
-    suffix_len = 0
-    if v >= 4:  # _last_prefix()
-        lg = 0
-        while (2 << lg) <= v:
-            lg += 1
-        pre = 2 * lg
-        if v >= 3 << ((pre >> 1) - 1):
-            pre += 1
-        suffix_len = (pre >> 1) - 1
+def _last_bits(s0, s1, r0, r1, c0, c1, base, shift, cmax, v, bits):
+    """The last_sig_coeff prefix bins of coordinate ``v`` (contexts base + (i >> shift), truncated
+    unary with cMax ``cmax``); returns the bits and the suffix's length (its bypass bins)."""
+    pre = LAST_PRE[v]
     stop = pre + 1 if pre < cmax else pre
     for i in range(stop):
-        bits = _ctx_bin(s0, s1, r0, r1, c0, c1, base + off + (i >> shift), 1 if i < pre else 0, bits)
-    return bits, suffix_len
+        bits = _ctx_bin(s0, s1, r0, r1, c0, c1, base + (i >> shift), 1 if i < pre else 0, bits)
+    return bits, LAST_SL[v]
 
 
 @kernel
-def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, h, offx, shx, offy, shy, chroma, sign_hiding,
-                 dep_quant, bits, scan, sb_pos, sb_nb, tmpl, diag, log2w, log2h):
-    """residual_bits() of the coded region ``flat`` (raster, width n)."""
-    size = n * h
+def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, last, chroma, sign_hiding, dep_quant, bits, scan, sb_pos,
+                 sb_nb, tmpl, diag):
+    """residual_bits() of the coded region ``flat`` (raster, width n); ``last``: last_params()."""
+    size = flat.shape[0]
     absl = np.zeros(size + 1, dtype=np.int64)  # entry ``size``: the templates' "no neighbour"
     for p in range(size):
         v = flat[p]
@@ -424,8 +425,8 @@ def _bits_kernel(s0, s1, r0, r1, c0, c1, flat, n, h, offx, shx, offy, shy, chrom
         raise ValueError("residual_bits: a block without a non-zero level has no residual_coding()")
     last_sb, last_n = last_k >> 4, last_k & 15
     last_p = scan[last_k]
-    bits, lsx = _last_bits(s0, s1, r0, r1, c0, c1, C.LAST_X, offx, shx, 2 * log2w - 1, last_p % n, bits)
-    bits, lsy = _last_bits(s0, s1, r0, r1, c0, c1, C.LAST_Y, offy, shy, 2 * log2h - 1, last_p // n, bits)
+    bits, lsx = _last_bits(s0, s1, r0, r1, c0, c1, last[0], last[1], last[2], last_p % n, bits)
+    bits, lsy = _last_bits(s0, s1, r0, r1, c0, c1, last[3], last[4], last[5], last_p // n, bits)
     if lsx:
         bits += lsx
     if lsy:
