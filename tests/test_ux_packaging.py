@@ -19,7 +19,8 @@ PROJECT = PYPROJECT["project"]
 DISTRIBUTIONS = {"PIL": "pillow", "skimage": "scikit-image", "av": "av", "scipy": "scipy", "numpy": "numpy",
                  "construct": "construct", "constriction": "constriction", "tqdm": "tqdm", "torch": "torch",
                  "diffusers": "diffusers", "safetensors": "safetensors", "onnxruntime": "onnxruntime",
-                 "ray": "ray", "torchmetrics": "torchmetrics", "matplotlib": "matplotlib", "numba": "numba"}
+                 "ray": "ray", "torchmetrics": "torchmetrics", "matplotlib": "matplotlib", "numba": "numba",
+                 "threadpoolctl": "threadpoolctl"}
 DIFFUSION = {"torch", "diffusers", "safetensors"}
 
 
