@@ -1,11 +1,14 @@
 """Fast intra mode pre-selection (informative, encoder only).
 
-All 67 luma modes (or a chroma mode list) of a block (square or not) are predicted at once with a simplified
+All 67 luma modes (or a chroma mode list) of a block (square or not) are predicted with a simplified
 predictor: one gather from the block's reference line with 2-tap (1/32 sample) interpolation, no
 reference filtering and no PDPC; planar and DC exact without PDPC. The SATD of these approximate
-predictions ranks the modes; only the few best go through the exact (normative) prediction.
+predictions (8x8 Hadamard tiles, 4x4 when a side is 4) ranks the modes; only the few best go through
+the exact (normative) prediction. One compiled kernel forms each mode's difference block and its
+SATD in integers (_approx_satd), for every block size: blocks of up to 256 samples were ranked
+before through a float32 matrix applied to the reference line, which left out the predictor's
+rounding (and, at 16x16, streamed 4.5 MB per call).
 """
-
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .intra_pred import intra_pred_angle, inv_angle, wide_angle_mode
+from .jit import kernel
 
 
 def _hadamard(n: int) -> np.ndarray:
@@ -22,13 +26,21 @@ def _hadamard(n: int) -> np.ndarray:
     return h
 
 
-# float64 so that the products go through BLAS; exact, integer sums stay far below 2^53
+# the tests' oracle (satd_reference): matrix products in float64, exact (integer sums far below 2^53)
 _H4, _H8 = _hadamard(4).astype(np.float64), _hadamard(8).astype(np.float64)
 
 
 def satd(diff: np.ndarray) -> np.ndarray:
     """Sum of absolute Hadamard-transformed differences of (..., h, w) integer blocks (8x8 tiles, 4x4
-    when a side is 4), int64 (computed exactly in float64)."""
+    when a side is 4), int64 (integers throughout: the compiled _satd_blocks)."""
+    h, w = diff.shape[-2:]
+    lead = diff.shape[:-2]
+    flat = np.ascontiguousarray(diff, dtype=np.int64).reshape((-1, h, w))
+    return _satd_blocks(flat).reshape(lead)
+
+
+def satd_reference(diff: np.ndarray) -> np.ndarray:
+    """satd() as matrix products (H d H per tile, exact in float64): the tests' oracle."""
     h, w = diff.shape[-2:]
     t = 8 if min(h, w) >= 8 else 4
     hm = _H8 if t == 8 else _H4
@@ -36,6 +48,105 @@ def satd(diff: np.ndarray) -> np.ndarray:
     b = diff.astype(np.float64).reshape(lead + (h // t, t, w // t, t)).swapaxes(-3, -2)
     c = hm @ b @ hm
     return np.abs(c).sum(axis=(-4, -3, -2, -1)).astype(np.int64)
+
+
+@kernel
+def _hadamard_abs_sum(d: np.ndarray) -> int:
+    """Sum over the t x t tiles of the (h, w) int64 block ``d`` (t = 8, or 4 when a side is 4) of
+    |H tile H| for the Sylvester Hadamard matrix H: butterflies along each tile row (in place), then
+    down each tile column (accumulated), written out so that the column pass runs across a whole
+    row of tiles at once."""
+    h, w = d.shape
+    total = 0
+    if min(h, w) >= 8:
+        for y in range(h):
+            for x in range(0, w, 8):
+                a0, a1, a2, a3 = d[y, x], d[y, x + 1], d[y, x + 2], d[y, x + 3]
+                a4, a5, a6, a7 = d[y, x + 4], d[y, x + 5], d[y, x + 6], d[y, x + 7]
+                b0, b1, b2, b3, b4, b5, b6, b7 = a0 + a1, a0 - a1, a2 + a3, a2 - a3, a4 + a5, a4 - a5, a6 + a7, a6 - a7
+                c0, c1, c2, c3, c4, c5, c6, c7 = b0 + b2, b1 + b3, b0 - b2, b1 - b3, b4 + b6, b5 + b7, b4 - b6, b5 - b7
+                d[y, x], d[y, x + 1], d[y, x + 2], d[y, x + 3] = c0 + c4, c1 + c5, c2 + c6, c3 + c7
+                d[y, x + 4], d[y, x + 5], d[y, x + 6], d[y, x + 7] = c0 - c4, c1 - c5, c2 - c6, c3 - c7
+        for y in range(0, h, 8):
+            for x in range(w):
+                a0, a1, a2, a3 = d[y, x], d[y + 1, x], d[y + 2, x], d[y + 3, x]
+                a4, a5, a6, a7 = d[y + 4, x], d[y + 5, x], d[y + 6, x], d[y + 7, x]
+                b0, b1, b2, b3, b4, b5, b6, b7 = a0 + a1, a0 - a1, a2 + a3, a2 - a3, a4 + a5, a4 - a5, a6 + a7, a6 - a7
+                c0, c1, c2, c3, c4, c5, c6, c7 = b0 + b2, b1 + b3, b0 - b2, b1 - b3, b4 + b6, b5 + b7, b4 - b6, b5 - b7
+                total += (abs(c0 + c4) + abs(c1 + c5) + abs(c2 + c6) + abs(c3 + c7)
+                          + abs(c0 - c4) + abs(c1 - c5) + abs(c2 - c6) + abs(c3 - c7))
+    else:
+        for y in range(h):
+            for x in range(0, w, 4):
+                a0, a1, a2, a3 = d[y, x], d[y, x + 1], d[y, x + 2], d[y, x + 3]
+                b0, b1, b2, b3 = a0 + a1, a0 - a1, a2 + a3, a2 - a3
+                d[y, x], d[y, x + 1], d[y, x + 2], d[y, x + 3] = b0 + b2, b1 + b3, b0 - b2, b1 - b3
+        for y in range(0, h, 4):
+            for x in range(w):
+                a0, a1, a2, a3 = d[y, x], d[y + 1, x], d[y + 2, x], d[y + 3, x]
+                b0, b1, b2, b3 = a0 + a1, a0 - a1, a2 + a3, a2 - a3
+                total += abs(b0 + b2) + abs(b1 + b3) + abs(b0 - b2) + abs(b1 - b3)
+    return total
+
+
+@kernel
+def _satd_blocks(diff: np.ndarray) -> np.ndarray:
+    """satd() of (n, h, w) int64 blocks."""
+    n, h, w = diff.shape
+    out = np.zeros(n, dtype=np.int64)
+    d = np.empty((h, w), dtype=np.int64)
+    for k in range(n):
+        d[:, :] = diff[k]
+        out[k] = _hadamard_abs_sum(d)
+    return out
+
+
+@kernel
+def _approx_satd(line: np.ndarray, org: np.ndarray, i0: np.ndarray, i1: np.ndarray, f: np.ndarray,
+                 modes: np.ndarray) -> np.ndarray:
+    """satd(org - approx_predictions(...)[modes]) without the (len(modes), h, w) predictions: one
+    mode's difference block at a time (the formulas of approx_predictions, integers)."""
+    h, w = org.shape
+    c = 2 * h
+    lw, lh = 0, 0
+    while (1 << lw) < w:
+        lw += 1
+    while (1 << lh) < h:
+        lh += 1
+    # line[c + 1 + x] = top[x], line[c - 1 - y] = left[y]
+    st, sl = 0, 0
+    for x in range(w):
+        st += line[c + 1 + x]
+    for y in range(h):
+        sl += line[c - 1 - y]
+    if w == h:
+        dcv = (st + sl + w) >> (lw + 1)
+    elif w > h:
+        dcv = (st + (w >> 1)) >> lw
+    else:
+        dcv = (sl + (h >> 1)) >> lh
+    left_h, top_w = line[c - 1 - h], line[c + 1 + w]
+    out = np.zeros(modes.size, dtype=np.int64)
+    d = np.empty((h, w), dtype=np.int64)
+    for k in range(modes.size):
+        m = modes[k]
+        if m == 0:
+            for y in range(h):
+                for x in range(w):
+                    p = ((((h - 1 - y) * line[c + 1 + x] + (y + 1) * left_h) << lw)
+                         + (((w - 1 - x) * line[c - 1 - y] + (x + 1) * top_w) << lh) + w * h) >> (lw + lh + 1)
+                    d[y, x] = org[y, x] - p
+        elif m == 1:
+            for y in range(h):
+                for x in range(w):
+                    d[y, x] = org[y, x] - dcv
+        else:
+            for y in range(h):
+                for x in range(w):
+                    fr = f[m - 2, y, x]
+                    d[y, x] = org[y, x] - (((32 - fr) * line[i0[m - 2, y, x]] + fr * line[i1[m - 2, y, x]] + 16) >> 5)
+        out[k] = _hadamard_abs_sum(d)
+    return out
 
 
 def _mapped(mode: int, w: int, h: int) -> int:
@@ -78,6 +189,12 @@ def _gather_tables(w: int, h: int):
     return np.stack(i0s), np.stack(i1s), np.stack(fs).astype(np.int64)
 
 
+@lru_cache(maxsize=None)
+def _gather_tables32(w: int, h: int):
+    """_gather_tables as int32 (half the memory traffic of the compiled ranking)."""
+    return tuple(np.ascontiguousarray(a, dtype=np.int32) for a in _gather_tables(w, h))
+
+
 def _line(refs) -> np.ndarray:
     return np.concatenate([refs.left[::-1], [refs.corner], refs.top])
 
@@ -105,72 +222,16 @@ def approx_predictions(refs, w: int, h: int, modes=None) -> np.ndarray:
     return allp if modes is None else allp[list(modes)]
 
 
-def _tile_hadamard(w: int, h: int) -> np.ndarray:
-    """Matrix of the tile-wise Hadamard transform (8x8 tiles, 4x4 when a side is 4) of a flattened
-    h x w block."""
-    t = 8 if min(w, h) >= 8 else 4
-    hd = _hadamard(t).astype(np.float64)
-    ht = np.kron(hd, hd)  # on a flattened t x t tile
-    nh, nw = h // t, w // t
-    # permutation from tile-major order to raster order
-    idx = np.arange(h * w).reshape(nh, t, nw, t).transpose(0, 2, 1, 3).reshape(-1)
-    full = np.kron(np.eye(nh * nw), ht)
-    out = np.zeros((h * w, h * w))
-    out[:, idx] = full
-    return out
-
-
-@lru_cache(maxsize=None)
-def satd_operator(w: int, h: int):
-    """(G, T): T (h*w, h*w) tile Hadamard; G (67, h*w, 2w+2h+1) float32 = T applied to the linear map
-    from the reference line to each mode's approximate prediction, so that the approximate SATD of
-    all 67 modes is |T @ org - G @ line|_1 (rounding of the approximate predictor ignored)."""
-    n = 2 * (w + h) + 1
-    c = 2 * h
-    m = np.zeros((67, h * w, n))
-    i0, i1, f = _gather_tables(w, h)
-    rows = np.arange(h * w)
-    for k in range(65):
-        fk = f[k].reshape(-1) / 32.0
-        np.add.at(m[k + 2], (rows, i0[k].reshape(-1)), 1.0 - fk)
-        np.add.at(m[k + 2], (rows, i1[k].reshape(-1)), fk)
-    lw, lh = w.bit_length() - 1, h.bit_length() - 1
-    sc = 1.0 / (1 << (lw + lh + 1))
-    yy, xx = (a.reshape(-1) for a in np.mgrid[0:h, 0:w])
-    # planar: ((h-1-y) top[x] + (y+1) left[h]) w + ((w-1-x) left[y] + (x+1) top[w]) h
-    np.add.at(m[0], (rows, c + 1 + xx), (h - 1 - yy) * w * sc)
-    np.add.at(m[0], (rows, np.full_like(rows, c - 1 - h)), (yy + 1) * w * sc)
-    np.add.at(m[0], (rows, c - 1 - yy), (w - 1 - xx) * h * sc)
-    np.add.at(m[0], (rows, np.full_like(rows, c + 1 + w)), (xx + 1) * h * sc)
-    if w >= h:
-        m[1, :, c + 1:c + 1 + w] += 1.0 / (2 * w if w == h else w)
-    if h >= w:
-        m[1, :, c - h:c] += 1.0 / (2 * h if w == h else h)
-    t = _tile_hadamard(w, h)
-    # one matrix product (BLAS) instead of einsum (2-3x slower): exact either way, the entries
-    # being dyadic fractions with few bits and the sums short
-    hw = h * w
-    g = np.ascontiguousarray((t @ m.transpose(1, 0, 2).reshape(hw, -1)).reshape(hw, 67, n).transpose(1, 0, 2),
-                             dtype=np.float32)
-    return g, t.astype(np.float32)
+_ALL_MODES = np.arange(67, dtype=np.int64)
 
 
 def approx_satd_all(refs, org: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Approximate SATD (67,) of all luma modes for a w x h block."""
-    if w * h > 256:
-        return satd(org[None].astype(np.int64) - approx_predictions(refs, w, h))
-    g, t = satd_operator(w, h)
-    line = _line(refs).astype(np.float32)
-    to = t @ org.reshape(-1).astype(np.float32)
-    gl = (g.reshape(-1, g.shape[2]) @ line).reshape(67, -1)  # one matrix-vector product (BLAS)
-    return np.abs(to[None, :] - gl).sum(axis=1)
+    """Approximate SATD (67,) int64 of all luma modes for a w x h block."""
+    return approx_satd_modes(refs, org, w, h, _ALL_MODES)
 
 
 def approx_satd_modes(refs, org: np.ndarray, w: int, h: int, modes) -> np.ndarray:
-    """Approximate SATD of the listed modes of a w x h block."""
-    if w * h > 256:
-        return satd(org[None].astype(np.int64) - approx_predictions(refs, w, h, modes))
-    g, t = satd_operator(w, h)
-    line = _line(refs).astype(np.float32)
-    to = t @ org.reshape(-1).astype(np.float32)
-    return np.abs(to[None, :] - g[list(modes)] @ line).sum(axis=1)
+    """Approximate SATD (len(modes),) int64 of the listed modes of a w x h block: the exact SATD of
+    approx_predictions' blocks, compiled (_approx_satd)."""
+    return _approx_satd(_line(refs).astype(np.int64), np.ascontiguousarray(org, dtype=np.int64),
+                        *_gather_tables32(w, h), np.asarray(modes, dtype=np.int64))
