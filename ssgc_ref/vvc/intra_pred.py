@@ -18,9 +18,10 @@ wide-angle mode mapping (8.4.5.2.7), planar (8.4.5.2.11), DC (8.4.5.2.12), angul
 4-tap cubic/Gaussian luma filters and the 2-tap chroma filter (8.4.5.2.13), and position-dependent
 prediction combination (PDPC, 8.4.5.2.15 and the angular PDPC with nScale).
 
-Everything is integer numpy on whole blocks. Horizontal modes (< 34) are computed as the transposed
-vertical problem (main reference = left column), which is exactly how the specification's two
-branches mirror each other.
+predict_reference() is integer numpy on whole blocks; predict_from_refs() runs the same integer
+arithmetic in compiled kernels (on small blocks numpy's per-call overhead was most of its time).
+Horizontal modes (< 34) are computed as the transposed vertical problem (main reference = left
+column), which is exactly how the specification's two branches mirror each other.
 """
 
 from __future__ import annotations
