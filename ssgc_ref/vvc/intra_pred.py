@@ -18,9 +18,10 @@ wide-angle mode mapping (8.4.5.2.7), planar (8.4.5.2.11), DC (8.4.5.2.12), angul
 4-tap cubic/Gaussian luma filters and the 2-tap chroma filter (8.4.5.2.13), and position-dependent
 prediction combination (PDPC, 8.4.5.2.15 and the angular PDPC with nScale).
 
-Everything is integer numpy on whole blocks. Horizontal modes (< 34) are computed as the transposed
-vertical problem (main reference = left column), which is exactly how the specification's two
-branches mirror each other.
+predict_reference() is integer numpy on whole blocks; predict_from_refs() runs the same integer
+arithmetic in compiled kernels (on small blocks numpy's per-call overhead was most of its time).
+Horizontal modes (< 34) are computed as the transposed vertical problem (main reference = left
+column), which is exactly how the specification's two branches mirror each other.
 """
 
 from __future__ import annotations
@@ -304,43 +305,173 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
     wide-angle mapping, which this function applies. ``isp_cu`` = (nCbW, nCbH) when the block is a
     luma sub-partition of an ISP CU (IntraSubPartitionsSplitType != ISP_NO_SPLIT, cIdx 0): the
     wide-angle mapping takes the CU's shape, and refFilterFlag's smoothing and the Gaussian filter
-    (filterFlag) are off; ``refs`` must then hold nCbW + w / nCbH + h samples. Other angular
-    predictions read the reference samples through index tables cached per block shape and mode
-    (_angular_plan); the result equals :func:`predict_reference`, the processes written out step by
-    step (which ISP sub-partitions take). ``refs.ref_idx`` > 0 (MRL, luma only, never with ISP or
-    planar) selects the farther reference line.
+    (filterFlag) are off; ``refs`` must then hold nCbW + w / nCbH + h samples. Other predictions
+    are compiled: angular ones apply index tables cached per block shape and mode (_angular_plan,
+    _pred_plan) in _angular_kernel, planar and DC run in _planar_dc_kernel; the result equals
+    :func:`predict_reference`, the processes written out step by step (which ISP sub-partitions
+    take, and so do references of other lengths than 2w + refIdx / 2h + refIdx). ``refs.ref_idx``
+    > 0 (MRL, luma only, never with ISP or planar) selects the farther reference line.
     """
     r = _check_ref_line(refs, mode, c_idx, isp_cu)
-    if isp_cu is not None and c_idx == 0:
-        return predict_reference(refs, w, h, mode, c_idx, bit_depth, isp_cu)
-    mapped = wide_angle_mode(mode, w, h) if mode > INTRA_DC else mode
-    if mapped in (INTRA_PLANAR, INTRA_DC):
-        return predict_reference(refs, w, h, mode, c_idx, bit_depth)
     luma = c_idx == 0
-    top, left, corner = refs.top, refs.left, refs.corner
-    if r == 0 and luma and w * h > 32 and mapped in _REF_FILTER_MODES:
-        top, left = top.astype(np.int64), left.astype(np.int64)
-        f_corner = (left[0] + 2 * corner + top[0] + 2) >> 2
-        top, left, corner = _filter_121(top, corner), _filter_121(left, corner), int(f_corner)
-    vertical = mapped >= INTRA_DIAG
-    main, side = (top, left) if vertical else (left, top)
-    line = np.concatenate([main, [corner], side]).astype(np.int64)
-    idx, taps, pdpc_idx, pdpc_w, corner_w, n = _angular_plan(w, h, mode, luma, r)
-    acc = (taps * line[idx]).sum(axis=0)
-    max_val = (1 << bit_depth) - 1
-    if luma:
-        pred = clip3((acc + 32) >> 6, 0, max_val)
+    top, left = refs.top, refs.left
+    if (isp_cu is not None and luma) or top.shape[0] != 2 * w + r or left.shape[0] != 2 * h + r:
+        return predict_reference(refs, w, h, mode, c_idx, bit_depth, isp_cu)
+    if mode <= INTRA_DC:  # the wide-angle mapping leaves 0 and 1 alone and never yields them
+        return _planar_dc_kernel(top, left, refs.corner, w, h, mode, r,
+                                 luma and r == 0 and w * h > 32 and mode == INTRA_PLANAR, (1 << bit_depth) - 1)
+    vertical, filt, kind, idx, taps, pdpc_idx, wts = _pred_plan(w, h, mode, luma, r)
+    return _angular_kernel(top, left, refs.corner, vertical, filt, luma, kind, idx, taps, pdpc_idx, wts,
+                           (1 << bit_depth) - 1)
+
+
+@kernel
+def _filtered_line(main, side, corner, filt):
+    """The line [main, corner, side] in int64, each part [1 2 1]-smoothed when ``filt`` (as
+    _filter_121 with the unfiltered corner before it, and the corner from both first samples)."""
+    nm = main.shape[0]
+    ns = side.shape[0]
+    line = np.empty(nm + 1 + ns, dtype=np.int64)
+    c = np.int64(corner)
+    if filt:
+        prev = c
+        for i in range(nm - 1):
+            cur = np.int64(main[i])
+            line[i] = (prev + 2 * cur + np.int64(main[i + 1]) + 2) >> 2
+            prev = cur
+        if nm > 0:
+            line[nm - 1] = np.int64(main[nm - 1])
+        prev = c
+        for i in range(ns - 1):
+            cur = np.int64(side[i])
+            line[nm + 1 + i] = (prev + 2 * cur + np.int64(side[i + 1]) + 2) >> 2
+            prev = cur
+        if ns > 0:
+            line[nm + ns] = np.int64(side[ns - 1])
+        # (left[0] + 2 * corner + top[0] + 2) >> 2: symmetric in main / side
+        line[nm] = (np.int64(side[0]) + 2 * c + np.int64(main[0]) + 2) >> 2
     else:
-        pred = (acc + 16) >> 5
-    if pdpc_idx is not None:
-        val = pred[:, :n]
-        pred[:, :n] = clip3(val + (((line[pdpc_idx] - val) * pdpc_w + 32) >> 6), 0, max_val)
-    elif corner_w is not None:
-        hh = pred.shape[0]
-        pred = clip3(pred + ((corner_w * (line[-side.size:][:hh, None] - corner) + 32) >> 6), 0, max_val)
-    if not vertical:
-        pred = pred.T
-    return np.ascontiguousarray(pred, dtype=np.int32)
+        for i in range(nm):
+            line[i] = np.int64(main[i])
+        line[nm] = c
+        for i in range(ns):
+            line[nm + 1 + i] = np.int64(side[i])
+    return line
+
+
+@kernel
+def _angular_kernel(top, left, corner, vertical, filt, luma, kind, idx, taps, pdpc_idx, wts, max_val):
+    """The angular prediction of _angular_plan's tables (predict_from_refs' former numpy steps):
+    acc = sum over taps of taps[t, y] * line[idx[t, y, x]] on the transposed-or-not W x H problem,
+    luma (acc + 32) >> 6 clipped, chroma (acc + 16) >> 5; then ``kind`` 1: the angular PDPC of the
+    first n = wts.size columns from line[pdpc_idx[y, x]], 2: the pure vertical/horizontal PDPC
+    with weights wts[x] of side[y] - corner; written transposed (horizontal modes) into int32 (h, w)."""
+    if vertical:
+        line = _filtered_line(top, left, corner, filt)
+        c_i = top.shape[0]
+    else:
+        line = _filtered_line(left, top, corner, filt)
+        c_i = left.shape[0]
+    n_taps, hh, ww = idx.shape
+    s0 = c_i + 1
+    cor = line[c_i]
+    n = wts.shape[0]
+    out = np.empty((hh, ww) if vertical else (ww, hh), dtype=np.int32)
+    for y in range(hh):
+        for x in range(ww):
+            acc = np.int64(0)
+            for t in range(n_taps):
+                acc += taps[t, y] * line[idx[t, y, x]]
+            if luma:
+                v = (acc + 32) >> 6
+                if v < 0:
+                    v = 0
+                elif v > max_val:
+                    v = max_val
+            else:
+                v = (acc + 16) >> 5
+            if kind == 1:
+                if x < n:
+                    v = v + (((line[pdpc_idx[y, x]] - v) * wts[x] + 32) >> 6)
+                    v = min(max(v, 0), max_val)
+            elif kind == 2:
+                v = v + ((wts[x] * (line[s0 + y] - cor) + 32) >> 6)
+                v = min(max(v, 0), max_val)
+            if vertical:
+                out[y, x] = v
+            else:
+                out[x, y] = v
+    return out
+
+
+@kernel
+def _planar_dc_kernel(top, left, corner, w, h, mode, r, filt, max_val):
+    """Planar (8.4.5.2.11) or DC (8.4.5.2.12 on line r) and, with r = 0 and w, h >= 4, their PDPC
+    (8.4.5.2.15), int32 (h, w): predict_reference's _planar / _dc / PDPC, on the [1 2 1]-smoothed
+    references when ``filt`` (only the first w + 1 / h + 1 samples are read)."""
+    c = np.int64(corner)
+    nt = top.shape[0]
+    nl = left.shape[0]
+    t = np.empty(w + 1, dtype=np.int64)
+    lf = np.empty(h + 1, dtype=np.int64)
+    if filt:
+        for i in range(w + 1):
+            cur = np.int64(top[i])
+            if i == nt - 1:
+                t[i] = cur
+            else:
+                prev = c if i == 0 else np.int64(top[i - 1])
+                t[i] = (prev + 2 * cur + np.int64(top[i + 1]) + 2) >> 2
+        for i in range(h + 1):
+            cur = np.int64(left[i])
+            if i == nl - 1:
+                lf[i] = cur
+            else:
+                prev = c if i == 0 else np.int64(left[i - 1])
+                lf[i] = (prev + 2 * cur + np.int64(left[i + 1]) + 2) >> 2
+    else:
+        for i in range(w + 1):
+            t[i] = np.int64(top[i])
+        for i in range(h + 1):
+            lf[i] = np.int64(left[i])
+    lw = 0
+    while (1 << lw) < w:
+        lw += 1
+    lh = 0
+    while (1 << lh) < h:
+        lh += 1
+    out = np.empty((h, w), dtype=np.int32)
+    dc = np.int64(0)
+    if mode == 1:
+        st = np.int64(0)
+        sl = np.int64(0)
+        for i in range(w):
+            st += np.int64(top[r + i])
+        for i in range(h):
+            sl += np.int64(left[r + i])
+        if w == h:
+            dc = (st + sl + w) >> (lw + 1)
+        elif w > h:
+            dc = (st + (w >> 1)) >> lw
+        else:
+            dc = (sl + (h >> 1)) >> lh
+    pdpc = w >= 4 and h >= 4 and r == 0
+    s = (lw + lh - 2) >> 2
+    for y in range(h):
+        wt = np.int64(32 >> min((y << 1) >> s, 31)) if pdpc else np.int64(0)
+        for x in range(w):
+            if mode == 0:
+                pv = ((h - 1 - y) * t[x] + (y + 1) * lf[h]) << lw
+                ph = ((w - 1 - x) * lf[y] + (x + 1) * t[w]) << lh
+                p = (pv + ph + w * h) >> (lw + lh + 1)
+            else:
+                p = dc
+            if pdpc:
+                wl = np.int64(32 >> min((x << 1) >> s, 31))
+                p = p + ((wl * (lf[y] - p) + wt * (t[x] - p) + 32) >> 6)
+                p = min(max(p, 0), max_val)
+            out[y, x] = p
+    return out
 
 
 def _check_ref_line(refs: ReferenceSamples, mode: int, c_idx: int, isp_cu) -> int:
@@ -414,6 +545,32 @@ def _angular_plan(w: int, h: int, mode: int, luma: bool, r: int = 0):
         if a is not None:
             a.setflags(write=False)
     return idx, taps, pdpc_idx, pdpc_w, corner_w, n
+
+
+# the absent tables, typed like the present ones for the kernel
+_EMPTY_IDX = np.zeros((0, 0), dtype=np.int64)
+_EMPTY_W = np.zeros(0, dtype=np.int64)
+_EMPTY_IDX.setflags(write=False)
+_EMPTY_W.setflags(write=False)
+
+
+@lru_cache(maxsize=None)
+def _pred_plan(w: int, h: int, mode: int, luma: bool, r: int):
+    """_angular_plan's tables in _angular_kernel's arguments: (vertical, refFilterFlag smoothing,
+    PDPC kind 0 none / 1 angular / 2 pure vertical-horizontal, idx (taps, H, W), taps (taps, H),
+    angular-PDPC line indices (H, n) or an empty (0, 0), PDPC weights (n,) / (W,) or empty)."""
+    idx, taps, pdpc_idx, pdpc_w, corner_w, _ = _angular_plan(w, h, mode, luma, r)
+    m = wide_angle_mode(mode, w, h)
+    filt = luma and r == 0 and w * h > 32 and m in _REF_FILTER_MODES
+    if pdpc_idx is not None:
+        kind, wts = 1, pdpc_w[0]
+    elif corner_w is not None:
+        kind, wts, pdpc_idx = 2, corner_w[0], _EMPTY_IDX
+    else:
+        kind, wts, pdpc_idx = 0, _EMPTY_W, _EMPTY_IDX
+    taps2 = np.ascontiguousarray(taps[:, :, 0])
+    taps2.setflags(write=False)
+    return m >= INTRA_DIAG, filt, kind, idx, taps2, pdpc_idx, np.ascontiguousarray(wts)
 
 
 def predict_reference(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: int,
