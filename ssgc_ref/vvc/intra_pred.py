@@ -113,16 +113,6 @@ class ReferenceSamples:
     ref_idx: int = 0
 
 
-def _avail_line(avail: np.ndarray, unit: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Availability of the sample positions (xs, ys) from the block map; outside the map = unavailable."""
-    bx = xs // unit
-    by = ys // unit
-    inside = (xs >= 0) & (ys >= 0) & (bx < avail.shape[1]) & (by < avail.shape[0])
-    out = np.zeros(xs.shape, dtype=bool)
-    out[inside] = avail[by[inside], bx[inside]]
-    return out
-
-
 @kernel
 def _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth):
     """(availability, samples) of the reference line [p[-1][n_left-1] .. p[-1][0], corner,
@@ -149,6 +139,38 @@ def _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth):
         if x0 > 0 and avail[row, (x0 - 1) // u]:
             ok[n_left] = True
             seq[n_left] = plane[y0 - 1, x0 - 1]
+    return ok, seq
+
+
+@kernel
+def _ref_line_general(plane, avail, x0, y0, n_left, n_top, r, u, bit_depth):
+    """(availability, samples) of the sequence p[-1-r][n_left-1-r] .. p[-1-r][-r], corner
+    p[-1-r][-1-r], p[-r][-1-r] .. p[n_top-1-r][-1-r] (n_left / n_top already include r), each
+    position with the availability of its own ``u``-sample unit of the map (outside the map =
+    unavailable), any block position and lengths: reference_samples()' former numpy branch
+    (_avail_line on the concatenated index arrays). Unavailable entries hold 1 << (bitDepth - 1)."""
+    rows, cols = avail.shape
+    n = n_left + 1 + n_top
+    ok = np.zeros(n, dtype=np.bool_)
+    seq = np.full(n, 1 << (bit_depth - 1), dtype=np.int64)
+    xl = x0 - 1 - r
+    yt = y0 - 1 - r
+    for k in range(n):
+        if k < n_left:
+            xs = xl
+            ys = y0 + n_left - 1 - r - k
+        elif k == n_left:
+            xs = xl
+            ys = yt
+        else:
+            xs = x0 - r + (k - n_left - 1)
+            ys = yt
+        if xs >= 0 and ys >= 0:
+            bx = xs // u
+            by = ys // u
+            if bx < cols and by < rows and avail[by, bx]:
+                ok[k] = True
+                seq[k] = plane[ys, xs]
     return ok, seq
 
 
@@ -195,13 +217,7 @@ def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w:
     if r == 0 and x0 % u == 0 and y0 % u == 0 and n_top % u == 0 and n_left % u == 0:
         ok, seq = _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth)
     else:
-        # the sequence p[-1-r][refH-1] .. p[-1-r][-r], corner p[-1-r][-1-r], p[-r][-1-r] .. p[refW-1][-1-r]
-        ys = np.concatenate([np.arange(y0 + n_left - 1 - r, y0 - 1 - r, -1), [y0 - 1 - r],
-                             np.full(n_top, y0 - 1 - r)])
-        xs = np.concatenate([np.full(n_left, x0 - 1 - r), [x0 - 1 - r], np.arange(x0 - r, x0 + n_top - r)])
-        ok = _avail_line(avail, u, xs, ys)
-        seq = np.full(xs.shape, 1 << (bit_depth - 1), dtype=np.int64)
-        seq[ok] = plane[ys[ok], xs[ok]]
+        ok, seq = _ref_line_general(plane, avail, x0, y0, n_left, n_top, r, u, bit_depth)
     _substitute(ok, seq)
     return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]), ref_idx=r)
 
@@ -305,22 +321,26 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
     wide-angle mapping, which this function applies. ``isp_cu`` = (nCbW, nCbH) when the block is a
     luma sub-partition of an ISP CU (IntraSubPartitionsSplitType != ISP_NO_SPLIT, cIdx 0): the
     wide-angle mapping takes the CU's shape, and refFilterFlag's smoothing and the Gaussian filter
-    (filterFlag) are off; ``refs`` must then hold nCbW + w / nCbH + h samples. Other predictions
-    are compiled: angular ones apply index tables cached per block shape and mode (_angular_plan,
-    _pred_plan) in _angular_kernel, planar and DC run in _planar_dc_kernel; the result equals
-    :func:`predict_reference`, the processes written out step by step (which ISP sub-partitions
-    take, and so do references of other lengths than 2w + refIdx / 2h + refIdx). ``refs.ref_idx``
-    > 0 (MRL, luma only, never with ISP or planar) selects the farther reference line.
+    (filterFlag) are off; ``refs`` then holds nCbW + w / nCbH + h samples. Predictions are
+    compiled: angular ones apply index tables cached per block shape, mode and ISP CU shape
+    (_angular_plan, _pred_plan) in _angular_kernel, planar and DC run in _planar_dc_kernel; the
+    result equals :func:`predict_reference`, the processes written out step by step (which
+    references of other lengths than 2w + refIdx / 2h + refIdx, or nCbW + w / nCbH + h, take).
+    ``refs.ref_idx`` > 0 (MRL, luma only, never with ISP or planar) selects the farther reference
+    line.
     """
     r = _check_ref_line(refs, mode, c_idx, isp_cu)
     luma = c_idx == 0
     top, left = refs.top, refs.left
-    if (isp_cu is not None and luma) or top.shape[0] != 2 * w + r or left.shape[0] != 2 * h + r:
+    cu = (int(isp_cu[0]), int(isp_cu[1])) if isp_cu is not None and luma else None
+    n_top, n_left = (2 * w + r, 2 * h + r) if cu is None else (cu[0] + w, cu[1] + h)
+    if top.shape[0] != n_top or left.shape[0] != n_left:
         return predict_reference(refs, w, h, mode, c_idx, bit_depth, isp_cu)
     if mode <= INTRA_DC:  # the wide-angle mapping leaves 0 and 1 alone and never yields them
         return _planar_dc_kernel(top, left, refs.corner, w, h, mode, r,
-                                 luma and r == 0 and w * h > 32 and mode == INTRA_PLANAR, (1 << bit_depth) - 1)
-    vertical, filt, kind, idx, taps, pdpc_idx, wts = _pred_plan(w, h, mode, luma, r)
+                                 luma and cu is None and r == 0 and w * h > 32 and mode == INTRA_PLANAR,
+                                 (1 << bit_depth) - 1)
+    vertical, filt, kind, idx, taps, pdpc_idx, wts = _pred_plan(w, h, mode, luma, r, cu)
     return _angular_kernel(top, left, refs.corner, vertical, filt, luma, kind, idx, taps, pdpc_idx, wts,
                            (1 << bit_depth) - 1)
 
@@ -485,24 +505,27 @@ def _check_ref_line(refs: ReferenceSamples, mode: int, c_idx: int, isp_cu) -> in
 
 
 @lru_cache(maxsize=None)
-def _angular_plan(w: int, h: int, mode: int, luma: bool, r: int = 0):
+def _angular_plan(w: int, h: int, mode: int, luma: bool, r: int = 0, isp_cu: tuple[int, int] | None = None):
     """Index tables of the angular prediction (8.4.5.2.13) of a w x h block in ``mode`` (0..66,
     not planar/DC) from reference line ``r``, on the line [main (2W + r), corner, side (2H + r)]
     (main = top row for vertical modes,
     left column for horizontal ones, computed as the transposed vertical problem W x H):
     (idx (taps, H, W), tap weights (taps, H, 1), angular-PDPC line indices (H, n) and weights
     (1, n) or None, pure vertical/horizontal PDPC weights (1, W) or None, n). Mirrors
-    _angular_vertical() index for index."""
-    m = wide_angle_mode(mode, w, h)
+    _angular_vertical() index for index. ``isp_cu`` = (nCbW, nCbH) for a luma ISP sub-partition
+    (r = 0, w or h may be 1 or 2): the CU's shape maps the wide angles, the lines are nCbW + w /
+    nCbH + h long and the filter is the cubic one."""
+    m = wide_angle_mode(mode, *isp_cu) if isp_cu is not None else wide_angle_mode(mode, w, h)
+    n_main, n_side = (2 * w + r, 2 * h + r) if isp_cu is None else (isp_cu[0] + w, isp_cu[1] + h)
     if m < INTRA_DIAG:
         w, h = h, w  # the transposed vertical problem
+        n_main, n_side = n_side, n_main
     angle = intra_pred_angle(m)
     gauss = False
-    if luma and r == 0 and m not in _REF_FILTER_MODES:
+    if luma and isp_cu is None and r == 0 and m not in _REF_FILTER_MODES:
         min_dist = min(abs(m - INTRA_VER), abs(m - INTRA_HOR))
         gauss = min_dist > _HOR_VER_DIST_THRES[(log2i(w) + log2i(h)) >> 1]
     pdpc = r == 0 and w >= 4 and h >= 4 and not (INTRA_HOR < m < INTRA_VER)
-    n_main = 2 * w + r
     corner_i, side0 = n_main, n_main + 1
     off = h + 1  # index of ref[0] in _angular_vertical's ref array
     # ref index -> line index
@@ -538,6 +561,8 @@ def _angular_plan(w: int, h: int, mode: int, luma: bool, r: int = 0):
             x = np.arange(n, dtype=np.int64)
             d_y = ((x + 1) * ia + 256) >> 9
             pdpc_idx = side0 + y[:, None] + d_y[None, :]
+            if pdpc_idx.max() >= side0 + n_side:
+                raise AssertionError("angular PDPC reads beyond the reference column")  # as predict_reference
             pdpc_w = _weights(n, n_scale)[None, :]
     elif pdpc and angle == 0:
         corner_w = _weights(w, _pdpc_scale(w, h))[None, :]
@@ -555,13 +580,14 @@ _EMPTY_W.setflags(write=False)
 
 
 @lru_cache(maxsize=None)
-def _pred_plan(w: int, h: int, mode: int, luma: bool, r: int):
+def _pred_plan(w: int, h: int, mode: int, luma: bool, r: int, isp_cu: tuple[int, int] | None = None):
     """_angular_plan's tables in _angular_kernel's arguments: (vertical, refFilterFlag smoothing,
     PDPC kind 0 none / 1 angular / 2 pure vertical-horizontal, idx (taps, H, W), taps (taps, H),
-    angular-PDPC line indices (H, n) or an empty (0, 0), PDPC weights (n,) / (W,) or empty)."""
-    idx, taps, pdpc_idx, pdpc_w, corner_w, _ = _angular_plan(w, h, mode, luma, r)
-    m = wide_angle_mode(mode, w, h)
-    filt = luma and r == 0 and w * h > 32 and m in _REF_FILTER_MODES
+    angular-PDPC line indices (H, n) or an empty (0, 0), PDPC weights (n,) / (W,) or empty).
+    ``isp_cu``: a luma ISP sub-partition's CU shape (no smoothing, see _angular_plan)."""
+    idx, taps, pdpc_idx, pdpc_w, corner_w, _ = _angular_plan(w, h, mode, luma, r, isp_cu)
+    m = wide_angle_mode(mode, *isp_cu) if isp_cu is not None else wide_angle_mode(mode, w, h)
+    filt = luma and isp_cu is None and r == 0 and w * h > 32 and m in _REF_FILTER_MODES
     if pdpc_idx is not None:
         kind, wts = 1, pdpc_w[0]
     elif corner_w is not None:
