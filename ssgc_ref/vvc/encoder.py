@@ -12,7 +12,7 @@ splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with th
 transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
 both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py,
 every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"),
-also on the runner-up when its cost is within 10% ("medium"), on every compared mode ("slow"), on
+also on the two runners-up whose cost is within 10% ("medium"), on every compared mode ("slow"), on
 a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
 residuals do not let the stream carry falls back to 0);
 dependent quantisation (dep_quant.py, every preset unless ``dep_quant=False`` or ``sign_hiding=True``):
@@ -66,7 +66,10 @@ _PRESETS = {
     "fast": (1, 1.0, 1, 32, 0, 32, 1, 1.0),
     # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.2x depth 1's CPU for
     # 0.2-3.3% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
-    "medium": (3, 1.25, 2, 64, 1, 32, 2, 1.1),
+    # 4 luma modes by RD cost and LFNST on the best 3 (3 and 2 before the compiled mode ranking and
+    # prediction): -0.8 / -1.7% luma BD-rate on coffee / astronaut for 1.26 / 1.01x CPU (experiment
+    # script, with 8x8 CUs; either change alone gained less: 4 modes -0.2 / -0.7%, LFNST on 3 +0.1 / -1.7%)
+    "medium": (4, 1.25, 2, 64, 1, 32, 3, 1.1),
     "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
 }
 # MaxBtSizeY with the 64-point transforms (CTU 64): binary splits of 64x64 blocks give 64x32 / 32x64 CUs

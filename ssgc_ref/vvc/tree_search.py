@@ -16,8 +16,7 @@ and CABAC rate estimate), with early pruning:
   TUs;
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
   then a ternary split only in a direction whose binary split was the best option; with multi-type splits
-  on, fast/medium skip the quad split of 16x16 blocks and ternary splits below the first
-  multi-type level (prune()).
+  on, medium skips ternary splits below the first multi-type level (prune()).
 
 The chosen option leaves the reconstruction, the neighbourhood maps and the context states in its
 state; the others are undone. The mixin needs the picture encoder's _leaf prerequisites (code_cu,
@@ -63,19 +62,14 @@ class TreeSearch:
     """Mixin of the picture encoder: code_tree() and the options it compares."""
 
     def prune(self, n: Node, split: int, inside: bool) -> bool:
-        """Options the search skips (fast/medium) when binary splits are available: the quad split
-        of a 16x16 block and ternary splits below the first multi-type level. Without that quad
-        split, medium (multi-type depth 1) has no 8x8 CUs: trying it changed luma BD-rate by -1.6 /
-        -1.4% on astronaut / coffee (interleaved experiment) for more CPU time than medium's target
-        leaves (benchmarks/vvc_speed.py --ref e231706: that commit tries it); fast (quad-tree only)
-        and slow (which prunes nothing) have them."""
+        """Options the search skips (fast/medium) when binary splits are available: ternary splits
+        below the first multi-type level. (medium skipped the quad split of 16x16 blocks too, so it
+        had no 8x8 CUs, until the compiled mode ranking and prediction left time for them: with
+        them luma BD-rate changed by -1.2 / -1.7 / -0.1 / -1.3 / -0.8% on astronaut / coffee /
+        chelsea / the face / 96x64 crops for 0.95-1.30x the CPU, experiment script, interleaved.)"""
         if not inside or not self.early_skip or self.lim.max_mtt_depth == 0:
             return False
-        if split == QT:
-            return n.w <= 16
-        if split in (TT_H, TT_V):
-            return n.mtt_depth >= 1
-        return False
+        return split in (TT_H, TT_V) and n.mtt_depth >= 1
 
     def _leaf(self, n: Node, allowed, ctx: ContextStates, bound: float = math.inf):
         """Code the block as one CU: (('cu', bins, cu), cost), or (None, inf) when its cost is
