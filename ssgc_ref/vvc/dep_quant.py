@@ -33,6 +33,8 @@ of linked lists. ``NUMBA_DISABLE_JIT=1`` runs the same function in CPython.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import contexts as C
@@ -47,6 +49,10 @@ __all__ = ["dq_dequantize", "dq_quantize", "trans_levels"]
 def trans_levels(levels: np.ndarray) -> np.ndarray:
     """TransCoeffLevel (h, w) int32 of the coded levels k (h, w) of one block, by the decoder's QState
     walk (7.3.11.11); a 64-sample side's levels past 32 must be zero (the DCT-II zero-out)."""
+    h, w = levels.shape
+    if h <= 32 and w <= 32:  # no zero-out: the kernel's output is the block (fewer Python layers)
+        return _qstate_walk(np.ascontiguousarray(levels, dtype=np.int64).ravel(), tables(w, h).scan,
+                            _TRANS).reshape(h, w)
     region, _, _ = zero_out(levels)
     hh, n = region.shape
     out = _qstate_walk(np.asarray(region, dtype=np.int64).ravel(), tables(n, hh).scan, _TRANS)
@@ -104,6 +110,18 @@ def dq_quantize(coeffs: np.ndarray, qp: int, bd: int, c_idx: int, lam: float, ct
     runs the trellis again with the context templates reading the previous run's levels
     (benchmarks/dq_trellis.py: D + lambda R 0.3-2.1% lower for 1.06-1.2x the time)."""
     h, w = coeffs.shape
+    if h <= 32 and w <= 32 and (passes == 1 or passes == 2):
+        # the common case, as _trellis / _trellis1 below but with the per-shape values cached
+        chroma = c_idx > 0
+        delta, gain, scan, tm, dg, sb_nb, last = _dq_params(h, w, qp, bd, chroma)
+        flat = np.ascontiguousarray(coeffs, dtype=np.float64).ravel()  # read-only in _viterbi
+        lam = float(lam)
+        out = _viterbi(flat, w, delta, gain, lam, chroma, _NO_KP, ctx.s0, ctx.s1, COST0, COST1, scan, tm, dg,
+                       sb_nb, last, _CTX, _TRANS, _SIG_DIAG, _GTX_DIAG, _CODES)
+        if passes == 2:
+            out = _viterbi(flat, w, delta, gain, lam, chroma, np.abs(out).astype(np.int64), ctx.s0, ctx.s1,
+                           COST0, COST1, scan, tm, dg, sb_nb, last, _CTX, _TRANS, _SIG_DIAG, _GTX_DIAG, _CODES)
+        return out.reshape(h, w)
     ls, bd_shift = _scale_params(coeffs.shape, qp, bd, True)
     delta = ls / float(1 << bd_shift)
     gain = _energy_gain(h, w, bd)
@@ -118,6 +136,17 @@ _TRANS = np.array(QSTATE_TRANS, dtype=np.int64)
 # the kernel's context indices
 _CTX = np.array([C.SIG, C.GTX, C.PAR, C.SB_CODED], dtype=np.int64)
 _NO_KP = np.zeros(0, dtype=np.int64)
+
+
+@lru_cache(maxsize=None)
+def _dq_params(h: int, w: int, qp: int, bd: int, chroma: bool):
+    """(Delta, energy gain, scan, templates, diagonals, sub-block neighbours, last_params) of an
+    h x w block (both sides <= 32) for dq_quantize's fast path: the values _trellis1 computes."""
+    ls, bd_shift = _scale_params((h, w), qp, bd, True)
+    T = tables(w, h)
+    last = last_params(w.bit_length() - 1, h.bit_length() - 1, chroma, w.bit_length() - 1, h.bit_length() - 1)
+    return (float(ls / float(1 << bd_shift)), float(_energy_gain(h, w, bd)), T.scan, T.tmpl_a, T.diag_a,
+            T.sb_nb_a, last)
 
 
 def _trellis(coeffs: np.ndarray, delta: float, gain: float, log2s: tuple[int, int], c_idx: int, lam: float,
