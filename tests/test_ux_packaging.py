@@ -19,8 +19,7 @@ PROJECT = PYPROJECT["project"]
 DISTRIBUTIONS = {"PIL": "pillow", "skimage": "scikit-image", "av": "av", "scipy": "scipy", "numpy": "numpy",
                  "construct": "construct", "constriction": "constriction", "tqdm": "tqdm", "torch": "torch",
                  "diffusers": "diffusers", "safetensors": "safetensors", "onnxruntime": "onnxruntime",
-                 "ray": "ray", "torchmetrics": "torchmetrics", "matplotlib": "matplotlib", "numba": "numba",
-                 "threadpoolctl": "threadpoolctl"}
+                 "ray": "ray", "torchmetrics": "torchmetrics", "matplotlib": "matplotlib", "numba": "numba"}
 DIFFUSION = {"torch", "diffusers", "safetensors"}
 
 

@@ -42,7 +42,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .bitwriter import BitWriter
 from .cabac import CabacWriter, ContextStates
@@ -392,12 +391,8 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
         on["dep_quant"] = False  # asked-for sign hiding replaces the preset's dependent quantisation
     if on["sign_hiding"] and on["dep_quant"]:
         raise InputError("VVC encoder: sign data hiding and dependent quantisation exclude each other")
-    # One BLAS thread: the encoder's matrix products are small (a block's Hadamard transform, the
-    # approximate-SATD ranking), where OpenBLAS's threads cost more in hand-over than they compute
-    # (benchmarks/vvc_blas_threads.py); the limit is lifted on return.
-    with threadpool_limits(limits=1, user_api="blas"):
-        enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
-                              max_mtt_depth, tb64=bool(tb64), **on)
-        data = enc.encode()
-        recon = enc.recon(np.uint8 if bit_depth == 8 else np.uint16)
-    return EncodeResult(data=data, recon=recon, qp=int(qp), bit_depth=bit_depth)
+    enc = _PictureEncoder(planes, int(qp), bit_depth, preset, forced, bool(deblocking), int(ctu_size),
+                          max_mtt_depth, tb64=bool(tb64), **on)
+    data = enc.encode()
+    return EncodeResult(data=data, recon=enc.recon(np.uint8 if bit_depth == 8 else np.uint16),
+                        qp=int(qp), bit_depth=bit_depth)
