@@ -95,10 +95,10 @@ def add_arguments(p) -> None:
                    help="give the ROI as many bytes as the semantic part (labels + colors), as in the paper")
     g.add_argument("--bit-depth", type=int, choices=(8, 10), default=8, help="VVC internal bit depth")
     g.add_argument("--preset", choices=PRESETS, default="medium",
-                   help="VVC encoder speed: fast (about 3.5x faster than medium, 10-44%% more bytes on photos), "
-                        "medium, slow (deeper search: binary splits two levels deep, 8x8 blocks, more "
-                        "candidates; much slower). The first encode on a machine compiles the encoder's "
-                        "kernels (about 20 s, then cached)")
+                   help="VVC encoder speed: fast (about 4-5x faster than medium, 11-46%% more bytes on photos), "
+                        "medium, slow (deeper search: binary splits two levels deep, more candidates; "
+                        "much slower). The first encode on a machine compiles the encoder's kernels "
+                        "(about 25 s, then cached)")
     s = p.add_argument_group("semantics")
     s.add_argument("--segmenter", default="superpixel", help="superpixel | deeplab-v2 | onnx | labels-file")
     s.add_argument("--segmenter-weights", metavar="PATH", help="weights for deeplab-v2 (.pth) or onnx (.onnx)")
