@@ -14,6 +14,8 @@ from hypothesis import given, settings, strategies as st
 from ssgc_ref.vvc import intra_pred as P
 from ssgc_ref.vvc.intra_pred import ReferenceSamples, predict_from_refs, predict_reference, reference_samples
 
+from test_vvc_pred_kernel import _line  # the same random reference lines
+
 SIDES = (4, 8, 16, 32, 64)
 KINDS = ("random", "smooth", "flat", "extreme")
 
@@ -135,15 +137,6 @@ def _isp_cases():
 ISP_CASES = _isp_cases()
 
 
-def _line(rng, n, bd, kind):
-    hi = (1 << bd) - 1
-    if kind == "random":
-        return rng.integers(0, hi + 1, n)
-    if kind == "smooth":
-        return np.clip(np.cumsum(rng.integers(-6, 7, n)) + (1 << (bd - 1)), 0, hi)
-    if kind == "flat":
-        return np.full(n, int(rng.integers(0, hi + 1)))
-    return rng.choice(np.array([0, hi]), n)
 
 
 def _isp_refs(rng, cw, ch, w, h, bd, kind, reversed_left):

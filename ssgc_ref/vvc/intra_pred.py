@@ -346,6 +346,19 @@ def predict_from_refs(refs: ReferenceSamples, w: int, h: int, mode: int, c_idx: 
 
 
 @kernel
+def _smooth_121(src, corner, n, dst):
+    """dst[i] = the [1 2 1] smoothing of src[i] (src[-1] = corner, the last of the n samples kept),
+    for i < len(dst)."""
+    for i in range(dst.shape[0]):
+        cur = np.int64(src[i])
+        if i == n - 1:
+            dst[i] = cur
+        else:
+            prev = corner if i == 0 else np.int64(src[i - 1])
+            dst[i] = (prev + 2 * cur + np.int64(src[i + 1]) + 2) >> 2
+
+
+@kernel
 def _filtered_line(main, side, corner, filt):
     """The line [main, corner, side] in int64, each part [1 2 1]-smoothed when ``filt`` (as
     _filter_121 with the unfiltered corner before it, and the corner from both first samples)."""
@@ -354,20 +367,8 @@ def _filtered_line(main, side, corner, filt):
     line = np.empty(nm + 1 + ns, dtype=np.int64)
     c = np.int64(corner)
     if filt:
-        prev = c
-        for i in range(nm - 1):
-            cur = np.int64(main[i])
-            line[i] = (prev + 2 * cur + np.int64(main[i + 1]) + 2) >> 2
-            prev = cur
-        if nm > 0:
-            line[nm - 1] = np.int64(main[nm - 1])
-        prev = c
-        for i in range(ns - 1):
-            cur = np.int64(side[i])
-            line[nm + 1 + i] = (prev + 2 * cur + np.int64(side[i + 1]) + 2) >> 2
-            prev = cur
-        if ns > 0:
-            line[nm + ns] = np.int64(side[ns - 1])
+        _smooth_121(main, c, nm, line[:nm])
+        _smooth_121(side, c, ns, line[nm + 1:])
         # (left[0] + 2 * corner + top[0] + 2) >> 2: symmetric in main / side
         line[nm] = (np.int64(side[0]) + 2 * c + np.int64(main[0]) + 2) >> 2
     else:
@@ -435,20 +436,8 @@ def _planar_dc_kernel(top, left, corner, w, h, mode, r, filt, max_val):
     t = np.empty(w + 1, dtype=np.int64)
     lf = np.empty(h + 1, dtype=np.int64)
     if filt:
-        for i in range(w + 1):
-            cur = np.int64(top[i])
-            if i == nt - 1:
-                t[i] = cur
-            else:
-                prev = c if i == 0 else np.int64(top[i - 1])
-                t[i] = (prev + 2 * cur + np.int64(top[i + 1]) + 2) >> 2
-        for i in range(h + 1):
-            cur = np.int64(left[i])
-            if i == nl - 1:
-                lf[i] = cur
-            else:
-                prev = c if i == 0 else np.int64(left[i - 1])
-                lf[i] = (prev + 2 * cur + np.int64(left[i + 1]) + 2) >> 2
+        _smooth_121(top, c, nt, t)
+        _smooth_121(left, c, nl, lf)
     else:
         for i in range(w + 1):
             t[i] = np.int64(top[i])
