@@ -303,6 +303,22 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp, monkeypatch):
     assert term2.getvalue() == ""
 
 
+def test_first_encode_says_the_kernels_compile(tmp, monkeypatch, capsys):
+    import ssgc_ref.vvc.jit as jit
+    from ssgc_ref.cli import main
+
+    empty = tmp / "no-kernels"
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setattr(jit, "CACHE_DIR", str(empty))
+    assert not jit.cache_is_warm()
+    assert main(["encode", str(tmp / "photo.png"), "-o", str(tmp / "k.ssgc"), "--roi", "16,16,32,32"]) == 0
+    assert "compiling the encoder's kernels" in capsys.readouterr().err
+    (empty / "x.nbi").write_bytes(b"")  # an index file: kernels on disk, nothing said
+    assert jit.cache_is_warm()
+    assert main(["encode", str(tmp / "photo.png"), "-o", str(tmp / "k2.ssgc"), "--roi", "16,16,32,32"]) == 0
+    assert "compiling" not in capsys.readouterr().err
+
+
 # --- 14: info escapes control characters; reads nothing it need not -----------------------------
 
 def test_info_escapes_control_characters(tmp):

@@ -271,6 +271,12 @@ def run(args) -> int:
     apply_threads(getattr(args, "threads", None))
     rgb, notes = read_input_image(args.image)
     stages = ["ROI mask", "segmentation", "color map"] + (["ROI (VVC)"] if args.mask or args.roi else [])
+    if (args.mask or args.roi) and not args.quiet:
+        from ssgc_ref.vvc.jit import CACHE_DIR, cache_is_warm
+
+        if not cache_is_warm():
+            print(f"note: first H.266 encode with this version: compiling the encoder's kernels (about 25 s, "
+                  f"once; cached in {CACHE_DIR})", file=sys.stderr)
     with StageBar(stages, progress_enabled(args.quiet), desc="encode") as bar:
         bar.stage("ROI mask")
         mask = mask_from_args(args, rgb)

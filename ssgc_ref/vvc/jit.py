@@ -37,7 +37,14 @@ def _cache_dir() -> str:
 
 
 # read by numba when each kernel below is decorated (its cache locator), so set before any of them
-numba.config.CACHE_DIR = _cache_dir()
+CACHE_DIR = _cache_dir()
+numba.config.CACHE_DIR = CACHE_DIR
+
+
+def cache_is_warm() -> bool:
+    """Whether any kernel of this source tree is already compiled on disk (numba's index files): when
+    not, the first encode compiles them (tens of seconds) and the CLI says so beforehand."""
+    return any(name.endswith(".nbi") for _, _, files in os.walk(CACHE_DIR) for name in files)
 
 
 def kernel(fn):
