@@ -1,4 +1,4 @@
-"""intra_pred.py's compiled paths for ISP sub-partitions and for the general reference line:
+"""intra_pred.py's compiled ISP sub-partitions and reference line (any line, position, length):
 predict_from_refs(isp_cu=...) equals predict_reference (the step-by-step processes) on every ISP CU
 shape 4..64 and its sub-partitions (1, 2 or 4 samples on one side included), every mode, 8 and 10
 bits; reference_samples() equals its former numpy branch (kept here, and only here, verbatim as the
@@ -75,8 +75,8 @@ def test_reference_samples_equal_old_general_branch(seed, u, rows, cols, w, h, r
                                                     dtype):
     rng = np.random.default_rng(seed)
     plane, avail = _picture(rng, rows, cols, u, bd, density, dtype)
-    # positions on and off the grid, up to the map's far edges (the aligned kernel reads the map
-    # at x0 - 1 / y0 - 1 unchecked: a block always starts inside the picture); past them on lines 1, 2
+    # positions on and off the grid, up to the map's far edges (a block always starts inside the
+    # picture); past them on lines 1, 2
     x0 = int(rng.integers(0, cols * u + 1 + 3 * (r > 0)))
     y0 = int(rng.integers(0, rows * u + 1 + 3 * (r > 0)))
     if rng.random() < 0.5:
@@ -90,13 +90,13 @@ def test_reference_samples_equal_old_general_branch(seed, u, rows, cols, w, h, r
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2), st.sampled_from((2, 4)))
-def test_general_line_kernel_equals_its_py_func(seed, r, u):
+def test_line_kernel_equals_its_py_func(seed, r, u):
     rng = np.random.default_rng(seed)
     plane, avail = _picture(rng, 12, 10, u, 10, 0.6, np.int32)
     x0, y0 = int(rng.integers(0, 10 * u + 2)), int(rng.integers(0, 12 * u + 2))
     n_left, n_top = int(rng.integers(1, 40)) + r, int(rng.integers(1, 40)) + r
     args = (plane, avail, x0, y0, n_left, n_top, r, u, 10)
-    fn = P._ref_line_general
+    fn = P._ref_line
     for a, b in zip(fn(*args), getattr(fn, "py_func", fn)(*args)):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 

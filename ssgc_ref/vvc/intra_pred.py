@@ -114,41 +114,12 @@ class ReferenceSamples:
 
 
 @kernel
-def _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth):
-    """(availability, samples) of the reference line [p[-1][n_left-1] .. p[-1][0], corner,
-    p[0][-1] .. p[n_top-1][-1]], each sample with its own unit's availability; the block lies on
-    the ``u``-sample grid. Unavailable entries hold 1 << (bitDepth - 1)."""
-    rows, cols = avail.shape
-    n = n_left + 1 + n_top
-    ok = np.zeros(n, dtype=np.bool_)
-    seq = np.full(n, 1 << (bit_depth - 1), dtype=np.int64)
-    if x0 > 0:
-        col = (x0 - 1) // u
-        for j in range(n_left):
-            by = (y0 + j) // u
-            if by < rows and avail[by, col]:
-                ok[n_left - 1 - j] = True
-                seq[n_left - 1 - j] = plane[y0 + j, x0 - 1]
-    if y0 > 0:
-        row = (y0 - 1) // u
-        for i in range(n_top):
-            bx = (x0 + i) // u
-            if bx < cols and avail[row, bx]:
-                ok[n_left + 1 + i] = True
-                seq[n_left + 1 + i] = plane[y0 - 1, x0 + i]
-        if x0 > 0 and avail[row, (x0 - 1) // u]:
-            ok[n_left] = True
-            seq[n_left] = plane[y0 - 1, x0 - 1]
-    return ok, seq
-
-
-@kernel
-def _ref_line_general(plane, avail, x0, y0, n_left, n_top, r, u, bit_depth):
+def _ref_line(plane, avail, x0, y0, n_left, n_top, r, u, bit_depth):
     """(availability, samples) of the sequence p[-1-r][n_left-1-r] .. p[-1-r][-r], corner
     p[-1-r][-1-r], p[-r][-1-r] .. p[n_top-1-r][-1-r] (n_left / n_top already include r), each
     position with the availability of its own ``u``-sample unit of the map (outside the map =
-    unavailable), any block position and lengths: reference_samples()' former numpy branch
-    (_avail_line on the concatenated index arrays). Unavailable entries hold 1 << (bitDepth - 1)."""
+    unavailable), any block position and lengths (one kernel for line 0 on the grid, MRL's lines and
+    ISP's lengths). Unavailable entries hold 1 << (bitDepth - 1)."""
     rows, cols = avail.shape
     n = n_left + 1 + n_top
     ok = np.zeros(n, dtype=np.bool_)
@@ -213,11 +184,7 @@ def reference_samples(plane: np.ndarray, avail: np.ndarray, x0: int, y0: int, w:
     r = ref_idx
     n_left = (2 * h if n_left is None else n_left) + r
     n_top = (2 * w if n_top is None else n_top) + r
-    u = avail_unit
-    if r == 0 and x0 % u == 0 and y0 % u == 0 and n_top % u == 0 and n_left % u == 0:
-        ok, seq = _ref_line_aligned(plane, avail, x0, y0, n_left, n_top, u, bit_depth)
-    else:
-        ok, seq = _ref_line_general(plane, avail, x0, y0, n_left, n_top, r, u, bit_depth)
+    ok, seq = _ref_line(plane, avail, x0, y0, n_left, n_top, r, avail_unit, bit_depth)
     _substitute(ok, seq)
     return ReferenceSamples(top=seq[n_left + 1:], left=seq[n_left - 1::-1], corner=int(seq[n_left]), ref_idx=r)
 
