@@ -315,6 +315,34 @@ def test_medium_uses_multi_type_splits_and_fast_does_not():
     assert any(w != h for w, h in shapes["medium"])
 
 
+def test_slow_searches_depth_two_and_ternary_splits_below_the_first_level():
+    # presets.py: slow is medium's search at multi-type depth 2 with ternary splits at both levels
+    from ssgc_ref.vvc import encoder
+    from ssgc_ref.vvc.partition import TT_H, TT_V
+
+    depth, tt_below = {}, {}
+    orig_cu, orig_split = encoder._PictureEncoder.code_cu, encoder._PictureEncoder._split
+
+    def spy_cu(self, n, ctx, *args):
+        depth[self.preset] = max(depth.get(self.preset, 0), n.mtt_depth - n.depth_offset)
+        return orig_cu(self, n, ctx, *args)
+
+    def spy_split(self, n, split, *args, **kw):
+        if split in (TT_H, TT_V) and n.mtt_depth - n.depth_offset >= 1:
+            tt_below[self.preset] = tt_below.get(self.preset, 0) + 1
+        return orig_split(self, n, split, *args, **kw)
+
+    planes = _picture(np.random.default_rng(4), 64, 64, 8, "edges")
+    try:
+        encoder._PictureEncoder.code_cu, encoder._PictureEncoder._split = spy_cu, spy_split
+        for preset in ("medium", "slow"):
+            encode_picture(*planes, qp=32, preset=preset)
+    finally:
+        encoder._PictureEncoder.code_cu, encoder._PictureEncoder._split = orig_cu, orig_split
+    assert depth == {"medium": 1, "slow": 2}
+    assert "medium" not in tt_below and tt_below["slow"] > 0
+
+
 def test_bad_mtt_depth_raises_input_error():
     y = np.zeros((8, 8), np.uint8)
     c = np.zeros((4, 4), np.uint8)

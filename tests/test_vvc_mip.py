@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from skimage import data
 
-import ssgc_ref.vvc.encoder as encoder_mod
 from ssgc_format.ycbcr import rgb_to_ycbcr420
 from ssgc_ref.vvc import contexts as C
 from ssgc_ref.vvc import encode_picture
@@ -23,6 +22,7 @@ from ssgc_ref.vvc.mip import (mip_code, mip_decode, mip_flag_ctx, mip_num_modes,
                               mip_size_id, write_mip)
 from ssgc_ref.vvc.mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 from ssgc_ref.vvc.parameter_sets import PictureParams, sps_rbsp
+from ssgc_ref.vvc.presets import TOOL_DEFAULTS
 from ssgc_ref.vvc.syntax import CodingUnit, write_coding_unit
 from vvc_checks import BinLog, OneShape, WrittenCUs, decodes_to_recon, textured_planes
 
@@ -172,7 +172,7 @@ def test_mip_off_codes_no_flag(cus):
     for kw in ({"preset": "medium", "mip": False}, {"preset": "fast"}, {"preset": "medium"}):
         del cus[:]
         res = encode_picture(*planes, qp=32, **kw)
-        on = kw.get("mip", encoder_mod._TOOL_DEFAULTS[kw["preset"]]["mip"])
+        on = kw.get("mip", TOOL_DEFAULTS[kw["preset"]]["mip"])
         assert cus and all((cu.mip_ctx is not None) == on and (cu.mip is None or on) for cu in cus)
         decodes_to_recon(res)
 

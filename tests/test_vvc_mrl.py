@@ -116,7 +116,7 @@ def test_mrl_on_random_content_and_the_rd_decision(cus):
 
 def test_mrl_off_and_fast_code_no_ref_idx(cus):
     planes = textured_planes(np.random.default_rng(3), 64, 64, 8, "left")
-    for kw in ({"preset": "medium", "mrl": False}, {"preset": "slow"}, {"preset": "fast"}):
+    for kw in ({"preset": "medium", "mrl": False}, {"preset": "slow", "mrl": False}, {"preset": "fast"}):
         del cus[:]
         res = encode_picture(*planes, qp=32, **kw)
         assert cus and all(cu.ref_idx is None for cu in cus)

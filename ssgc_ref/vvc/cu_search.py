@@ -16,7 +16,7 @@ from .intra_pred import predict_from_refs, reference_samples
 from .isp import ISP_NO_SPLIT, choose_isp, isp_signalled, isp_trial, isp_tus, write_isp_flags
 from .jit import kernel
 from .lfnst import forward_lfnst, lfnst_pred_mode, lfnst_signalled, write_lfnst_idx
-from .mip import (MIP_BASE, MIP_RD, forced_mip_code, mip_candidates, mip_decode, mip_flag_ctx, mip_predict,
+from .mip import (MIP_BASE, forced_mip_code, mip_candidates, mip_decode, mip_flag_ctx, mip_predict,
                   write_mip)
 from .mode_decision import approx_satd_all, approx_satd_modes
 from .mrl import choose_mrl, mrl_signalled, write_ref_idx
@@ -42,7 +42,7 @@ class CuSearch:
     """Mixin of the picture encoder: code_cu() and the trials it compares. Needs the picture
     encoder's planes (org, rec, avail), 8x8 maps (mode, cbw, cbh, cqt, mip), mpm(), the test hook
     (forced) and its preset's settings (n_rd, prune_ratio, n_rd_chroma, chroma_cands, lfnst_modes,
-    lfnst_ratio, rdoq_all, rdoq_final, reuse_modes and revisit, lam, sqrt_lam, qp, qpc, bd, ctu,
+    lfnst_ratio, rdoq_final, reuse_modes and revisit, mip_rd, lam, sqrt_lam, qp, qpc, bd, ctu,
     max_tb, and the tool switches lfnst, isp, sdh, mrl, mip, dq with dq_ctx)."""
 
     def _luma_candidates(self, refs, org, w, h, mpm) -> list[int]:
@@ -53,7 +53,7 @@ class CuSearch:
         lim = cost[order[0]] * self.prune_ratio
         out = [int(m) for m in order if cost[m] <= lim]
         if self.mip:
-            out += mip_candidates(refs, org, w, h, self.bd, self.sqrt_lam, MIP_RD.get(self.preset, 0), lim)
+            out += mip_candidates(refs, org, w, h, self.bd, self.sqrt_lam, self.mip_rd, lim)
         return out
 
     def _mode_bits(self, mpm) -> np.ndarray:
@@ -172,7 +172,7 @@ class CuSearch:
         tried: dict = {}  # mode: (cost, any luma level) of its lfnst_idx-0 trial
         if len(cands) > 1:
             for m in cands:
-                (lvs,), d = self._trial((0,), tbs, m, ctx if self.rdoq_all else None, keep=False, memo=memo)
+                (lvs,), d = self._trial((0,), tbs, m, None, keep=False, memo=memo)
                 j = d + self.lam * self._luma_bits(ctx, m, mpm, lvs, 0, lf_on, w, h)
                 tried[m] = (j, any(lv is not None for lv in lvs))
                 if best is None or j < best[0]:
@@ -190,7 +190,7 @@ class CuSearch:
                 if k and j < j_best:
                     mode, lfnst_idx, j_best = m, k, j
             j_reg = j_best  # 0 when the test hook fixed lfnst_idx: no MRL search then
-        rd_final = ctx if (self.rdoq_final or self.rdoq_all) else None
+        rd_final = ctx if self.rdoq_final else None
         (lv_y,), dist = self._trial((0,), tbs, mode, rd_final, keep=True, memo=memo, lfnst=lfnst_idx)
         isp = None
         mip = mip_decode(mode)  # a MIP CU has no ISP and no intra_luma_ref_idx
@@ -241,8 +241,7 @@ class CuSearch:
                 if cm in seen:
                     continue
                 seen.add(cm)
-                rd = ctx if self.rdoq_all else None
-                (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=False, memo=memo)
+                (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, None, keep=False, memo=memo)
                 snap = ctx.snapshot()
                 est = RateEstimator(ctx)
                 write_chroma_mode(est, idx)
@@ -256,7 +255,7 @@ class CuSearch:
                     bestc = (j, idx)
         cidx = ccands[0] if bestc is None else bestc[1]
         cm = chroma_mode(cidx, luma_c)
-        rd = ctx if (self.rdoq_final or self.rdoq_all) else None
+        rd = ctx if self.rdoq_final else None
         (lcb, lcr), dc = self._trial((1, 2), ctbs, cm, rd, keep=True, memo=memo)
         if lfnst_idx and not (lfnst_signalled(lv_y + lcb + lcr, w, h, isp_split=isp or 0, max_tb=self.max_tb)
                               and (mip is None or min(w, h) >= 16)):
@@ -316,17 +315,16 @@ class CuSearch:
             if f not in (0, 1, 2):
                 raise ValueError(f"forced lfnst_idx {f!r} is not 0, 1 or 2")
             return 0.0, 0 if no_lfnst else f
-        rd = ctx if self.rdoq_all else None
         line = ref_idx or 0
         if zero is None:
-            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, ref_idx=line)
+            (lvs,), d = self._trial((0,), tbs, mode, None, keep=False, memo=memo, ref_idx=line)
             zero = (d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, 0, True, w, h, ref_idx=ref_idx),
                     any(lv is not None for lv in lvs))
         if not zero[1] or no_lfnst:
             return zero[0], 0
         best = (zero[0], 0)
         for k in (1, 2):
-            (lvs,), d = self._trial((0,), tbs, mode, rd, keep=False, memo=memo, lfnst=k, ref_idx=line)
+            (lvs,), d = self._trial((0,), tbs, mode, None, keep=False, memo=memo, lfnst=k, ref_idx=line)
             if not lfnst_signalled(lvs, w, h, max_tb=self.max_tb):
                 continue
             j = d + self.lam * self._luma_bits(ctx, mode, mpm, lvs, k, True, w, h, ref_idx=ref_idx)

@@ -3,33 +3,32 @@ decisions (cu_search.py) (informative),
 reconstruction mirrored exactly on the decoder's processes (normative in H.266), and the final
 Annex-B stream (VPS-less: SPS, PPS, one IDR_N_LP slice with the picture header inside).
 
-Decisions (non-normative): per CU, all 67 luma modes are ranked by the SATD of an approximate
-prediction (mode_decision.py) plus sqrt(lambda) * mode bits; the best few are compared by the
-rate-distortion cost D + lambda * R with the exact prediction and R estimated from the CABAC context
-states; chroma: DM plus the best of planar/vertical/horizontal/DC likewise; the coding tree by the
-same cost (tree_search.py): quad-tree only in "fast" (CTU 32), quad-tree plus binary and ternary
-splits (multi-type tree) of depth 1 in "medium" and 2 in "slow" (CTU 64; with the 64-point
-transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in
-both, without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py,
-every preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"),
-also on the two runners-up whose cost is within 10% ("medium"), on every compared mode ("slow"), on
-a mode that leaves a luma residual, and kept by the same cost (a choice that the CU's final
-residuals do not let the stream carry falls back to 0);
+Decisions (non-normative; each preset's settings and their measurements are in presets.py): per CU, all
+67 luma modes are ranked by the SATD of an approximate prediction (mode_decision.py) plus sqrt(lambda) *
+mode bits; the best few are compared by the rate-distortion cost D + lambda * R with the exact
+prediction and R estimated from the CABAC context states; chroma: DM plus the best of
+planar/vertical/horizontal/DC likewise; the coding tree by the same cost (tree_search.py): quad-tree
+only in "fast" (CTU 32), quad-tree plus binary and ternary splits (multi-type tree) of depth 1 in
+"medium" and 2 in "slow" (ternary splits only at the first level in "medium"; CTU 64; with the 64-point
+transforms, tb64, on in both, a CU up to 64x64 is one TU and binary splits reach 64x64 blocks in both,
+without them CUs above 32 samples on a side are split into 32-sample TUs); LFNST (lfnst.py, every
+preset): in a CU of one TU, lfnst_idx 1 and 2 are tried on the best luma mode ("fast"), also on the two
+runners-up whose cost is within 10% ("medium", "slow"), on a mode that leaves a luma residual, and kept
+by the same cost (a choice that the CU's final residuals do not let the stream carry falls back to 0);
 dependent quantisation (dep_quant.py, every preset unless ``dep_quant=False`` or ``sign_hiding=True``):
-a four-state trellis chooses the levels in every trial, with two passes where RDOQ would run;
-without it, RDOQ (rdoq.py) on the chosen modes ("medium") or in every trial ("slow"), plain
-rounding in the other trials; intra sub-partitions
-(isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU has
-lfnst_idx 0); multiple reference lines (mrl.py, "medium", or "slow" with mrl=True): below a
-CTU's top row, the MPM candidates on reference lines 1 and 2 ranked by SATD, the best few compared
-with the chosen regular mode by the same cost, on CUs where ISP did not win (a CU on a farther line
-has no ISP); matrix-based intra prediction (mip.py, every preset): the MIP modes of the CU in both
-transpositions, predicted exactly, ranked by SATD + sqrt(lambda) * their bits on the scale of the
-regular modes' ranking, the best MIP_RD[preset] within its limit join the RD comparison (a MIP CU
-then tries LFNST where Min(W, H) >= 16, and no ISP or farther reference line). In "medium", a block
-coded a second time (reached through another split path) reuses the mode candidates of its first
-coding instead of ranking the 67 modes again. Sample adaptive offset (sao.py, every preset) is
-decided per CTU once the whole picture is coded and deblocked.
+a four-state trellis chooses the levels in every trial, with two passes where RDOQ would run; without
+it, RDOQ (rdoq.py) on the chosen modes ("medium", "slow"), plain rounding in the trials; intra
+sub-partitions (isp.py, "medium"/"slow") tried with the chosen luma mode on CUs up to 32x32 (an ISP CU
+has lfnst_idx 0); multiple reference lines (mrl.py, "medium" and "slow"): below a CTU's top row, the MPM
+candidates on reference lines 1 and 2 ranked by SATD, the best few compared with the chosen regular mode
+by the same cost, on CUs where ISP did not win (a CU on a farther line has no ISP); matrix-based intra
+prediction (mip.py, every preset): the MIP modes of the CU in both transpositions, predicted exactly,
+ranked by SATD + sqrt(lambda) * their bits on the scale of the regular modes' ranking, the best mip_rd
+(1 / 2 / 4) within its limit join the RD comparison (a MIP CU then tries LFNST where Min(W, H) >= 16,
+and no ISP or farther reference line). In "medium" and "slow", a block coded a second time (reached
+through another split path) reuses the mode candidates of its first coding instead of ranking the 67
+modes again. Sample adaptive offset (sao.py, every preset) is decided per CTU once the whole picture is
+coded and deblocked.
 lambda = 0.57 * 2^((QP - 12) / 3) * 4^(bitDepth - 8) (the HM/VTM intra choice, SSD at bitDepth).
 With ``deblocking=True`` the PPS enables the deblocking filter and the returned reconstruction is the
 deblocked picture (deblocking.py); decisions ignore the filter (intra prediction reads unfiltered
@@ -38,7 +37,6 @@ samples, so there is no drift).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -55,48 +53,12 @@ from .forced import Forced
 from .partition import Neighbours, Node, PartitionLimits
 from .syntax import CHROMA_DM, mpm_list, transform_blocks, write_coding_unit
 from .cu_search import CuSearch
+from .presets import PRESETS, TOOL_DEFAULTS
 from .tree_search import MIN_CB, TreeSearch
 
-_PRESETS = {
-    # name: (luma modes compared by RD cost, their approximate-SATD cost limit relative to the
-    # best, chroma modes compared by RD cost, default CTU size, MaxMttDepth (0 = quad-tree only),
-    # MaxBtSizeY, how many of the best luma modes try LFNST and the cost limit of a runner-up for
-    # it relative to the best mode, both without LFNST)
-    "fast": (1, 1.0, 1, 32, 0, 32, 1, 1.0),
-    # medium: multi-type depth 1, not 2: with LFNST and ISP, depth 2 took 1.6-2.2x depth 1's CPU for
-    # 0.2-3.3% luma BD-rate (benchmarks/vvc_presets.py, configs medium-mtt2 / medium)
-    # 4 luma modes by RD cost and LFNST on the best 3 (3 and 2 before the compiled mode ranking and
-    # prediction): -0.8 / -1.7% luma BD-rate on coffee / astronaut for 1.26 / 1.01x CPU (experiment
-    # script, with 8x8 CUs; either change alone gained less: 4 modes -0.2 / -0.7%, LFNST on 3 +0.1 / -1.7%)
-    "medium": (4, 1.25, 2, 64, 1, 32, 3, 1.1),
-    "slow": (6, 10.0, 5, 64, 2, 64, 6, math.inf),
-}
 # MaxBtSizeY with the 64-point transforms (CTU 64): binary splits of 64x64 blocks give 64x32 / 32x64 CUs
 # of one TU
 _MAX_BT_TB64 = 64
-
-# the tools each preset switches on when encode_picture's lfnst / isp / tb64 / sign_hiding / sao / mrl / mip
-# are None (tb64 needs CTU 64: off whatever this says when the CTU is 32); sign data hiding is off: with
-# this encoder's parity fix it does not pay (benchmarks/vvc_presets.py, configs medium-sdh / fast-sdh);
-# MRL is on in medium only: with dependent quantisation and 8x8 CUs it changed luma BD-rate by -0.2 /
-# -0.5% on astronaut / coffee (without 8x8 CUs -0.1 / -1.4% for 0.97 / 1.17x CPU, configs
-# medium-mrl / medium), in slow by -0.2..+0.1% for 15-22% more CPU (slow-mrl, before tb64 and SAO);
-# dependent quantisation is on in every preset since its trellis is compiled: in medium it changed
-# luma BD-rate by -1.4 / -1.3 / -1.9 / -2.1 / -2.4% on astronaut / coffee / chelsea / retina / the
-# face crop (+2.9% on the 96x64 crop) for 0.93-1.19x the CPU time (configs medium-dq / medium), in
-# fast by -3.0 / -0.3 / -4.0 / +0.1 / -3.1 / -3.7% (the crop included) for 0.82-1.18x (fast-dq /
-# fast), in slow by -2.1 / -0.9 / -5.7% on chelsea / the face crop / the 96x64 crop (slow-dq / slow,
-# measured with the interpreted trellis)
-# MIP is on in medium: -0.9 / 0.0 / -3.7 / -0.1% luma BD-rate on astronaut / coffee / chelsea / the
-# 200x200 face crop for 1.02-1.34x CPU (configs medium-mip / medium), and in fast: -1.8 / -2.8 / -4.4 /
-# -1.9% for 1.04-1.50x (fast-mip / fast), and in slow: -3.4 / -1.7% on chelsea / the face crop (the
-# only images measured) for 1.05-1.20x (slow-mip / slow)
-_TOOL_DEFAULTS = {"fast": {"lfnst": True, "isp": False, "tb64": False, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": True, "mip": True},
-                  "medium": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                             "mrl": True, "dep_quant": True, "mip": True},
-                  "slow": {"lfnst": True, "isp": True, "tb64": True, "sign_hiding": False, "sao": True,
-                           "mrl": False, "dep_quant": True, "mip": True}}
 
 
 @dataclass(frozen=True)
@@ -141,18 +103,18 @@ class _PictureEncoder(TreeSearch, CuSearch):
         self.qpc = (chroma_qp(qp, 1, bd), chroma_qp(qp, 2, bd))
         self.forced = forced
         self.preset = preset
-        (self.n_rd, self.prune_ratio, self.n_rd_chroma, _, mtt, max_bt, self.lfnst_modes,
-         self.lfnst_ratio) = _PRESETS[preset]
+        st = PRESETS[preset]
+        self.n_rd, self.prune_ratio, self.n_rd_chroma = st.n_rd, st.prune_ratio, st.n_rd_chroma
+        self.lfnst_modes, self.lfnst_ratio = st.lfnst_modes, st.lfnst_ratio
         self.chroma_cands = (CHROMA_DM, 0, 1, 2, 3)
-        self.early_skip = preset != "slow"
-        # _luma_level_sum up to which a leaf ends the descent (early_skip presets): 1 = a lone DC +-1
-        self.skip_levels = 1 if preset == "medium" else 0
-        self.rdoq_all = preset == "slow"  # RDOQ inside every mode trial
-        self.rdoq_final = preset == "medium"  # RDOQ on the chosen modes only
-        # medium: a block coded again (same place and size, reached through another split path)
-        # compares by RD cost the luma (and, same luma mode, chroma) candidates of its first coding
-        # instead of ranking the modes again by approximate SATD around its new neighbours
-        self.reuse_modes = preset == "medium"
+        self.skip_levels = st.skip_levels
+        self.rdoq_final = st.rdoq_final  # RDOQ on the chosen modes (the trials quantise without it)
+        # a block coded again (same place and size, reached through another split path) compares by
+        # RD cost the luma (and, same luma mode, chroma) candidates of its first coding instead of
+        # ranking the modes again by approximate SATD around its new neighbours
+        self.reuse_modes = st.reuse_modes
+        self.tt_first_level_only = st.tt_first_level_only
+        self.mip_rd, self.mrl_rd = st.mip_rd, st.mrl_rd
         self.revisit: dict[tuple[int, int, int, int], tuple[list[int], list[int], int]] = {}
         self.lam = 0.57 * 2.0 ** ((qp - 12) / 3.0) * 4.0 ** (bd - 8)
         self.sqrt_lam = self.lam ** 0.5
@@ -160,9 +122,8 @@ class _PictureEncoder(TreeSearch, CuSearch):
         self.h, self.w = y.shape
         self.H = -(-self.h // MIN_CB) * MIN_CB
         self.W = -(-self.w // MIN_CB) * MIN_CB
-        if tb64:
-            max_bt = max(max_bt, _MAX_BT_TB64)
-        self.lim = PartitionLimits(self.W, self.H, mtt if max_mtt_depth is None else max_mtt_depth,
+        max_bt = max(st.max_bt, _MAX_BT_TB64) if tb64 else st.max_bt
+        self.lim = PartitionLimits(self.W, self.H, st.max_mtt_depth if max_mtt_depth is None else max_mtt_depth,
                                    min(max_bt, ctu), min(32, ctu))
         self.org = [self._pad(y, self.H, self.W), self._pad(cb, self.H // 2, self.W // 2),
                     self._pad(cr, self.H // 2, self.W // 2)]
@@ -371,15 +332,15 @@ def encode_picture(y, cb, cr, *, qp: int, bit_depth: int = 8, preset: str = "med
     planes = _check_planes(y, cb, cr, bit_depth)
     if not isinstance(qp, (int, np.integer)) or not 0 <= int(qp) <= 63:
         raise InputError(f"VVC encoder: QP {qp!r} outside 0..63")
-    if preset not in _PRESETS:
-        raise InputError(f"VVC encoder: unknown preset {preset!r} (one of {', '.join(_PRESETS)})")
+    if preset not in PRESETS:
+        raise InputError(f"VVC encoder: unknown preset {preset!r} (one of {', '.join(PRESETS)})")
     if ctu_size is None:
-        ctu_size = _PRESETS[preset][3]
+        ctu_size = PRESETS[preset].ctu
     if ctu_size not in (32, 64):
         raise InputError(f"VVC encoder: CTU size {ctu_size!r} not supported (32 or 64)")
     if max_mtt_depth is not None and max_mtt_depth not in (0, 1, 2, 3):
         raise InputError(f"VVC encoder: multi-type-tree depth {max_mtt_depth!r} not supported (0..3)")
-    tools = _TOOL_DEFAULTS[preset]
+    tools = TOOL_DEFAULTS[preset]
     if tb64 is None:
         tb64 = tools["tb64"] and ctu_size == 64
     elif tb64 and ctu_size != 64:

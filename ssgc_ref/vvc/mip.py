@@ -47,12 +47,10 @@ from .jit import kernel
 from .mode_decision import satd
 from .mip_tables import MIP_SHAPES, MIP_SIZE0, MIP_SIZE1, MIP_SIZE2
 
-__all__ = ["MIP_BASE", "MIP_RD", "forced_mip_code", "mip_candidates", "mip_code", "mip_decode", "mip_flag_ctx",
+__all__ = ["MIP_BASE", "forced_mip_code", "mip_candidates", "mip_code", "mip_decode", "mip_flag_ctx",
            "mip_num_modes", "mip_predict", "mip_predict_all", "mip_size_id", "write_mip"]
 
 MIP_BASE = 1 << 10  # encoder-internal luma-choice codes at and above this value are MIP modes
-# MIP candidates (after the approximate SATD ranking) compared by RD cost per CU, by preset
-MIP_RD = {"fast": 1, "medium": 2, "slow": 4}
 
 _BOUNDARY = (2, 4, 4)
 _PRED_SIZE = (4, 4, 8)

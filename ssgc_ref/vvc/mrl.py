@@ -17,7 +17,7 @@ Search (informative, choose_mrl()): after the regular luma mode decision of a CU
 decision, where ISP did not win (ISP's gain is larger where it applies), the 10
 candidates candModeList[0..4] x lines 1 and 2 are predicted exactly on the CU's first transform
 block and ranked by SATD + sqrt(lambda) * their bits (MPM index and intra_luma_ref_idx); those
-within MRL_SATD_RATIO of the chosen regular mode's own SATD cost, the best MRL_RD[preset] of them,
+within MRL_SATD_RATIO of the chosen regular mode's own SATD cost, the best mrl_rd (presets.py) of them,
 are coded (the mode trials' quantisation) and compared by D + lambda * R with the regular coding;
 the winner also tries LFNST like a regular mode and, in a preset that codes its chosen modes with
 RDOQ ("medium"), is kept only if it also wins with RDOQ (the coding the stream will carry).
@@ -33,8 +33,6 @@ from .intra_pred import predict_from_refs, reference_samples
 from .mode_decision import satd
 
 MAX_REF_IDX = 2  # intra_luma_ref_idx cMax
-# MRL candidates RD-tested per CU (presets not listed do not search MRL)
-MRL_RD = {"medium": 2, "slow": 4}  # searched only with encode_picture(mrl=True)
 # an MRL candidate is RD-tested only when its SATD cost is within this factor of the regular mode's
 MRL_SATD_RATIO = 1.0
 
@@ -91,7 +89,7 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
     elif forced_mode:
         return None
     else:
-        n_rd = MRL_RD.get(enc.preset, 0)
+        n_rd = enc.mrl_rd  # the preset's (presets.py)
         if not n_rd:
             return None
         lines = (1, 2)
@@ -110,7 +108,6 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
             bits.append(rbits[r] + min(i + 1, 4))
     sat = satd(org[None].astype(np.int64) - np.stack(preds)) + enc.sqrt_lam * np.asarray(bits)
     order = np.argsort(sat, kind="stable")
-    rd = ctx if enc.rdoq_all else None
     if fr is None:
         # the regular mode on the same measure (exact prediction, its mode bits)
         refs0 = memo.get(("refs", 0)) if len(tbs) == 1 else None
@@ -123,14 +120,14 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
         if not order:
             return None
         if cost is None:
-            (lvs,), d = enc._trial((0,), tbs, mode, rd, keep=False, memo=memo)
+            (lvs,), d = enc._trial((0,), tbs, mode, None, keep=False, memo=memo)
             cost = d + lam * enc._luma_bits(ctx, mode, mpm, lvs, 0, lf_on, w, h)
         best = (cost + lam * rbits[0], 0, mode, None)
     else:
         best = None
     for k in order:
         r, m = cands[k]
-        (lvs,), d = enc._trial((0,), tbs, m, rd, keep=False, memo=memo, ref_idx=r)
+        (lvs,), d = enc._trial((0,), tbs, m, None, keep=False, memo=memo, ref_idx=r)
         j = d + lam * enc._luma_bits(ctx, m, mpm, lvs, 0, lf_on, w, h, ref_idx=r)
         if best is None or j < best[0]:
             best = (j, r, m, (j, any(lv is not None for lv in lvs)))
@@ -140,7 +137,7 @@ def choose_mrl(enc, n, tbs, mpm: tuple[int, ...], ctx, memo: dict, mode: int, co
     lf = 0
     if lf_on:
         _, lf = enc._lfnst_choice(n, tbs, m, mpm, ctx, memo, zero, ref_idx=r)
-    if fr is None and enc.rdoq_final and not enc.rdoq_all:
+    if fr is None and enc.rdoq_final:
         # the preset codes the chosen mode with RDOQ: the farther line must win there too
         def final(m_, lf_, r_):
             (lvs_,), d_ = enc._trial((0,), tbs, m_, ctx, keep=False, memo=memo, lfnst=lf_, ref_idx=r_)

@@ -2,25 +2,24 @@
 CTU takes, by the rate-distortion cost D + lambda * R of the options coded for real (reconstruction
 and CABAC rate estimate), with early pruning:
 
-- a leaf needing (almost) no luma residual ends the descent (presets fast/medium);
+- a leaf needing (almost) no luma residual ends the descent (skip_levels, presets.py);
 - an option is abandoned as soon as the cost of its children coded so far exceeds the best option
   (or the caller's bound): costs are non-negative, so it could only cost more; a block whose only
   option is one CU stops as soon as its luma distortion alone exceeds the caller's bound, before
   the chroma decisions (code_cu's budget; the decision is the same, the work is not done);
-- medium: a block reached again through another split path (e.g. a 16x16 block by the quad split
-  and by two binary splits) skips the approximate-SATD ranking of its modes and compares by RD
-  cost the candidates of its first coding (encoder's reuse_modes);
+- medium/slow: a block reached again through another split path (e.g. a 16x16 block by the quad
+  split and by two binary splits) skips the approximate-SATD ranking of its modes and compares by
+  RD cost the candidates of its first coding (encoder's reuse_modes);
 - at 64x64 the quad split is tried first, and a 64x64 leaf of four 32x32 TUs (MaxTbSizeY 32) only
-  when none of its four 32x32 children split further (fast/medium); a 64x64 leaf of one TU (64-point
-  transforms) always: it wins in flat regions beside split ones, where it no longer pays for four
-  TUs;
+  when none of its four 32x32 children split further; a 64x64 leaf of one TU (64-point transforms)
+  always: it wins in flat regions beside split ones, where it no longer pays for four TUs;
 - multi-type splits (binary, ternary) follow the leaf and the quad split: both binary directions,
-  then a ternary split only in a direction whose binary split was the best option; with multi-type splits
-  on, medium skips ternary splits below the first multi-type level (prune()).
+  then a ternary split only in a direction whose binary split was the best option; medium skips
+  ternary splits below the first multi-type level (prune(), tt_first_level_only), slow does not.
 
 The chosen option leaves the reconstruction, the neighbourhood maps and the context states in its
 state; the others are undone. The mixin needs the picture encoder's _leaf prerequisites (code_cu,
-neighbours, _save/_restore/_restore_empty, lim, forced, lam, early_skip, skip_levels, max_tb).
+neighbours, _save/_restore/_restore_empty, lim, forced, lam, skip_levels, max_tb).
 """
 
 from __future__ import annotations
@@ -62,12 +61,13 @@ class TreeSearch:
     """Mixin of the picture encoder: code_tree() and the options it compares."""
 
     def prune(self, n: Node, split: int, inside: bool) -> bool:
-        """Options the search skips (fast/medium) when binary splits are available: ternary splits
-        below the first multi-type level. (medium skipped the quad split of 16x16 blocks too, so it
-        had no 8x8 CUs, until the compiled mode ranking and prediction left time for them: with
-        them luma BD-rate changed by -1.2 / -1.7 / -0.1 / -1.3 / -0.8% on astronaut / coffee /
-        chelsea / the face / 96x64 crops for 0.95-1.30x the CPU, experiment script, interleaved.)"""
-        if not inside or not self.early_skip or self.lim.max_mtt_depth == 0:
+        """Options the search skips when binary splits are available: ternary splits below the first
+        multi-type level (presets with tt_first_level_only: medium). (medium skipped the quad split
+        of 16x16 blocks too, so it had no 8x8 CUs, until the compiled mode ranking and prediction
+        left time for them: with them luma BD-rate changed by -1.2 / -1.7 / -0.1 / -1.3 / -0.8% on
+        astronaut / coffee / chelsea / the face / 96x64 crops for 0.95-1.30x the CPU, experiment
+        script, interleaved.)"""
+        if not inside or not self.tt_first_level_only or self.lim.max_mtt_depth == 0:
             return False
         return split in (TT_H, TT_V) and n.mtt_depth >= 1
 
@@ -155,8 +155,7 @@ class TreeSearch:
                     start()
                     offer(self._split(n, s, allowed, inside, ctx, min(best[1], bound)))
             several_tus = w > self.max_tb or h > self.max_tb
-            if NO_SPLIT in options and not (fs is None and self.early_skip and several_tus
-                                            and any(map(_has_split, qt[0][2]))):
+            if NO_SPLIT in options and not (fs is None and several_tus and any(map(_has_split, qt[0][2]))):
                 start()
                 offer(self._leaf(n, allowed, ctx))
         else:
@@ -165,7 +164,7 @@ class TreeSearch:
                 leaf = self._leaf(n, allowed, ctx)
                 offer(leaf)
                 # a CU predicted well enough to need (almost) no luma residual is not split
-                if fs is None and self.early_skip and _luma_level_sum(leaf[0][2]) <= self.skip_levels:
+                if fs is None and _luma_level_sum(leaf[0][2]) <= self.skip_levels:
                     return leaf
             bt_won = set()
             for s in (QT, BT_H, BT_V, TT_H, TT_V):
