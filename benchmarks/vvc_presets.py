@@ -11,8 +11,8 @@ fast of before LFNST), `fast-isp`, `medium-qt` (medium with quad-tree splits onl
 `fast-nosao` (without LFNST / intra sub-partitions / sample adaptive offset), `medium-tb32` (medium
 without the 64-point transforms: MaxTbSizeY 32, a 64x64 CU coded as four 32x32 TUs), `slow-tb32` (the
 same for slow), `medium-sdh`, `fast-sdh` (with sign data hiding, off in the presets; it replaces
-dependent quantisation), `medium-mrl`, `slow-mrl` (with multiple reference lines, on in medium since
-this round), `medium-nomrl` (without), `medium-dq`, `fast-dq`, `slow-dq` (with dependent
+dependent quantisation), `medium-mrl` (with multiple reference lines, on in medium and slow),
+`medium-nomrl`, `slow-nomrl` (without), `medium-dq`, `fast-dq`, `slow-dq` (with dependent
 quantisation, on in every preset since this round), `medium-nodq`, `fast-nodq` (without), `medium-mip`,
 `fast-mip`, `slow-mip` (with matrix-based intra prediction), `medium-nomip`, `fast-nomip` (without
 it, whatever the preset's default). Reported:
@@ -54,7 +54,7 @@ CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": (
            "medium-nolfnst": ("medium", None), "medium-noisp": ("medium", None), "medium-tb32": ("medium", None),
            "medium-sdh": ("medium", None), "fast-sdh": ("fast", None), "medium-nosao": ("medium", None),
            "fast-nosao": ("fast", None), "slow": ("slow", None), "slow-tb32": ("slow", None),
-           "medium-mrl": ("medium", None), "slow-mrl": ("slow", None), "medium-dq": ("medium", None),
+           "medium-mrl": ("medium", None), "slow-nomrl": ("slow", None), "medium-dq": ("medium", None),
            "fast-dq": ("fast", None), "slow-dq": ("slow", None), "medium-mip": ("medium", None),
            "fast-mip": ("fast", None), "medium-nomip": ("medium", None), "slow-mip": ("slow", None),
            "fast-nomip": ("fast", None), "medium-nodq": ("medium", None), "fast-nodq": ("fast", None),
@@ -63,7 +63,7 @@ CONFIGS = {"fast": ("fast", None), "fast-nolfnst": ("fast", None), "fast-isp": (
 TOOLS = {"fast-nolfnst": {"lfnst": False}, "fast-isp": {"isp": True}, "medium-nolfnst": {"lfnst": False},
          "medium-noisp": {"isp": False}, "medium-tb32": {"tb64": False}, "slow-tb32": {"tb64": False},
          "medium-sdh": {"sign_hiding": True}, "fast-sdh": {"sign_hiding": True}, "medium-nosao": {"sao": False},
-         "fast-nosao": {"sao": False}, "medium-mrl": {"mrl": True}, "slow-mrl": {"mrl": True},
+         "fast-nosao": {"sao": False}, "medium-mrl": {"mrl": True}, "slow-nomrl": {"mrl": False},
          "medium-dq": {"dep_quant": True}, "fast-dq": {"dep_quant": True}, "slow-dq": {"dep_quant": True},
          "medium-mip": {"mip": True}, "fast-mip": {"mip": True}, "medium-nomip": {"mip": False},
          "slow-mip": {"mip": True}, "fast-nomip": {"mip": False}, "medium-nodq": {"dep_quant": False},
