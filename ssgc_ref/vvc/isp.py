@@ -191,8 +191,9 @@ def choose_isp(enc, x: int, y: int, w: int, h: int, ctx, mode: int, mpm: tuple[i
     the face crop of benchmarks/vvc_presets.py this kept the gain and cut ISP's extra CPU time by
     about two thirds; both splits in slow measured +0.2% luma BD-rate for 1.15x CPU on the face
     crop, experiment script, medium at depth 2), if allowed, each coded with plain quantisation
-    (stopped once its cost passes the best so far); with RDOQ (``rd``), the cheapest split within RDOQ_MARGIN of the regular cost is coded again with
-    RDOQ and kept only if cheaper than the regular coding."""
+    (stopped once its cost passes the best so far); with RDOQ (``rd``), the cheapest split within
+    RDOQ_MARGIN of the regular cost is coded again with RDOQ and kept only if cheaper than the
+    regular coding."""
     forced = enc.forced.isp(x, y, w, h) if enc.forced else None
     if forced is not None and forced != ISP_NO_SPLIT and not isp_allowed(w, h, forced, enc.max_tb):
         forced = None

@@ -20,7 +20,7 @@ block and ranked by SATD + sqrt(lambda) * their bits (MPM index and intra_luma_r
 within MRL_SATD_RATIO of the chosen regular mode's own SATD cost, the best mrl_rd (presets.py) of them,
 are coded (the mode trials' quantisation) and compared by D + lambda * R with the regular coding;
 the winner also tries LFNST like a regular mode and, in a preset that codes its chosen modes with
-RDOQ ("medium"), is kept only if it also wins with RDOQ (the coding the stream will carry).
+RDOQ ("medium", "slow"), is kept only if it also wins with RDOQ (the coding the stream will carry).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class Search:
     lfnst_modes: int  # how many of the best luma modes try LFNST ...
     lfnst_ratio: float  # ... a runner-up only within this factor of the best mode's cost
     skip_levels: int  # a leaf with at most this much luma residual ends the descent (tree_search.py)
-    rdoq_final: bool  # RDOQ (or the trellis' two passes) on the chosen modes; the trials quantise without
+    rdoq_final: bool  # RDOQ (or the trellis' two passes) on the chosen modes; the trials quantise without it
     reuse_modes: bool  # a block reached again compares its first coding's candidates
     tt_first_level_only: bool  # ternary splits only at the first multi-type level
     mip_rd: int  # MIP candidates compared by RD cost (mip.py)
